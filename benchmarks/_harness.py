@@ -1,0 +1,90 @@
+"""Shared helpers for the benchmarks: timing, peak memory and result files.
+
+Every benchmark module exposes ``run(quick: bool) -> list[Result]`` and is
+run by ``python -m benchmarks`` (``make bench``), which writes
+``benchmarks/results/<name>.json`` and ``<name>.md``.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Best wall time over repeats and peak traced memory of one callable."""
+
+    seconds: float
+    peak_mb: float
+    value: Any = field(default=None, repr=False, compare=False)
+
+
+def measure(func: Callable[[], Any], *, repeat: int = 3) -> Measurement:
+    """Run ``func`` ``repeat`` times; keep the best time and the peak memory of one run."""
+    gc.collect()
+    tracemalloc.start()
+    value = func()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        value = func()
+        best = min(best, time.perf_counter() - start)
+    return Measurement(seconds=best, peak_mb=peak / 2**20, value=value)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One comparison row: gridmap against a baseline on the same input."""
+
+    benchmark: str
+    case: str
+    gridmap_s: float
+    baseline: str
+    baseline_s: float
+    target: str
+    met: bool
+    gridmap_peak_mb: float | None = None
+    baseline_peak_mb: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speedup(self) -> float:
+        """How many times faster gridmap is than the baseline."""
+        return self.baseline_s / self.gridmap_s if self.gridmap_s > 0 else float("inf")
+
+
+def write_results(name: str, results: list[Result]) -> Path:
+    """Write ``results`` as JSON and a markdown table; return the markdown path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    rows = [asdict(r) | {"speedup": round(r.speedup, 2)} for r in results]
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    lines = [
+        "| case | gridmap s | baseline | baseline s | speedup | peak MB (gridmap / baseline) "
+        "| target | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        peak = f"{_fmt(r.gridmap_peak_mb)} / {_fmt(r.baseline_peak_mb)}"
+        lines.append(
+            f"| {r.case} | {r.gridmap_s:.4f} | {r.baseline} | {r.baseline_s:.4f} "
+            f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} |"
+        )
+    path = RESULTS_DIR / f"{name}.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
