@@ -20,7 +20,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     here = Path(__file__).parent
     names = args.names or sorted(
-        m.name.removeprefix("bench_") for m in pkgutil.iter_modules([str(here)])
+        m.name.removeprefix("bench_")
+        for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("bench_")
     )
     failed = []

@@ -53,9 +53,9 @@ _X_PI: Final = math.pi * 3000.0 / 180.0
 CHINA_BBOX: Final = (72.004, 0.8293, 137.8347, 55.8271)
 
 #: Systems that only make sense for data inside China.
-CHINA_ONLY_SYSTEMS: Final = frozenset({"gcj02", "bd09", "EPSG:4490"} | {
-    f"EPSG:{code}" for code in range(4491, 4555)
-})
+CHINA_ONLY_SYSTEMS: Final = frozenset(
+    {"gcj02", "bd09", "EPSG:4490"} | {f"EPSG:{code}" for code in range(4491, 4555)}
+)
 
 _TOLERANCE_DEG: Final = 1e-10
 _MAX_ITERATIONS: Final = 30
@@ -162,7 +162,9 @@ class SourceCRS:
         anything :class:`pyproj.CRS` accepts.
     """
 
-    _GCJ_ALIASES: Final = frozenset({"gcj02", "gcj-02", "gcj", "amap", "gaode", "tencent", "火星坐标"})
+    _GCJ_ALIASES: Final = frozenset(
+        {"gcj02", "gcj-02", "gcj", "amap", "gaode", "tencent", "火星坐标"}
+    )
     _BD_ALIASES: Final = frozenset({"bd09", "bd-09", "bd09ll", "baidu", "百度"})
 
     def __init__(self, text: str | int) -> None:

@@ -1,1 +1,103 @@
-"""gridmap.store."""
+"""The store: one schema on SpatiaLite (embedded default) and PostGIS.
+
+>>> from gridmap.settings import Settings
+>>> store = Store.from_settings(Settings())      # doctest: +SKIP
+>>> store.upgrade()                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gridmap.store import models
+from gridmap.store._engine import backend_of, make_engine
+
+if TYPE_CHECKING:
+    from gridmap.settings import Settings
+
+__all__ = ["Store", "backend_of", "models"]
+
+logger = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: Tables counted by :meth:`Store.counts`, in display order.
+COUNTED: dict[str, type[models.Base]] = {
+    "admin_area": models.AdminArea,
+    "grid_cell": models.GridCell,
+    "worker": models.Worker,
+    "unit": models.Unit,
+    "party_org": models.PartyOrg,
+    "instructor": models.Instructor,
+    "station": models.Station,
+    "road": models.Road,
+    "visit": models.Visit,
+}
+
+
+class Store:
+    """A gridmap database, SpatiaLite or PostGIS, behind one API.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL: ``sqlite:///gridmap.sqlite`` or ``postgresql+psycopg://...``.
+    spatialite_library
+        Name or path of the SpatiaLite module (SQLite only).
+    """
+
+    def __init__(self, url: str, *, spatialite_library: str = "mod_spatialite") -> None:
+        self.url = url
+        self.backend = backend_of(url)
+        self.engine: Engine = make_engine(url, spatialite_library=spatialite_library)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """Open the store that ``settings.database_url`` names."""
+        return cls(settings.database_url, spatialite_library=settings.spatialite_library)
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply migrations up to ``revision`` (all of them by default), in one transaction."""
+        with self.engine.begin() as connection:
+            config = Config()
+            config.set_main_option("script_location", str(_MIGRATIONS))
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+        logger.info("store %r at revision %s", self, self.current_revision())
+
+    def current_revision(self) -> str | None:
+        """The migration revision the database is at, or None when it has none."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def counts(self) -> dict[str, int]:
+        """Number of rows per record table."""
+        with self._sessions() as session:
+            return {
+                name: int(session.scalar(select(func.count()).select_from(model)) or 0)
+                for name, model in COUNTED.items()
+            }
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,30 @@
+"""Domain errors. Library code raises these; the CLI and web layer map them to exits and HTTP."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "GridmapError",
+    "NotFoundError",
+    "StoreError",
+]
+
+
+class GridmapError(Exception):
+    """Base class of every error gridmap raises on purpose.
+
+    The message is written for the user: what was expected, what was given and
+    how to fix it.
+    """
+
+
+class ConfigurationError(GridmapError):
+    """Settings are missing, contradictory or unsafe."""
+
+
+class StoreError(GridmapError):
+    """The store cannot be opened, migrated or written."""
+
+
+class NotFoundError(GridmapError):
+    """A record, run or file the user named does not exist."""

@@ -1,0 +1,81 @@
+"""Settings, read from ``GRIDMAP_*`` environment variables and an optional ``.env`` file.
+
+Build one :class:`Settings` at the edge of the program (the CLI, the web app
+factory, a notebook) and pass it down; nothing in gridmap reads settings at
+import time.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gridmap.domain import StationTier
+from gridmap.errors import ConfigurationError
+
+__all__ = ["CoverageSettings", "Settings"]
+
+_DEV_SECRET = "dev-only-change-me"
+
+#: Default service reach per station tier in metres (DOMAIN.md "Service reach": GB 50180-2018
+#: life circles for urban stations; rural tiers are conventions and meant to be changed).
+DEFAULT_REACH_M: dict[StationTier, float] = {
+    StationTier.COUNTY: 5000.0,
+    StationTier.TOWNSHIP: 1000.0,
+    StationTier.VILLAGE: 2000.0,
+    StationTier.COMMUNITY: 300.0,
+    StationTier.BUILDING: 300.0,
+    StationTier.PARK: 500.0,
+    StationTier.POINT: 500.0,
+}
+
+
+class CoverageSettings(BaseModel):
+    """The coverage rules' numbers (DOMAIN.md "Coverage rules"); all are defaults."""
+
+    must_have_branch_members: int = Field(3, ge=1, description="members that oblige an own branch")
+    idle_days: int = Field(180, ge=1, description="days without activity before a site is idle")
+    idle_counts: bool = Field(False, description="whether idle branches and stations still cover")
+    hub_reach_m: float = Field(1000.0, gt=0, description="reach of a hub branch (托管型组织)")
+    reach_m: dict[StationTier, float] = Field(default_factory=lambda: dict(DEFAULT_REACH_M))
+    max_snap_m: float = Field(500.0, gt=0, description="farther than this from a road: flagged")
+    walk_kmh: float = Field(4.8, gt=0)
+
+
+class Settings(BaseSettings):
+    """All of gridmap's settings.
+
+    Nested fields use a double underscore: ``GRIDMAP_COVERAGE__IDLE_DAYS=90``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDMAP_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        "sqlite:///gridmap.sqlite",
+        description="SQLAlchemy URL: sqlite:///FILE (SpatiaLite) or postgresql+psycopg://...",
+    )
+    spatialite_library: str = Field(
+        "mod_spatialite", description="name or path of the SpatiaLite extension module"
+    )
+    tianditu_key: SecretStr | None = None
+    secret_key: SecretStr = SecretStr(_DEV_SECRET)
+    lang: Literal["zh", "en"] = "zh"
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Self:
+        if self.environment == "production" and self.secret_key.get_secret_value() == _DEV_SECRET:
+            msg = (
+                "GRIDMAP_SECRET_KEY still has its development default; set a long random "
+                "value before running with GRIDMAP_ENVIRONMENT=production"
+            )
+            raise ConfigurationError(msg)
+        return self

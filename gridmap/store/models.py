@@ -1,0 +1,317 @@
+"""The domain model as SQLAlchemy 2 tables, one schema for SpatiaLite and PostGIS.
+
+Every geometry is stored in WGS-84 (EPSG:4326) with a spatial index. Records
+that come from a source file carry ``(source, source_id)``, unique per table,
+so re-importing a source updates rather than duplicates. See DOMAIN.md for the
+meaning of each table and README.md for the diagram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from gridmap.domain import AdminLevel, OrgKind, StationTier, UnitKind
+
+__all__ = [
+    "GEOMETRY_COLUMNS",
+    "AdminArea",
+    "AuditLog",
+    "Base",
+    "GridCell",
+    "Instructor",
+    "InstructorUnit",
+    "OrgUnit",
+    "PartyOrg",
+    "Road",
+    "Station",
+    "Unit",
+    "UnitCell",
+    "Visit",
+    "Worker",
+    "WorkerCell",
+]
+
+SRID = 4326
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention, so migrations name constraints alike."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+
+
+def _in(column: str, values: type[Any]) -> CheckConstraint:
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
+
+
+def _non_negative(*columns: str) -> list[CheckConstraint]:
+    return [CheckConstraint(f"{c} IS NULL OR {c} >= 0", name=f"{c}_non_negative") for c in columns]
+
+
+def _geometry(kind: str) -> Any:
+    return Geometry(geometry_type=kind, srid=SRID, spatial_index=True)
+
+
+class _Sourced:
+    """Where a record came from: a source name (``osm``, a file stem) and its id there."""
+
+    source: Mapped[str] = mapped_column(String(200), default="manual")
+    source_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+
+
+class AdminArea(_Sourced, Base):
+    """County, township / sub-district or village / community (行政区划)."""
+
+    __tablename__ = "admin_area"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        _in("level", AdminLevel),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id", ondelete="SET NULL"))
+    boundary: Mapped[Any] = mapped_column(_geometry("MULTIPOLYGON"), nullable=True)
+
+    parent: Mapped[AdminArea | None] = relationship(remote_side=[id])
+
+
+class GridCell(_Sourced, Base):
+    """A grid cell (网格): the smallest management area, inside one village or community."""
+
+    __tablename__ = "grid_cell"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        *_non_negative("households", "population"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id", ondelete="SET NULL"))
+    households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[Any] = mapped_column(_geometry("MULTIPOLYGON"), nullable=False)
+
+    area: Mapped[AdminArea | None] = relationship()
+
+
+class Worker(_Sourced, Base):
+    """A grid worker (网格员)."""
+
+    __tablename__ = "worker"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class WorkerCell(Base):
+    """Which cells a grid worker is responsible for."""
+
+    __tablename__ = "worker_cell"
+
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("worker.id", ondelete="CASCADE"), primary_key=True
+    )
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_cell.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Unit(_Sourced, Base):
+    """A unit that must be covered: village, community, building, park, firm, social org."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        _in("kind", UnitKind),
+        *_non_negative("households", "population", "party_members"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(300))
+    households: Mapped[int | None] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer)
+    party_members: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(300))
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("grid_cell.id", ondelete="SET NULL"))
+    geom: Mapped[Any] = mapped_column(_geometry("GEOMETRY"), nullable=False)
+
+    cell: Mapped[GridCell | None] = relationship()
+
+
+class UnitCell(Base):
+    """Every cell a unit touches, with the share of its area (parks, large footprints)."""
+
+    __tablename__ = "unit_cell"
+    __table_args__ = (CheckConstraint("share >= 0 AND share <= 1", name="share_fraction"),)
+
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True
+    )
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_cell.id", ondelete="CASCADE"), primary_key=True
+    )
+    share: Mapped[float] = mapped_column(Float)
+
+
+class PartyOrg(_Sourced, Base):
+    """A party organisation: committee, general branch, branch or joint branch."""
+
+    __tablename__ = "party_org"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        _in("kind", OrgKind),
+        *_non_negative("members"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    members: Mapped[int | None] = mapped_column(Integer)
+    established: Mapped[dt.date | None] = mapped_column(Date)
+    last_activity: Mapped[dt.date | None] = mapped_column(Date)
+    own_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("party_org.id", ondelete="SET NULL"))
+    geom: Mapped[Any] = mapped_column(_geometry("POINT"), nullable=True)
+
+
+class OrgUnit(Base):
+    """The units a party organisation covers (for a joint branch, each member unit)."""
+
+    __tablename__ = "org_unit"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("party_org.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Instructor(_Sourced, Base):
+    """A party-building instructor (党建指导员): work coverage of units without a branch."""
+
+    __tablename__ = "instructor"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(40))
+
+
+class InstructorUnit(Base):
+    """The units an instructor is assigned to."""
+
+    __tablename__ = "instructor_unit"
+
+    instructor_id: Mapped[int] = mapped_column(
+        ForeignKey("instructor.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(
+        ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Station(_Sourced, Base):
+    """A party-mass service site (党群服务中心 / 站 / 点) of some tier."""
+
+    __tablename__ = "station"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        _in("tier", StationTier),
+        *_non_negative("capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(300))
+    last_activity: Mapped[dt.date | None] = mapped_column(Date)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    geom: Mapped[Any] = mapped_column(_geometry("POINT"), nullable=False)
+
+
+class Road(_Sourced, Base):
+    """A road segment, kept for network reach (OSM ways or any line layer)."""
+
+    __tablename__ = "road"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    highway: Mapped[str | None] = mapped_column(String(40))
+    oneway: Mapped[str | None] = mapped_column(String(8))
+    geom: Mapped[Any] = mapped_column(_geometry("LINESTRING"), nullable=False)
+
+
+class Visit(Base):
+    """A grid worker's visit to a unit (走访记录), with an optional status change."""
+
+    __tablename__ = "visit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    status_change: Mapped[str | None] = mapped_column(String(100))
+
+
+class AuditLog(Base):
+    """Who changed what and when; imports record every changed record's old values."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    actor: Mapped[str] = mapped_column(String(100), default="gridmap")
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+#: Geometry column of each table that has one: validity is enforced on these.
+GEOMETRY_COLUMNS: dict[str, str] = {
+    "admin_area": "boundary",
+    "grid_cell": "geom",
+    "unit": "geom",
+    "party_org": "geom",
+    "station": "geom",
+    "road": "geom",
+}
