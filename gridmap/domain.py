@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 from typing import Self
 
+from gridmap.errors import UnknownValueError
+
 __all__ = [
     "AdminLevel",
     "DomainEnum",
@@ -36,8 +38,8 @@ class DomainEnum(enum.StrEnum):
 
         Raises
         ------
-        ValueError
-            Naming the accepted values, when ``text`` matches none.
+        UnknownValueError
+            A ``ValueError`` naming the accepted values, when ``text`` matches none.
         """
         key = str(text).strip()
         lowered = key.lower().replace("-", "_").replace(" ", "_")
@@ -52,7 +54,7 @@ class DomainEnum(enum.StrEnum):
                 return cls(aliases[candidate])
         accepted = ", ".join(f"{m.value} ({labels[m.value][0]})" for m in cls)
         msg = f"unknown {cls.__name__} {key!r}; accepted: {accepted}"
-        raise ValueError(msg)
+        raise UnknownValueError(msg)
 
 
 class AdminLevel(DomainEnum):

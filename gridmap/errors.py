@@ -7,6 +7,7 @@ __all__ = [
     "GridmapError",
     "NotFoundError",
     "StoreError",
+    "UnknownValueError",
 ]
 
 
@@ -28,3 +29,7 @@ class StoreError(GridmapError):
 
 class NotFoundError(GridmapError):
     """A record, run or file the user named does not exist."""
+
+
+class UnknownValueError(GridmapError, ValueError):
+    """A value is not one of those accepted (a unit kind, a station tier...)."""

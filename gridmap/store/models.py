@@ -14,6 +14,7 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -35,6 +36,9 @@ __all__ = [
     "AdminArea",
     "AuditLog",
     "Base",
+    "CandidateSite",
+    "CoverageRun",
+    "CoverageUnit",
     "GridCell",
     "Instructor",
     "InstructorUnit",
@@ -279,6 +283,18 @@ class Road(_Sourced, Base):
     geom: Mapped[Any] = mapped_column(_geometry("LINESTRING"), nullable=False)
 
 
+class CandidateSite(_Sourced, Base):
+    """A place a new station could go: a public building from OSM or a user's site."""
+
+    __tablename__ = "candidate_site"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    site_kind: Mapped[str | None] = mapped_column(String(40))
+    geom: Mapped[Any] = mapped_column(_geometry("POINT"), nullable=False)
+
+
 class Visit(Base):
     """A grid worker's visit to a unit (走访记录), with an optional status change."""
 
@@ -306,6 +322,41 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+class CoverageRun(Base):
+    """One coverage run: its parameters, when it ran, the date it evaluated, its results."""
+
+    __tablename__ = "coverage_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    label: Mapped[str | None] = mapped_column(String(200))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class CoverageUnit(Base):
+    """A unit's result in one run; kept with the unit's source id so history survives edits."""
+
+    __tablename__ = "coverage_unit"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200))
+    source_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    org_status: Mapped[str] = mapped_column(String(16))
+    must_have_branch: Mapped[bool] = mapped_column(Boolean)
+    service_covered: Mapped[bool] = mapped_column(Boolean)
+    nearest_station_id: Mapped[int | None] = mapped_column(Integer)
+    nearest_station_m: Mapped[float | None] = mapped_column(Float)
+
+
 #: Geometry column of each table that has one: validity is enforced on these.
 GEOMETRY_COLUMNS: dict[str, str] = {
     "admin_area": "boundary",
@@ -314,4 +365,5 @@ GEOMETRY_COLUMNS: dict[str, str] = {
     "party_org": "geom",
     "station": "geom",
     "road": "geom",
+    "candidate_site": "geom",
 }

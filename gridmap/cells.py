@@ -1,0 +1,239 @@
+"""Grid cells in the store: generate for an area, load, check, and put every unit in one.
+
+The geometry work is in :mod:`gridmap.grid`; this module reads its inputs from
+the store and writes its results back, each step in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from geoalchemy2.shape import to_shape
+from sqlalchemy import Table, delete, insert, select, update
+
+from gridmap.coverage.inputs import representative_points
+from gridmap.errors import NotFoundError
+from gridmap.grid import (
+    BEIJING_DB11_T_2157_2023,
+    CellIndex,
+    CellShape,
+    CodeScheme,
+    GridReport,
+    assign_codes,
+    assign_polygons,
+    check_grid,
+    generate_cells,
+)
+from gridmap.ingest.load import LoadReport, load_many
+from gridmap.ingest.records import ReadResult, RecordKind
+from gridmap.store import Store, models
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AssignReport",
+    "area_boundary",
+    "assign_units",
+    "check_stored_grid",
+    "communities_within",
+    "generate_grid",
+    "save_cells",
+]
+
+
+def _areas(store: Store) -> gpd.GeoDataFrame:
+    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    geoms = [None if r["boundary"] is None else to_shape(r["boundary"]) for r in rows]
+    data = {c: [r[c] for r in rows] for c in ("id", "code", "name", "level", "parent_id")}
+    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326").set_index("id", drop=False)
+
+
+def area_boundary(store: Store, code: str) -> Any:
+    """The boundary of the area with ``code``; raises when it has none."""
+    areas = _areas(store)
+    match = areas[areas["code"] == code]
+    if match.empty or match.geometry.iloc[0] is None:
+        known = ", ".join(
+            sorted(str(c) for c in areas.loc[areas.geometry.notna(), "code"].dropna())
+        )
+        msg = f"no area {code!r} with a boundary; areas with boundaries: {known or 'none'}"
+        raise NotFoundError(msg)
+    return match.geometry.iloc[0]
+
+
+def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
+    """Village / community areas (with boundaries) below the area with ``code``."""
+    areas = _areas(store)
+    top = areas.index[areas["code"] == code]
+    if top.empty:
+        msg = f"no area with code {code!r}"
+        raise NotFoundError(msg)
+    parents = areas["parent_id"].to_dict()
+
+    def below(area_id: int) -> bool:
+        seen: set[int] = set()
+        current: Any = area_id
+        while current is not None and not pd.isna(current) and current not in seen:
+            if current == top[0]:
+                return True
+            seen.add(current)
+            current = parents.get(current)
+        return False
+
+    villages = areas[(areas["level"] == "village") & areas.geometry.notna()]
+    return villages[[below(int(i)) for i in villages.index]][["code", "name", "geometry"]]
+
+
+def generate_grid(
+    store: Store,
+    area_code: str,
+    *,
+    shape: CellShape,
+    size_m: float | None = None,
+    resolution: int | None = None,
+    scheme: CodeScheme = BEIJING_DB11_T_2157_2023,
+) -> gpd.GeoDataFrame:
+    """Cells over the area with ``area_code``, split by and assigned to its communities, coded."""
+    boundary = area_boundary(store, area_code)
+    communities = communities_within(store, area_code)
+    cells = generate_cells(
+        boundary,
+        shape=shape,
+        size_m=size_m,
+        resolution=resolution,
+        communities=communities if len(communities) else None,
+    )
+    if len(communities):
+        cells = assign_codes(cells, scheme)
+    else:
+        cells = cells.assign(area_code=area_code)
+        cells = assign_codes(cells, scheme)
+    logger.info("generated %d cells over %s", len(cells), area_code)
+    return cells
+
+
+def save_cells(store: Store, cells: gpd.GeoDataFrame, *, source: str) -> LoadReport:
+    """Upsert cells (``code``, optional ``name``, ``area_code``, counts) in one transaction."""
+    frame = cells.copy()
+    invalid = ~frame.geometry.is_valid
+    if invalid.any():
+        # Reprojection to WGS-84 can leave a near-duplicate vertex that makes a ring touch
+        # itself; such a cell is the same area, mended.
+        logger.info("repairing %d cell geometries made invalid by reprojection", int(invalid.sum()))
+        frame.loc[invalid, "geometry"] = shapely.make_valid(frame.geometry[invalid].values)
+    frame["source_id"] = frame["code"].astype(str)
+    if "name" not in frame or frame["name"].isna().all():
+        frame["name"] = [f"第{i}网格" for i in range(1, len(frame) + 1)]
+    result = ReadResult(records=frame, rejects=pd.DataFrame(), n_read=len(frame))
+    return load_many(store, [(RecordKind.CELL, result)], source=source)[0]
+
+
+@dataclass(frozen=True)
+class AssignReport:
+    """How units were put into cells."""
+
+    units: int
+    assigned: int
+    outside: pd.DataFrame  # units in no cell: id, source_id, kind, name, lon, lat
+    multi_cell: int  # polygon units touching more than one cell
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        return (
+            f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
+            f"every cell, {self.multi_cell} polygons across several cells"
+        )
+
+
+def assign_units(store: Store) -> AssignReport:
+    """Give every unit its cell: points by containment, polygons by largest overlap.
+
+    Every cell a polygon touches is kept in ``unit_cell`` with its share of
+    the polygon's area. Units outside every cell get no cell and are reported.
+    """
+    from gridmap.coverage.inputs import load_inputs
+
+    inputs = load_inputs(store)
+    units, cells = inputs.units, inputs.cells
+    cell_ids = np.full(len(units), -1, dtype=np.int64)
+    shares: list[tuple[int, int, float]] = []
+    multi = 0
+    if len(cells) and len(units):
+        polygonal = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        points = units[~polygonal]
+        index = CellIndex(cells)
+        located = index.locate(points.geometry.x.to_numpy(), points.geometry.y.to_numpy())
+        cell_ids[~polygonal] = np.where(located >= 0, cells.index.to_numpy()[located], -1)
+        if polygonal.any():
+            main, touched = assign_polygons(units[polygonal], cells)
+            ids = cells.index.to_numpy()
+            cell_ids[polygonal] = np.where(main >= 0, ids[main], -1)
+            unit_ids = units.index.to_numpy()[polygonal]
+            for polygon, cell, share in touched:
+                shares.append((int(unit_ids[polygon]), int(ids[cell]), float(share)))
+            counts = pd.Series([s[0] for s in shares]).value_counts()
+            multi = int((counts > 1).sum())
+    _write_assignment(store, units.index.to_numpy(), cell_ids, shares)
+    outside = units[cell_ids < 0]
+    points = representative_points(outside)
+    report = pd.DataFrame(
+        {
+            "id": outside.index,
+            "source_id": outside["source_id"],
+            "kind": outside["kind"],
+            "name": outside["name"],
+            "lon": points.x.round(7),
+            "lat": points.y.round(7),
+        }
+    )
+    return AssignReport(
+        len(units), int((cell_ids >= 0).sum()), report.reset_index(drop=True), multi
+    )
+
+
+def _write_assignment(
+    store: Store, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
+) -> None:
+    unit_table: Table = models.Unit.__table__  # type: ignore[assignment]
+    share_table: Table = models.UnitCell.__table__  # type: ignore[assignment]
+    with store.engine.begin() as conn:
+        conn.execute(update(unit_table).values(cell_id=None))
+        for cell in np.unique(cell_ids[cell_ids >= 0]):
+            members = [int(u) for u in unit_ids[cell_ids == cell]]
+            for start in range(0, len(members), 500):
+                chunk = members[start : start + 500]
+                conn.execute(
+                    update(unit_table).where(unit_table.c.id.in_(chunk)).values(cell_id=int(cell))
+                )
+        conn.execute(delete(share_table))
+        if shares:
+            rows = [
+                {"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares
+            ]
+            conn.execute(insert(share_table), rows)
+
+
+def check_stored_grid(
+    store: Store, area_code: str, *, overlap_tolerance_m2: float = 1.0
+) -> GridReport:
+    """Check the stored cells against the boundary of ``area_code`` and its communities."""
+    from gridmap.coverage.inputs import load_inputs
+
+    boundary = area_boundary(store, area_code)
+    cells = load_inputs(store).cells
+    inside = cells[cells.intersects(boundary)]
+    communities = communities_within(store, area_code)
+    return check_grid(
+        inside[["code", "geometry"]],
+        boundary,
+        communities=communities if len(communities) else None,
+        overlap_tolerance_m2=overlap_tolerance_m2,
+    )

@@ -1,0 +1,49 @@
+"""The ``gridmap`` command line. Commands parse arguments and call library functions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gridmap import __version__
+from gridmap.cli import coverage, db, demo, ingest
+from gridmap.cli._common import setup_logging
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="gridmap",
+    help="gridmap: grid-based party-building coverage (网格化党建覆盖分析).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(coverage.app, name="coverage")
+app.command(name="demo")(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gridmap {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="log what each step does")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Set up logging for every command."""
+    setup_logging(verbose)
+
+
+def main() -> None:
+    """Entry point of the ``gridmap`` script."""
+    app()

@@ -1,0 +1,219 @@
+"""``gridmap coverage``: run, list and compare coverage runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import geopandas as gpd
+import typer
+from shapely.geometry import Point
+
+from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
+from gridmap.coverage import (
+    CoverageResult,
+    ReachOptions,
+    compare_runs,
+    list_runs,
+    run_coverage,
+    write_results,
+)
+from gridmap.domain import StationTier
+from gridmap.errors import GridmapError
+
+app = typer.Typer(
+    help="Who is covered, where the blind zones are, how rates change.", no_args_is_help=True
+)
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{100 * float(value):.1f}%"
+
+
+def print_summary(result: CoverageResult) -> None:
+    """The rates table every coverage run prints."""
+    s = result.summary
+    rows = [
+        ("组织覆盖率 organisational", f"{s['org_covered']} / {s['units']}", _pct(s["org_rate"])),
+        (
+            "工作覆盖率 work (instructor)",
+            f"{s['work_covered']} / {s['units']}",
+            _pct(s["work_rate"]),
+        ),
+        (
+            "综合覆盖率 combined",
+            f"{s['combined_covered']} / {s['units']}",
+            _pct(s["combined_rate"]),
+        ),
+        (
+            "服务覆盖（单位）service, units",
+            f"{s['service_covered']} / {s['units']}",
+            _pct(s["service_rate"]),
+        ),
+        (
+            "服务覆盖（人口）service, population",
+            f"{s['population_covered']} / {s['population']}",
+            _pct(s["service_population_rate"]),
+        ),
+        ("应建未建 must have a branch", str(s["must_have_branch"]), ""),
+        ("闲置组织 idle organisations", str(s["idle_orgs"]), ""),
+        ("闲置站点 idle stations", str(s["idle_stations"]), ""),
+        ("盲区 blind zones", str(s["blind_zones"]), ""),
+        ("远离道路 far from any road", str(s["far_from_road"]), ""),
+    ]
+    title = f"覆盖情况 / coverage as of {result.as_of} ({result.options.mode})"
+    if result.run_id is not None:
+        title += f", run {result.run_id}"
+    print_table(title, ["指标 measure", "数量 count", "比率 %"], rows)
+
+
+def _added_stations(path: Path | None, at: list[str]) -> gpd.GeoDataFrame | None:
+    """Stations for a what-if: from a layer file, and from ``LON,LAT[,TIER[,NAME]]`` options."""
+    frames: list[gpd.GeoDataFrame] = []
+    if path is not None:
+        from gridmap.ingest.readers import read_layer
+        from gridmap.ingest.records import RecordKind
+
+        result = read_layer(path, RecordKind.STATION)
+        if len(result.rejects):
+            first = result.rejects["reason"].iloc[0]
+            msg = f"{path}: {len(result.rejects)} station rows rejected, first: {first}"
+            raise GridmapError(msg)
+        frames.append(result.records)
+    rows = []
+    for i, spec in enumerate(at):
+        parts = [p.strip() for p in spec.split(",")]
+        try:
+            lon, lat = float(parts[0]), float(parts[1])
+        except (ValueError, IndexError):
+            msg = f"--add-at takes LON,LAT[,TIER[,NAME]] in WGS-84, got {spec!r}"
+            raise GridmapError(msg) from None
+        tier = StationTier.parse(parts[2]).value if len(parts) > 2 and parts[2] else "community"
+        name = parts[3] if len(parts) > 3 else f"新增站点 {i + 1}"
+        rows.append(
+            {
+                "source_id": f"what-if-{i + 1}",
+                "name": name,
+                "tier": tier,
+                "last_activity": None,
+                "geometry": Point(lon, lat),
+            }
+        )
+    if rows:
+        frames.append(gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326"))
+    if not frames:
+        return None
+    import pandas as pd
+
+    merged = pd.concat(frames, ignore_index=True)
+    merged["source"] = "what-if"
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs="EPSG:4326")
+
+
+@app.command()
+@handle_errors
+def run(
+    mode: Annotated[
+        Literal["radius", "network"], typer.Option(help="straight line or along roads")
+    ] = "radius",
+    profile: Annotated[Literal["walk", "drive"], typer.Option(help="network travel mode")] = "walk",
+    meters: Annotated[
+        float | None, typer.Option(help="one reach for every tier, in metres")
+    ] = None,
+    minutes: Annotated[
+        float | None, typer.Option(help="one reach for every tier, in minutes")
+    ] = None,
+    idle_days: Annotated[int | None, typer.Option(help="days without activity before idle")] = None,
+    as_of: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="evaluate as of this date")
+    ] = None,
+    add_stations: Annotated[
+        Path | None, typer.Option(help="what-if: stations from a file (not stored)")
+    ] = None,
+    add_at: Annotated[
+        list[str] | None, typer.Option(help="what-if: a station at LON,LAT[,TIER[,NAME]]")
+    ] = None,
+    remove_station: Annotated[
+        list[str] | None, typer.Option(help="what-if: leave out a station (id or source id)")
+    ] = None,
+    label: Annotated[str | None, typer.Option(help="a label for the stored run")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write units/cells/areas/blind zones here")
+    ] = None,
+    fmt: Annotated[
+        Literal["csv", "xlsx"], typer.Option("--format", help="csv files or one workbook")
+    ] = "csv",
+) -> None:
+    """Run coverage, print the rates, and store the run (what-if runs are not stored)."""
+    config = settings()
+    rules = config.coverage
+    if idle_days is not None:
+        rules = rules.model_copy(update={"idle_days": idle_days})
+    options = ReachOptions(mode=mode, profile=profile, meters=meters, minutes=minutes)
+    added = _added_stations(add_stations, add_at or [])
+    what_if = added is not None or bool(remove_station)
+    with open_store(config) as store:
+        result = run_coverage(
+            store,
+            rules,
+            options,
+            as_of=as_of.date() if as_of else None,
+            add_stations=added,
+            remove_stations=remove_station,
+            save=not what_if,
+            label=label,
+        )
+    print_summary(result)
+    if what_if:
+        console.print("what-if run: stored data unchanged, run not saved")
+    if out is not None:
+        for name, path in write_results(result, out, fmt=fmt).items():
+            console.print(f"{name}: {path}")
+
+
+@app.command()
+@handle_errors
+def runs() -> None:
+    """List the stored runs with their headline rates."""
+    with open_store() as store:
+        frame = list_runs(store)
+    print_table(
+        "coverage runs", [str(c) for c in frame.columns], frame.astype(object).values.tolist()
+    )
+
+
+@app.command()
+@handle_errors
+def compare(
+    run_a: Annotated[int, typer.Argument(help="the earlier run")],
+    run_b: Annotated[int, typer.Argument(help="the later run")],
+    out: Annotated[
+        Path | None, typer.Option(help="write the comparison as an Excel workbook")
+    ] = None,
+) -> None:
+    """What changed between two runs: rate deltas overall and per area, units that changed."""
+    with open_store() as store:
+        comparison = compare_runs(store, run_a, run_b)
+    rows = [
+        (r.key, _fmt(r.a, r.key), _fmt(r.b, r.key), _fmt(r.delta, r.key, signed=True))
+        for r in comparison.rates.itertuples()
+    ]
+    print_table(f"run {run_a} → run {run_b}", ["measure", "a", "b", "Δ"], rows)
+    console.print(f"{len(comparison.changed_units)} unit changes")
+    if out is not None:
+        import pandas as pd
+
+        with pd.ExcelWriter(out) as writer:
+            comparison.rates.to_excel(writer, sheet_name="rates", index=False)
+            comparison.areas.to_excel(writer, sheet_name="areas", index=False)
+            comparison.changed_units.to_excel(writer, sheet_name="units", index=False)
+        console.print(f"comparison: {out}")
+
+
+def _fmt(value: Any, key: str, *, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    if key.endswith("rate"):
+        return f"{100 * value:+.1f} pt" if signed else _pct(value)
+    return f"{value:+d}" if signed else str(value)

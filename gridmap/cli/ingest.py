@@ -1,0 +1,133 @@
+"""``gridmap ingest``: OpenStreetMap extracts and layers in any format users have."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridmap.cli._common import console, err_console, handle_errors, open_store, print_table
+from gridmap.errors import GridmapError
+from gridmap.ingest.load import LoadReport
+from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.records import RecordKind
+
+app = typer.Typer(
+    help="Load data into the store; every rejected row is reported.", no_args_is_help=True
+)
+
+KIND_HELP = (
+    "what the rows are: area, cell, unit, org, instructor, station, worker, road; "
+    "or a unit kind (village, community, building, park, firm, social_org) for units"
+)
+
+
+def _print_report(reports: list[LoadReport], reject_path: Path | None) -> None:
+    print_table(
+        "导入结果 / import",
+        ["kind", "read", "loaded", "rejected", "inserted", "updated", "unchanged", "repaired"],
+        [
+            (
+                r.kind.value,
+                r.n_read,
+                r.loaded,
+                r.rejected,
+                r.inserted,
+                r.updated,
+                r.unchanged,
+                r.n_repaired,
+            )
+            for r in reports
+        ],
+    )
+    for report in reports:
+        console.print(f"{report.kind.value}: {report.summary()}")
+        for note in report.notes:
+            err_console.print(f"note: {note}")
+    if reject_path is not None:
+        console.print(f"rejected rows with their reasons: {reject_path}")
+
+
+def _parse_mapping(pairs: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            msg = f"--map takes FIELD=COLUMN (e.g. party_members=党员人数), got {pair!r}"
+            raise GridmapError(msg)
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+@app.command()
+@handle_errors
+def osm(
+    file: Annotated[Path, typer.Argument(help="an .osm.pbf or .osm extract")],
+    reject_file: Annotated[Path | None, typer.Option(help="where rejected features go")] = None,
+    tags: Annotated[
+        Path | None, typer.Option(help="a TOML file overriding the tag-to-kind mapping")
+    ] = None,
+) -> None:
+    """Load villages, communities, buildings, parks, admin areas and roads from OSM."""
+    with open_store() as store:
+        reports, reject_path = import_osm(store, file, reject_file=reject_file, tags=tags)
+    _print_report(reports, reject_path)
+
+
+@app.command()
+@handle_errors
+def layer(
+    file: Annotated[Path, typer.Argument(help="Shapefile, GeoPackage, GeoJSON, KML, CSV or Excel")],
+    kind: Annotated[str, typer.Option(help=KIND_HELP)],
+    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
+    crs: Annotated[
+        str | None,
+        typer.Option(help="source coordinates: EPSG code (4326, 4490, 4547...), gcj02 or bd09"),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="text encoding, e.g. gbk, when it cannot be detected")
+    ] = None,
+    lon_col: Annotated[
+        str | None, typer.Option(help="longitude column (auto: lon/lng/x/经度)")
+    ] = None,
+    lat_col: Annotated[str | None, typer.Option(help="latitude column (auto: lat/y/纬度)")] = None,
+    id_col: Annotated[str | None, typer.Option(help="column with each record's id")] = None,
+    name_col: Annotated[str | None, typer.Option(help="column with each record's name")] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN for other fields, e.g. party_members=党员人数"),
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="source name records are matched on (default: file stem)")
+    ] = None,
+    reject_file: Annotated[
+        Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
+    ] = None,
+) -> None:
+    """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
+    from gridmap.domain import UnitKind
+
+    unit_kind = None
+    record_kind = kind
+    if kind not in {k.value for k in RecordKind}:
+        unit_kind = UnitKind.parse(kind)
+        record_kind = RecordKind.UNIT.value
+    with open_store() as store:
+        report, reject_path = import_layer(
+            store,
+            file,
+            record_kind,
+            source=source,
+            reject_file=reject_file,
+            layer=layer,
+            crs=crs,
+            encoding=encoding,
+            lon_col=lon_col,
+            lat_col=lat_col,
+            id_col=id_col,
+            name_col=name_col,
+            columns=_parse_mapping(map_ or []) or None,
+            unit_kind=unit_kind,
+        )
+    _print_report([report], reject_path)

@@ -1,0 +1,95 @@
+"""Write a run's results: CSV/GeoJSON/JSON files, or one Excel workbook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from gridmap.coverage.run import CoverageResult
+from gridmap.coverage.runs import _clean
+
+__all__ = ["UNIT_COLUMNS", "write_results"]
+
+#: Columns of ``units.csv``, in order.
+UNIT_COLUMNS = [
+    "unit_id",
+    "source",
+    "source_id",
+    "kind",
+    "name",
+    "cell_code",
+    "lon",
+    "lat",
+    "households",
+    "population",
+    "party_members",
+    "org_status",
+    "must_have_branch",
+    "service_covered",
+    "nearest_station_id",
+    "nearest_station_m",
+    "covering_station_id",
+    "snap_m",
+    "far_from_road",
+]
+CELL_COLUMNS = [
+    "code",
+    "name",
+    "status",
+    "units_total",
+    "units_covered",
+    "population_total",
+    "population_covered",
+    "org_covered",
+    "must_have_branch",
+]
+
+
+def _units(result: CoverageResult) -> pd.DataFrame:
+    frame = pd.DataFrame(result.units[UNIT_COLUMNS])
+    distance = frame["nearest_station_m"].astype(float)
+    frame["nearest_station_m"] = distance.where(np.isfinite(distance)).round(1)  # unreached: empty
+    frame["snap_m"] = frame["snap_m"].round(1)
+    return frame
+
+
+def _cells(result: CoverageResult) -> pd.DataFrame:
+    kinds = [c for c in result.cells.columns if c.startswith("units_") and c not in CELL_COLUMNS]
+    return pd.DataFrame(result.cells[CELL_COLUMNS + kinds])
+
+
+def write_results(
+    result: CoverageResult, out_dir: Path, *, fmt: Literal["csv", "xlsx"] = "csv"
+) -> dict[str, Path]:
+    """Write ``units``, ``cells``, ``areas``, ``blind_zones`` and ``summary``; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    zones = result.blind_zones
+    summary = out_dir / "summary.json"
+    summary.write_text(json.dumps(_clean(result.summary), ensure_ascii=False, indent=2))
+    paths["summary"] = summary
+    geojson = out_dir / "blind_zones.geojson"
+    zones.to_file(geojson, driver="GeoJSON") if len(zones) else geojson.write_text(
+        '{"type": "FeatureCollection", "features": []}'
+    )
+    paths["blind_zones"] = geojson
+    tables = {"units": _units(result), "cells": _cells(result), "areas": result.areas}
+    if fmt == "xlsx":
+        book = out_dir / "coverage.xlsx"
+        with pd.ExcelWriter(book) as writer:
+            for name, frame in tables.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+            pd.DataFrame(zones.drop(columns=zones.geometry.name)).to_excel(
+                writer, sheet_name="blind_zones", index=False
+            )
+        paths["workbook"] = book
+        return paths
+    for name, frame in tables.items():
+        path = out_dir / f"{name}.csv"
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+        paths[name] = path
+    return paths

@@ -1,0 +1,209 @@
+"""A coverage run: rules, reach, cells, blind zones and roll-up in one result.
+
+:func:`compute_coverage` is pure (inputs in, result out);
+:func:`run_coverage` reads the store, optionally applies a what-if change to
+the stations, computes, and saves the run for later comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
+from gridmap.coverage.rules import org_coverage
+from gridmap.coverage.summary import cell_summary, rates, rollup
+from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
+from gridmap.settings import CoverageSettings
+from gridmap.store import Store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CoverageResult", "compute_coverage", "run_coverage"]
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    """Everything one run found. Frames are in WGS-84; ids are store ids.
+
+    Attributes
+    ----------
+    units
+        One row per unit: identity, cell code, lon/lat of its representative
+        point, ``org_status``, ``must_have_branch``, ``service_covered``,
+        ``nearest_station_id``/``_m``, ``covering_station_id``, ``snap_m``,
+        ``far_from_road``.
+    cells
+        Per-cell status and counts.
+    areas
+        The roll-up: one row per admin area at every level, plus the total.
+    blind_zones
+        Ranked blind zones.
+    service_areas
+        One polygon per active station.
+    orgs, stations
+        The organisations and stations with their ``idle`` flag.
+    summary
+        The total row's rates and counts, with the run's parameters.
+    """
+
+    as_of: dt.date
+    options: ReachOptions
+    units: gpd.GeoDataFrame
+    cells: gpd.GeoDataFrame
+    areas: pd.DataFrame
+    blind_zones: gpd.GeoDataFrame
+    service_areas: gpd.GeoDataFrame
+    orgs: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
+    summary: dict[str, Any]
+    run_id: int | None = None
+
+
+def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) -> gpd.GeoDataFrame:
+    units = inputs.units
+    points = representative_points(units)
+    cell_codes = inputs.cells["code"].to_dict()
+    frame = gpd.GeoDataFrame(
+        {
+            "unit_id": units.index.to_numpy(),
+            "source": units["source"],
+            "source_id": units["source_id"],
+            "kind": units["kind"],
+            "name": units["name"],
+            "cell_id": units["cell_id"].astype("Int64"),
+            "cell_code": units["cell_id"].map(cell_codes),
+            "lon": points.x.round(7),
+            "lat": points.y.round(7),
+            "households": units["households"].astype("Int64"),
+            "population": units["population"].astype("Int64"),
+            "party_members": units["party_members"].astype("Int64"),
+        },
+        geometry=units.geometry,
+        crs=units.crs,
+    )
+    return gpd.GeoDataFrame(frame.join(org).join(reach), crs=units.crs)
+
+
+def _idle_org_units(inputs: CoverageInputs, orgs_idle: pd.Series) -> list[int]:
+    """The unit each idle organisation belongs to, where one is known."""
+    idle = inputs.orgs[orgs_idle.reindex(inputs.orgs.index, fill_value=False)]
+    first_cover = inputs.org_units.drop_duplicates("org_id").set_index("org_id")["unit_id"]
+    owners = idle["own_unit_id"].fillna(pd.Series(first_cover)).dropna()
+    return [int(u) for u in owners]
+
+
+def compute_coverage(
+    inputs: CoverageInputs, rules: CoverageSettings, options: ReachOptions
+) -> CoverageResult:
+    """Apply the rules and measure reach on ``inputs``; touches no store."""
+    org = org_coverage(inputs, rules)
+    stations = active_stations(inputs, org.stations_idle, rules)
+    reach = service_reach(inputs, stations, options, rules)
+    units = _unit_frame(inputs, org.units, reach.units)
+    cells = gpd.GeoDataFrame(
+        cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs
+    )
+    idle_units = _idle_org_units(inputs, org.orgs_idle)
+    areas = rollup(units, inputs.cells, inputs.areas, idle_units)
+    metric = inputs.metric_crs
+    zones = blind_zones(
+        units.to_crs(metric),
+        reach.service_areas.geometry.to_crs(metric),
+        inputs.cells.to_crs(metric) if len(inputs.cells) else None,
+    )
+    orgs = inputs.orgs.assign(idle=org.orgs_idle.reindex(inputs.orgs.index, fill_value=False))
+    station_frame = inputs.stations.assign(
+        idle=org.stations_idle.reindex(inputs.stations.index, fill_value=False)
+    )
+    summary = rates(units, int(orgs["idle"].sum()))
+    summary |= {
+        "idle_stations": int(station_frame["idle"].sum()),
+        "cells": {s: int(n) for s, n in cells["status"].value_counts().items()},
+        "blind_zones": len(zones),
+        "far_from_road": int(units["far_from_road"].sum()),
+        "as_of": inputs.as_of.isoformat(),
+        "options": asdict(options),
+        "rules": rules.model_dump(mode="json"),
+    }
+    return CoverageResult(
+        as_of=inputs.as_of,
+        options=options,
+        units=units,
+        cells=cells,
+        areas=areas,
+        blind_zones=zones_frame_to_wgs84(zones),
+        service_areas=reach.service_areas,
+        orgs=orgs,
+        stations=station_frame,
+        summary=summary,
+    )
+
+
+def _what_if(
+    inputs: CoverageInputs,
+    add: gpd.GeoDataFrame | None,
+    remove: Sequence[str] | None,
+) -> CoverageInputs:
+    """The inputs with stations added and removed, stored data untouched."""
+    stations = inputs.stations
+    if remove:
+        wanted = {str(r) for r in remove}
+        keys = stations.index.astype(str).to_series(index=stations.index)
+        drop = keys.isin(wanted) | stations["source_id"].astype(str).isin(wanted)
+        missing = wanted - set(keys[drop]) - set(stations.loc[drop, "source_id"].astype(str))
+        if missing:
+            from gridmap.errors import NotFoundError
+
+            msg = f"stations to remove not found (by id or source id): {sorted(missing)}"
+            raise NotFoundError(msg)
+        stations = stations[~drop]
+    if add is not None and len(add):
+        start = int(stations.index.max()) + 1 if len(stations) else 1
+        extra = add.copy()
+        # A planned station is active from the day the run evaluates.
+        extra["last_activity"] = extra.get("last_activity", pd.Series(index=extra.index)).fillna(
+            inputs.as_of
+        )
+        extra.index = np.arange(start, start + len(extra))
+        extra["id"] = extra.index
+        stations = pd.concat([stations, extra[[c for c in extra.columns if c in stations.columns]]])
+        stations = gpd.GeoDataFrame(stations, geometry="geometry", crs=inputs.stations.crs)
+    return inputs.with_stations(stations)
+
+
+def run_coverage(
+    store: Store,
+    rules: CoverageSettings,
+    options: ReachOptions,
+    *,
+    as_of: dt.date | None = None,
+    add_stations: gpd.GeoDataFrame | None = None,
+    remove_stations: Sequence[str] | None = None,
+    save: bool = True,
+    label: str | None = None,
+) -> CoverageResult:
+    """Run coverage on the store's records and (by default) save the run.
+
+    ``add_stations`` (WGS-84 points with ``name`` and ``tier``) and
+    ``remove_stations`` (ids or source ids) make a what-if run: the stored
+    stations are not changed.
+    """
+    from gridmap.coverage.runs import save_run
+
+    inputs = load_inputs(store, as_of=as_of)
+    if add_stations is not None or remove_stations:
+        inputs = _what_if(inputs, add_stations, remove_stations)
+    result = compute_coverage(inputs, rules, options)
+    if not save:
+        return result
+    run_id = save_run(store, result, label=label)
+    return CoverageResult(**{**result.__dict__, "run_id": run_id})

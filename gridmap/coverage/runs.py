@@ -1,0 +1,201 @@
+"""Stored runs and their comparison: the trend departments report upward."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import Table, insert, select
+
+from gridmap.errors import NotFoundError
+from gridmap.store import Store, models
+
+if TYPE_CHECKING:
+    from gridmap.coverage.run import CoverageResult
+
+__all__ = ["RunComparison", "compare_runs", "list_runs", "save_run"]
+
+RATE_KEYS = (
+    "org_rate",
+    "work_rate",
+    "combined_rate",
+    "service_rate",
+    "service_population_rate",
+)
+COUNT_KEYS = ("units", "must_have_branch", "idle_orgs", "service_covered", "population_covered")
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf become None, numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if value is pd.NA:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def save_run(store: Store, result: CoverageResult, *, label: str | None = None) -> int:
+    """Store a run with its per-unit results; return its id."""
+    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    unit_table: Table = models.CoverageUnit.__table__  # type: ignore[assignment]
+    areas = json.loads(result.areas.to_json(orient="records"))
+    with store.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(runs)
+            .values(
+                as_of=result.as_of,
+                label=label,
+                params=_clean(result.summary["options"]),
+                summary=_clean(result.summary),
+                areas=_clean(areas),
+            )
+            .returning(runs.c.id)
+        ).scalar_one()
+        rows = [
+            {
+                "run_id": run_id,
+                "unit_id": int(u.unit_id),
+                "source": str(u.source),
+                "source_id": str(u.source_id),
+                "name": None if pd.isna(u.name) else str(u.name),
+                "org_status": str(u.org_status),
+                "must_have_branch": bool(u.must_have_branch),
+                "service_covered": bool(u.service_covered),
+                "nearest_station_id": None
+                if pd.isna(u.nearest_station_id)
+                else int(u.nearest_station_id),
+                "nearest_station_m": _clean(float(u.nearest_station_m)),
+            }
+            for u in result.units.itertuples()
+        ]
+        if rows:
+            conn.execute(insert(unit_table), rows)
+    return int(run_id)
+
+
+def list_runs(store: Store) -> pd.DataFrame:
+    """Every stored run, newest first, with its headline rates."""
+    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(runs).order_by(runs.c.id.desc())).mappings().all()
+    return pd.DataFrame(
+        [
+            {
+                "run": r["id"],
+                "created_at": r["created_at"],
+                "as_of": r["as_of"],
+                "label": r["label"],
+                "mode": r["params"].get("mode"),
+                **{k: r["summary"].get(k) for k in RATE_KEYS},
+            }
+            for r in rows
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """What changed between two runs."""
+
+    run_a: int
+    run_b: int
+    rates: pd.DataFrame  # key, a, b, delta
+    areas: pd.DataFrame  # code, name, level, <rate>_a, <rate>_b, <rate>_delta
+    changed_units: pd.DataFrame  # unit, what changed from -> to
+
+
+def _run(store: Store, run_id: int) -> dict[str, Any]:
+    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    if row is None:
+        msg = f"no coverage run {run_id}: 'gridmap coverage runs' lists the stored runs"
+        raise NotFoundError(msg)
+    return dict(row)
+
+
+def _units(store: Store, run_id: int) -> pd.DataFrame:
+    table: Table = models.CoverageUnit.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(table).where(table.c.run_id == run_id)).mappings().all()
+    return pd.DataFrame(rows, columns=[c.name for c in table.columns]).set_index(
+        ["source", "source_id"]
+    )
+
+
+def _delta(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else b - a
+
+
+def compare_runs(store: Store, run_a: int, run_b: int) -> RunComparison:
+    """Rate deltas overall and per area, and every unit whose status changed."""
+    a, b = _run(store, run_a), _run(store, run_b)
+    keys = RATE_KEYS + COUNT_KEYS
+    rates = pd.DataFrame(
+        [
+            {
+                "key": k,
+                "a": a["summary"].get(k),
+                "b": b["summary"].get(k),
+                "delta": _delta(a["summary"].get(k), b["summary"].get(k)),
+            }
+            for k in keys
+        ]
+    )
+    areas_a = pd.DataFrame(a["areas"]).set_index("code")
+    areas_b = pd.DataFrame(b["areas"]).set_index("code")
+    joined = areas_a[["name", "level"]].combine_first(areas_b[["name", "level"]])
+    for key in RATE_KEYS:
+        joined[f"{key}_a"] = areas_a[key]
+        joined[f"{key}_b"] = areas_b[key]
+        joined[f"{key}_delta"] = joined[f"{key}_b"] - joined[f"{key}_a"]
+    return RunComparison(
+        run_a=run_a,
+        run_b=run_b,
+        rates=rates,
+        areas=joined.reset_index(),
+        changed_units=_changed_units(_units(store, run_a), _units(store, run_b)),
+    )
+
+
+def _changed_units(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    fields = ("org_status", "must_have_branch", "service_covered")
+    rows = []
+    for key in a.index.union(b.index):
+        in_a, in_b = key in a.index, key in b.index
+        name = (b if in_b else a).loc[key, "name"]
+        if not in_a or not in_b:
+            rows.append(
+                {
+                    "source": key[0],
+                    "source_id": key[1],
+                    "name": name,
+                    "change": "added" if in_b else "removed",
+                    "before": None,
+                    "after": None,
+                }
+            )
+            continue
+        for field in fields:
+            before, after = a.loc[key, field], b.loc[key, field]
+            if before != after:
+                rows.append(
+                    {
+                        "source": key[0],
+                        "source_id": key[1],
+                        "name": name,
+                        "change": field,
+                        "before": before,
+                        "after": after,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["source", "source_id", "name", "change", "before", "after"])

@@ -1,0 +1,143 @@
+"""Blind zones (盲区): the populated parts of cells that no service area reaches.
+
+Construction, all in the run's metric CRS:
+
+1. *populated parts*: every unit that is not service-covered contributes its
+   footprint (polygon units) or a disc of ``populated_radius_m`` around its
+   representative point (point units), clipped to the union of the grid cells
+   (when there are cells);
+2. minus the union of every active station's service area;
+3. dissolved, then split into connected zones.
+
+Each zone gets the uncovered units whose representative point lies in it (a
+unit whose point falls outside every zone, possible when its disc was cut by a
+service area it is not reached within by road, joins the nearest zone), their
+households, population and party members, and a priority score:
+
+    priority = population + MEMBER_WEIGHT * party_members
+               + MUST_HAVE_WEIGHT * units flagged 应建未建 + UNIT_WEIGHT * units
+
+so that people come first, party members (who need a branch to belong to)
+next, and zones of units with no recorded population still rank by their
+count. Zones are ranked by priority, largest first (rank 1).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pandas.core.groupby import SeriesGroupBy
+from shapely.geometry.base import BaseGeometry
+
+__all__ = [
+    "MEMBER_WEIGHT",
+    "MUST_HAVE_WEIGHT",
+    "UNIT_WEIGHT",
+    "blind_zones",
+    "zones_frame_to_wgs84",
+]
+
+MEMBER_WEIGHT = 10.0
+MUST_HAVE_WEIGHT = 200.0
+UNIT_WEIGHT = 1.0
+DEFAULT_POPULATED_RADIUS_M = 100.0
+
+_COLUMNS = [
+    "rank",
+    "area_m2",
+    "units",
+    "households",
+    "population",
+    "party_members",
+    "must_have_branch",
+    "priority",
+    "unit_ids",
+    "cell_codes",
+]
+
+
+def _populated(units: gpd.GeoDataFrame, radius_m: float) -> BaseGeometry:
+    geoms = units.geometry.values
+    polygonal = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
+    parts = np.where(polygonal, geoms, shapely.buffer(geoms, radius_m, quad_segs=16))
+    return shapely.union_all(parts)
+
+
+def blind_zones(
+    units: gpd.GeoDataFrame,
+    service_areas: gpd.GeoSeries,
+    cells: gpd.GeoDataFrame | None,
+    *,
+    populated_radius_m: float = DEFAULT_POPULATED_RADIUS_M,
+) -> gpd.GeoDataFrame:
+    """Dissolved, ranked blind zones (see the module docstring).
+
+    Parameters
+    ----------
+    units
+        Per-unit results in a metric CRS with ``service_covered``, ``households``,
+        ``population``, ``party_members``, ``must_have_branch``, ``cell_code``.
+    service_areas
+        Service area polygons in the same CRS.
+    cells
+        Grid cells in the same CRS, or None to not clip.
+    """
+    crs = units.crs
+    uncovered = units[~units["service_covered"].astype(bool)]
+    if uncovered.empty:
+        return gpd.GeoDataFrame(columns=_COLUMNS, geometry=[], crs=crs)
+    area = _populated(uncovered, populated_radius_m)
+    if cells is not None and len(cells):
+        area = shapely.intersection(area, shapely.union_all(cells.geometry.values))
+    if len(service_areas):
+        area = shapely.difference(area, shapely.union_all(service_areas.values))
+    parts = [g for g in shapely.get_parts(area) if g.area > 0]
+    if not parts:
+        return gpd.GeoDataFrame(columns=_COLUMNS, geometry=[], crs=crs)
+    zones = gpd.GeoDataFrame(geometry=parts, crs=crs)
+    return _describe(zones, uncovered)
+
+
+def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    points = gpd.GeoDataFrame(
+        uncovered.drop(columns=uncovered.geometry.name),
+        geometry=shapely.point_on_surface(uncovered.geometry.values),
+        crs=uncovered.crs,
+    )
+    points["unit_id"] = points.index
+    joined = gpd.sjoin_nearest(points, zones[[zones.geometry.name]], how="left")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    group = joined.groupby("index_right")
+    zones["area_m2"] = zones.geometry.area
+    zones["units"] = group.size().reindex(zones.index, fill_value=0)
+    for column in ("households", "population", "party_members"):
+        zones[column] = group[column].sum(min_count=1).reindex(zones.index).fillna(0).astype(int)
+    zones["must_have_branch"] = (
+        group["must_have_branch"].sum().reindex(zones.index, fill_value=0).astype(int)
+    )
+    zones["unit_ids"] = _joined(group["unit_id"], zones.index)
+    zones["cell_codes"] = _joined(group["cell_code"], zones.index)
+    zones["priority"] = (
+        zones["population"]
+        + MEMBER_WEIGHT * zones["party_members"]
+        + MUST_HAVE_WEIGHT * zones["must_have_branch"]
+        + UNIT_WEIGHT * zones["units"]
+    )
+    zones = zones.sort_values(["priority", "area_m2"], ascending=False).reset_index(drop=True)
+    zones["rank"] = np.arange(1, len(zones) + 1)
+    return gpd.GeoDataFrame(zones[[*_COLUMNS, zones.geometry.name]], crs=zones.crs)
+
+
+def _joined(values: SeriesGroupBy, index: pd.Index) -> pd.Series:
+    """Comma-separated distinct values per zone ('' for none)."""
+    joined = values.apply(lambda v: ",".join(sorted({str(x) for x in v.dropna()})))
+    return joined.reindex(index).fillna("")
+
+
+def zones_frame_to_wgs84(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The zones in WGS-84, for files and maps."""
+    return (
+        zones.to_crs("EPSG:4326") if len(zones) else zones.set_crs("EPSG:4326", allow_override=True)
+    )

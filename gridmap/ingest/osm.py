@@ -1,0 +1,316 @@
+"""Read an OpenStreetMap extract (``.osm.pbf``/``.osm``) into gridmap records.
+
+One streaming pass with pyosmium; closed ways and multipolygon/boundary
+relations are assembled into polygons by libosmium's area handler. What
+becomes what is set by a :class:`~gridmap.ingest.osm_mapping.TagMapping`
+(default: the packaged ``osm_tags.toml``):
+
+* ``units``: villages and communities (place nodes or areas), building
+  footprints, parks (landuse areas), in the canonical unit columns;
+* ``sites``: candidate service sites with ``site_kind`` and ``sample_station``
+  (points; areas become their point on surface);
+* ``places``: settlement points above village level (``place=town``: 镇/街道);
+* ``areas``: ``boundary=administrative`` relations as polygons, ``admin_level``
+  mapped to :class:`~gridmap.domain.AdminLevel`;
+* ``roads``: ``highway`` ways as LineStrings.
+
+``source_id`` is ``"n<id>"``, ``"w<id>"`` or ``"r<id>"`` and ``source`` is
+``"osm"``. A feature whose geometry cannot be built (a way that is not closed,
+a relation incomplete in the extract) is rejected with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import osmium
+import pandas as pd
+import shapely
+
+from gridmap.ingest.osm_mapping import TagMapping, load_tag_mapping
+from gridmap.ingest.records import IngestError, ReadResult
+
+__all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "read_osm"]
+
+logger = logging.getLogger(__name__)
+
+_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "units": ("source_id", "kind", "name", "households", "population", "party_members", "address"),
+    "sites": ("source_id", "site_kind", "name", "sample_station"),
+    "places": ("source_id", "level", "name"),
+    "areas": ("source_id", "name", "code", "level", "parent_code", "admin_level"),
+    "roads": ("source_id", "name", "highway", "oneway"),
+}
+_REJECT_COLUMNS: Final = ("source_id", "section", "kind", "name", "reason")
+
+
+@dataclass(frozen=True)
+class OsmExtract:
+    """What :func:`read_osm` made of an extract; every frame is in EPSG:4326.
+
+    ``n_read`` counts features (an object in one section; a town hall building
+    is two features), and always equals the sum of the frames' lengths plus
+    ``len(rejects)``.
+    """
+
+    units: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    places: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    n_read: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Accepted features per section, plus ``units.<kind>`` and ``rejects``."""
+        counts = {name: len(getattr(self, name)) for name in _COLUMNS}
+        for kind, n in self.units["kind"].value_counts().items():
+            counts[f"units.{kind}"] = int(n)
+        counts["rejects"] = len(self.rejects)
+        return counts
+
+    def result(self, section: str) -> ReadResult:
+        """One section as a :class:`ReadResult`, for loaders written against :func:`read_layer`.
+
+        ``_row`` numbers the features of the section (accepted first, then rejected).
+        """
+        records = getattr(self, section).copy()
+        records["_row"] = range(1, len(records) + 1)
+        rejects = self.rejects[self.rejects["section"] == section].reset_index(drop=True)
+        rejects["_row"] = range(len(records) + 1, len(records) + len(rejects) + 1)
+        return ReadResult(
+            records=records,
+            rejects=rejects,
+            n_read=len(records) + len(rejects),
+            notes=list(self.notes),
+            source_crs="EPSG:4326",
+        )
+
+
+def _name(tags: Mapping[str, str]) -> str | None:
+    return tags.get("name") or tags.get("name:zh")
+
+
+def _address(tags: Mapping[str, str]) -> str | None:
+    full = tags.get("addr:full")
+    parts = [tags[k] for k in ("addr:street", "addr:housenumber") if k in tags]
+    return full or (" ".join(parts) if parts else None)
+
+
+class _Collector:
+    """Accumulates rows per section while the file streams past."""
+
+    def __init__(self, mapping: TagMapping) -> None:
+        self.mapping = mapping
+        self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in _COLUMNS}
+        self.pending: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self.rejects: list[dict[str, Any]] = []
+        self.skipped_levels: dict[str, set[str]] = {}
+        self.built: set[str] = set()
+
+    def features(self, tags: Mapping[str, str], geometry: str) -> list[tuple[str, dict[str, Any]]]:
+        """Rows (without geometry) of every section the tags belong to."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        name = _name(tags)
+        unit = self.mapping.first("units", tags, geometry)
+        if unit:
+            found.append(("units", {"kind": unit.kind, "name": name, "address": _address(tags)}))
+        site = self.mapping.first("sites", tags, geometry)
+        if site:
+            found.append(
+                (
+                    "sites",
+                    {"site_kind": site.kind, "name": name, "sample_station": site.sample_station},
+                )
+            )
+        place = self.mapping.first("places", tags, geometry)
+        if place:
+            found.append(("places", {"level": place.kind, "name": name}))
+        return found
+
+    def admin(self, tags: Mapping[str, str], sid: str) -> dict[str, Any] | None:
+        """The area row of an administrative boundary at a mapped level, else None."""
+        if not self.mapping.areas.matches(tags):
+            return None
+        level = tags.get("admin_level", "")
+        if level not in self.mapping.admin_levels:
+            self.skipped_levels.setdefault(level, set()).add(sid)
+            return None
+        code = next((tags[t] for t in self.mapping.code_tags if t in tags), None)
+        return {
+            "name": _name(tags),
+            "code": code,
+            "parent_code": None,
+            "level": self.mapping.admin_levels[level].value,
+            "admin_level": level,
+        }
+
+    def add(self, section: str, sid: str, row: dict[str, Any], geom: shapely.Geometry) -> None:
+        if section == "sites" and geom.geom_type != "Point":
+            geom = geom.point_on_surface()
+        self.rows[section].append({"source_id": sid, **row, "geometry": geom})
+
+    def reject(self, section: str, sid: str, row: Mapping[str, Any], reason: str) -> None:
+        kind = row.get("kind") or row.get("site_kind") or row.get("level") or section
+        self.rejects.append(
+            {
+                "source_id": sid,
+                "section": section,
+                "kind": kind,
+                "name": row.get("name"),
+                "reason": reason,
+            }
+        )
+
+
+class _Reader:
+    """Routes every OSM object of the stream to the collector."""
+
+    def __init__(self, collector: _Collector) -> None:
+        self.c = collector
+        self.wkb = osmium.geom.WKBFactory()
+
+    def node(self, node: Any) -> None:
+        tags = dict(node.tags)
+        for section, row in self.c.features(tags, "node"):
+            self.c.add(section, f"n{node.id}", row, shapely.from_wkb(self.wkb.create_point(node)))
+
+    def way(self, way: Any) -> None:
+        tags = dict(way.tags)
+        sid = f"w{way.id}"
+        if self.c.mapping.roads.matches(tags):
+            self._road(way, sid, tags)
+        found = self.c.features(tags, "area")
+        if found and way.is_closed() and len(way.nodes) >= 4:
+            self.c.pending[sid] = found
+            return
+        for section, row in found:
+            self.c.reject(section, sid, row, "way is not closed, so it cannot be an area")
+
+    def _road(self, way: Any, sid: str, tags: Mapping[str, str]) -> None:
+        row = {"name": _name(tags), "highway": tags.get("highway"), "oneway": tags.get("oneway")}
+        try:
+            geom = shapely.from_wkb(self.wkb.create_linestring(way))
+        except (osmium.InvalidLocationError, RuntimeError) as exc:
+            self.c.reject("roads", sid, row, f"cannot build the line: {exc}")
+            return
+        self.c.add("roads", sid, row, geom)
+
+    def relation(self, relation: Any) -> None:
+        tags = dict(relation.tags)
+        if tags.get("type") in ("multipolygon", "boundary"):
+            sid = f"r{relation.id}"
+            found = self._area_features(tags, sid)
+            if found:
+                self.c.pending[sid] = found
+
+    def _area_features(self, tags: Mapping[str, str], sid: str) -> list[tuple[str, dict[str, Any]]]:
+        found = self.c.features(tags, "area")
+        admin = self.c.admin(tags, sid)
+        return [*found, ("areas", admin)] if admin is not None else found
+
+    def area(self, area: Any) -> None:
+        """Add an assembled area; it may arrive before or after its way or relation."""
+        from_way = area.from_way()
+        sid = f"{'w' if from_way else 'r'}{area.orig_id()}"
+        tags = dict(area.tags)
+        found = self.c.features(tags, "area") if from_way else self._area_features(tags, sid)
+        if not found:
+            return
+        self.c.built.add(sid)
+        try:
+            geom = shapely.from_wkb(self.wkb.create_multipolygon(area))
+        except RuntimeError as exc:
+            for section, row in found:
+                self.c.reject(section, sid, row, f"cannot build the polygon: {exc}")
+            return
+        if len(shapely.get_parts(geom)) == 1:
+            geom = shapely.get_parts(geom)[0]
+        for section, row in found:
+            self.c.add(section, sid, row, geom)
+
+
+def _frame(rows: list[dict[str, Any]], section: str) -> gpd.GeoDataFrame:
+    columns = [*_COLUMNS[section], "source", "geometry"]
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c != "source"])
+    frame["source"] = "osm"
+    if section == "units":
+        for name in ("households", "population", "party_members"):
+            frame[name] = frame[name].astype("Int64")
+    return gpd.GeoDataFrame(frame[columns], geometry="geometry", crs="EPSG:4326")
+
+
+def _unbuilt(collector: _Collector) -> None:
+    for sid, found in collector.pending.items():
+        if sid in collector.built:
+            continue
+        reason = (
+            "relation is incomplete in this extract or its rings do not close: "
+            "cannot build the polygon"
+            if sid.startswith("r")
+            else "closed way whose ring is invalid or lacks node locations: "
+            "cannot build the polygon"
+        )
+        for section, row in found:
+            collector.reject(section, sid, row, reason)
+    collector.pending.clear()
+
+
+def read_osm(path: str | Path, *, tags: TagMapping | str | Path | None = None) -> OsmExtract:
+    """Read an OSM extract into units, sites, places, administrative areas and roads.
+
+    Parameters
+    ----------
+    path
+        An ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` file.
+    tags
+        The tag mapping, or the path of a user TOML file whose sections replace
+        the packaged ones; default :func:`load_tag_mapping` (``osm_tags.toml``).
+
+    Raises
+    ------
+    IngestError
+        When the file is missing, truncated or not OSM data.
+    """
+    source = Path(path)
+    if not source.is_file():
+        msg = f"no such file: {source}"
+        raise IngestError(msg)
+    mapping = tags if isinstance(tags, TagMapping) else load_tag_mapping(tags)
+    collector = _Collector(mapping)
+    reader = _Reader(collector)
+    area_filter = osmium.filter.KeyFilter(*sorted(mapping.keys))
+    route = {"n": reader.node, "w": reader.way, "r": reader.relation, "a": reader.area}
+    try:
+        for obj in osmium.FileProcessor(str(source)).with_areas(area_filter):
+            handler = route.get(obj.type_str())
+            if handler is not None:
+                handler(obj)
+    except RuntimeError as exc:
+        msg = f"cannot read {source.name}: {exc}; the file may be truncated or not OSM data"
+        raise IngestError(msg) from exc
+    _unbuilt(collector)
+    return _result(collector)
+
+
+def _result(collector: _Collector) -> OsmExtract:
+    frames = {section: _frame(rows, section) for section, rows in collector.rows.items()}
+    rejects = pd.DataFrame(collector.rejects, columns=list(_REJECT_COLUMNS))
+    notes = [
+        f"skipped {len(ids)} administrative boundaries at admin_level={level or '(none)'}: "
+        "not mapped in [areas.admin_level]"
+        for level, ids in sorted(collector.skipped_levels.items())
+    ]
+    if len(rejects):
+        notes.append(f"{len(rejects)} features rejected: their geometry could not be built")
+    n_read = sum(len(f) for f in frames.values()) + len(rejects)
+    for note in notes:
+        logger.info("%s", note)
+    return OsmExtract(**frames, rejects=rejects, n_read=n_read, notes=notes)

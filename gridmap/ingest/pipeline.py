@@ -1,0 +1,130 @@
+"""Read, validate and load in one call: what ``gridmap ingest`` runs.
+
+Reading validates every row before the store is touched; loading happens in one
+transaction; rejected rows go to a reject file with their original fields and a
+``reason`` column. An unreadable file raises :class:`IngestError` and changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from gridmap.ingest.load import LoadReport, load_many
+from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
+from gridmap.store import Store
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["default_reject_path", "import_layer", "import_osm", "write_rejects"]
+
+
+def default_reject_path(path: Path) -> Path:
+    """Where rejects of ``path`` go unless told: ``<stem>.rejects.csv`` in the working directory."""
+    return Path.cwd() / f"{path.stem}.rejects.csv"
+
+
+def write_rejects(rejects: pd.DataFrame, path: Path) -> Path:
+    """Write rejected rows (original fields + ``reason``) as CSV (UTF-8 with BOM) or xlsx."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front = [c for c in ("_row", "reason") if c in rejects]
+    frame = rejects[front + [c for c in rejects.columns if c not in front]]
+    if path.suffix.lower() == ".xlsx":
+        frame.to_excel(path, index=False)
+    else:
+        frame.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def import_layer(
+    store: Store,
+    path: Path | str,
+    kind: RecordKind | str,
+    *,
+    source: str | None = None,
+    reject_file: Path | None = None,
+    **read_options: Any,
+) -> tuple[LoadReport, Path | None]:
+    """Import one layer (Shapefile, GeoPackage, GeoJSON, KML, CSV, Excel) into the store.
+
+    Parameters
+    ----------
+    store
+        Where to load.
+    path
+        The file.
+    kind
+        What its rows are (``unit``, ``station``, ...).
+    source
+        Source name records are matched on; defaults to the file's stem, so
+        importing a newer version of the same file updates its records.
+    reject_file
+        Where rejected rows go (default: ``<stem>.rejects.csv`` when there are any).
+    **read_options
+        Passed to :func:`gridmap.ingest.read_layer` (``crs``, ``encoding``,
+        ``lon_col``, ``columns``, ...).
+
+    Returns
+    -------
+    The load report and the reject file written, if any.
+    """
+    from gridmap.ingest.readers import read_layer
+
+    file = Path(path)
+    record_kind = parse_record_kind(kind)
+    if not file.exists():
+        msg = f"{file}: no such file"
+        raise IngestError(msg)
+    result = read_layer(file, record_kind, **read_options)
+    for note in result.notes:
+        logger.warning("%s: %s", file.name, note)
+    report = load_many(store, [(record_kind, result)], source=source or file.stem)[0]
+    return report, _maybe_write(report.rejects, reject_file, file)
+
+
+def import_osm(
+    store: Store, path: Path | str, *, reject_file: Path | None = None, tags: Path | None = None
+) -> tuple[list[LoadReport], Path | None]:
+    """Import an OpenStreetMap extract: areas, units and roads, in one transaction."""
+    from gridmap.ingest.osm import read_osm
+
+    file = Path(path)
+    if not file.exists():
+        msg = f"{file}: no such file"
+        raise IngestError(msg)
+    extract = read_osm(file, tags=tags)
+    # Place points of areas whose polygon the extract lacks are kept as areas without a
+    # boundary (one can be derived or imported later); the others add nothing.
+    known = set(extract.areas["name"].dropna())
+    places = extract.places[~extract.places["name"].isin(known)].copy()
+    places["geometry"] = None
+    batches: list[tuple[RecordKind, ReadResult]] = [
+        (RecordKind.AREA, _whole(pd.concat([extract.areas, places], ignore_index=True))),
+        (RecordKind.UNIT, _whole(extract.units)),
+        (RecordKind.ROAD, _whole(extract.roads)),
+    ]
+    reports = load_many(store, batches, source="osm")
+    frames = [r.rejects.assign(kind=r.kind.value) for r in reports]
+    rejects = pd.concat([extract.rejects, *frames], ignore_index=True)
+    for note in extract.notes:
+        logger.warning("%s: %s", file.name, note)
+    return reports, _maybe_write(rejects, reject_file, file)
+
+
+def _whole(frame: pd.DataFrame) -> ReadResult:
+    """A frame the OSM reader accepted, as a read result with no rejects of its own."""
+    records = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame)
+    return ReadResult(
+        records=records.reset_index(drop=True), rejects=pd.DataFrame(), n_read=len(frame)
+    )
+
+
+def _maybe_write(rejects: pd.DataFrame, reject_file: Path | None, source: Path) -> Path | None:
+    if rejects.empty:
+        return None
+    return write_rejects(rejects, reject_file or default_reject_path(source))

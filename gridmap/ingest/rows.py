@@ -1,0 +1,240 @@
+"""Turn a layer as read (original fields + geometry) into canonical records and rejects.
+
+Every row is checked completely (fields, coordinates, geometry, identity) and
+a rejected row carries every one of its problems, separated by ``"; "``.
+
+Identity
+--------
+``source_id`` comes from the mapped id column; areas and cells fall back to
+their ``code``. A row without one gets a synthetic id, stable across
+re-imports of the same data: ``"h"`` + the first 16 hex digits of the SHA-1
+of ``kind|name|lon|lat``, where the name is NFKC-normalised, case-folded and
+stripped of whitespace, and lon/lat are the WGS-84 centroid rounded to 5
+decimals (about 1 m); kinds without geometry use ``kind|name|phone``. Moving a
+point by more than about a metre or renaming it therefore yields a new id.
+Two rows with the same id in one file: the first is kept, later ones are
+rejected naming the first row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from gridmap.crs import SourceCRS
+from gridmap.ingest.columns import ColumnMap
+from gridmap.ingest.records import FIELDS, GEOMETRY_TYPES, REQUIRED, ReadResult, RecordKind
+from gridmap.ingest.validate import Region, check_geometries
+from gridmap.ingest.values import parse_float, parse_value
+
+__all__ = ["RawLayer", "build_result", "synthetic_id"]
+
+
+@dataclass(frozen=True)
+class RawLayer:
+    """A layer as read from a file, before any checking.
+
+    Attributes
+    ----------
+    table
+        The original fields, one row per record, as read.
+    geometries
+        Source-CRS geometries, or ``None`` when points come from lon/lat
+        columns or the kind has no geometry.
+    rows
+        The row number of each record as the user sees it (see ``ReadResult``).
+    """
+
+    table: pd.DataFrame
+    geometries: Sequence[shapely.Geometry | None] | None
+    rows: Sequence[int]
+
+
+class _Problems(dict[int, list[str]]):
+    def add(self, position: int, reason: str) -> None:
+        self.setdefault(position, []).append(reason)
+
+
+def synthetic_id(
+    kind: RecordKind, name: str | None, geometry: shapely.Geometry | None, phone: str | None = None
+) -> str:
+    """Return the stable synthetic ``source_id`` of a row without one (see module doc)."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or "")).casefold()
+    if geometry is not None:
+        centroid = geometry.centroid
+        where = f"{centroid.x:.5f}|{centroid.y:.5f}"
+    else:
+        where = phone or ""
+    digest = hashlib.sha1(f"{kind.value}|{key}|{where}".encode()).hexdigest()
+    return f"h{digest[:16]}"
+
+
+def _parse_fields(
+    layer: RawLayer,
+    kind: RecordKind,
+    columns: ColumnMap,
+    unit_kind: str | None,
+    problems: _Problems,
+) -> dict[str, list[object]]:
+    values: dict[str, list[object]] = {}
+    n = len(layer.table)
+    for spec in FIELDS[kind]:
+        column = columns.fields.get(spec.name)
+        if spec.name == "kind" and unit_kind is not None:
+            values[spec.name] = [unit_kind] * n
+            continue
+        if column is None:
+            values[spec.name] = [[] if spec.value_type == "list" else None for _ in range(n)]
+            continue
+        parsed: list[object] = []
+        for position, cell in enumerate(layer.table[column].tolist()):
+            try:
+                parsed.append(parse_value(spec, cell))
+            except ValueError as exc:
+                problems.add(position, f"column {column!r} ({spec.name}): {exc}")
+                parsed.append(None)
+        values[spec.name] = parsed
+        if spec.name in REQUIRED[kind]:
+            for position, value in enumerate(parsed):
+                if value is None and position not in problems:
+                    problems.add(position, f"{spec.name} is empty (column {column!r})")
+    return values
+
+
+def _points(
+    layer: RawLayer, columns: ColumnMap, problems: _Problems
+) -> list[shapely.Geometry | None]:
+    assert columns.lon is not None and columns.lat is not None
+    points: list[shapely.Geometry | None] = []
+    for position, (x, y) in enumerate(
+        zip(layer.table[columns.lon].tolist(), layer.table[columns.lat].tolist(), strict=True)
+    ):
+        parsed: list[float] = []
+        for label, column, value in (("longitude", columns.lon, x), ("latitude", columns.lat, y)):
+            try:
+                number = parse_float(value)
+            except ValueError as exc:
+                problems.add(position, f"column {column!r} ({label}): {exc}")
+                continue
+            if number is None:
+                problems.add(position, f"missing coordinates: {label} column {column!r} is empty")
+            else:
+                parsed.append(number)
+        points.append(shapely.Point(*parsed) if len(parsed) == 2 else None)
+    return points
+
+
+def _geometries(
+    layer: RawLayer,
+    kind: RecordKind,
+    columns: ColumnMap,
+    source: SourceCRS,
+    region: Region,
+    problems: _Problems,
+) -> tuple[list[shapely.Geometry | None], set[int]]:
+    n = len(layer.table)
+    if GEOMETRY_TYPES[kind] is None:
+        return [None] * n, set()
+    if columns.lon is not None:
+        geoms = _points(layer, columns, problems)
+        skip = {i for i, g in enumerate(geoms) if g is None}
+    else:
+        geoms = list(layer.geometries) if layer.geometries is not None else [None] * n
+        skip = set()
+    check = check_geometries(geoms, kind, source, region, skip=skip)
+    for position, reasons in check.problems.items():
+        for reason in reasons:
+            problems.add(position, reason)
+    return check.geometries, check.repaired
+
+
+def _identify(
+    kind: RecordKind,
+    values: dict[str, list[object]],
+    geoms: list[shapely.Geometry | None],
+    layer: RawLayer,
+    problems: _Problems,
+) -> list[str | None]:
+    n = len(layer.table)
+    codes, names, phones = (
+        [None] * n if key not in values else values[key] for key in ("code", "name", "phone")
+    )
+    ids: list[str | None] = []
+    first_seen: dict[str, int] = {}
+    for position in range(n):
+        sid = _str(values["source_id"][position]) or _str(codes[position])
+        if sid is None and position not in problems:
+            sid = synthetic_id(kind, _str(names[position]), geoms[position], _str(phones[position]))
+        if sid is not None and sid in first_seen:
+            problems.add(
+                position,
+                (
+                    f"duplicate source_id {sid!r}: first seen at row {layer.rows[first_seen[sid]]}; "
+                    "give each record its own id"
+                ),
+            )
+        elif sid is not None:
+            first_seen[sid] = position
+        ids.append(sid)
+    return ids
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def build_result(
+    layer: RawLayer,
+    kind: RecordKind,
+    columns: ColumnMap,
+    source: SourceCRS,
+    region: Region,
+    *,
+    unit_kind: str | None = None,
+    notes: Sequence[str] = (),
+) -> ReadResult:
+    """Check every row of ``layer`` and split it into records and rejects."""
+    problems = _Problems()
+    values = _parse_fields(layer, kind, columns, unit_kind, problems)
+    geoms, repaired = _geometries(layer, kind, columns, source, region, problems)
+    values["source_id"] = list(_identify(kind, values, geoms, layer, problems))
+    keep = [i for i in range(len(layer.table)) if i not in problems]
+    frame = pd.DataFrame(
+        {
+            spec.name: pd.Series(
+                [values[spec.name][i] for i in keep],
+                dtype="Int64" if spec.value_type == "count" else object,
+            )
+            for spec in FIELDS[kind]
+        }
+    )
+    frame["_row"] = [layer.rows[i] for i in keep]
+    records = gpd.GeoDataFrame(frame, geometry=[geoms[i] for i in keep], crs="EPSG:4326")
+    return ReadResult(
+        records=records,
+        rejects=_rejects(layer, problems),
+        n_read=len(layer.table),
+        n_repaired=len(repaired & set(keep)),
+        notes=list(notes),
+        source_crs=source.name,
+    )
+
+
+def _rejects(layer: RawLayer, problems: _Problems) -> pd.DataFrame:
+    order = sorted(problems)
+    rejects = layer.table.iloc[order].reset_index(drop=True).copy()
+    if layer.geometries is not None:
+        rejects["geometry"] = [
+            None if layer.geometries[i] is None else layer.geometries[i].wkt  # type: ignore[union-attr]
+            for i in order
+        ]
+    rejects["reason"] = ["; ".join(problems[i]) for i in order]
+    rejects["_row"] = [layer.rows[i] for i in order]
+    return rejects

@@ -1,0 +1,146 @@
+"""Parse single cell values strictly: counts, dates, lists, enumerations, text.
+
+Each parser returns ``None`` for an empty cell and raises :class:`ValueError`
+with a message that names the value and the accepted forms; the row checker
+turns that into the reason a row is rejected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Final
+
+import pandas as pd
+
+from gridmap.ingest.records import FieldSpec
+
+__all__ = [
+    "is_blank",
+    "parse_count",
+    "parse_date",
+    "parse_float",
+    "parse_list",
+    "parse_text",
+    "parse_value",
+]
+
+#: Separators between items of a list cell such as 覆盖单位.
+LIST_SEPARATORS: Final = re.compile(r"[;；,，、]")
+
+_DATE_PATTERNS: Final = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_EPOCH: Final = dt.date(1899, 12, 30)
+#: Excel serial day numbers accepted as dates: 1927-05-18 .. 2173-10-14.
+_EXCEL_SERIALS: Final = (10_000, 100_000)
+_COUNT: Final = re.compile(r"^[+]?\d{1,3}(,\d{3})+$|^[+]?\d+(\.0*)?$")
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, NaT and strings of whitespace."""
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_text(value: object) -> str | None:
+    """Return a trimmed string; whole floats from spreadsheets lose their ``.0``."""
+    if is_blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_count(value: object) -> int | None:
+    """Parse a non-negative whole number: ``12``, ``"12"``, ``"1,200"``, ``12.0``."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    if isinstance(value, int | float):
+        number = float(value)
+        if not number.is_integer() or number < 0:
+            raise ValueError(f"{value!r} is not a non-negative whole number")
+        return int(number)
+    text = str(value).strip()
+    if not _COUNT.match(text):
+        raise ValueError(f"{text!r} is not a whole number (write digits, such as 12)")
+    return int(float(text.replace(",", "")))
+
+
+def parse_float(value: object) -> float | None:
+    """Parse a finite decimal number such as a coordinate."""
+    if is_blank(value):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _date_from_text(text: str) -> dt.date:
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            try:
+                return dt.date(year, month, day)
+            except ValueError as exc:
+                raise ValueError(f"{text!r} is not a real date ({exc})") from None
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return _date_from_serial(float(text))
+    raise ValueError(f"{text!r} is not a date; write 2024-05-01, 2024/5/1 or 2024年5月1日")
+
+
+def _date_from_serial(serial: float) -> dt.date:
+    low, high = _EXCEL_SERIALS
+    if not low <= serial < high:
+        raise ValueError(f"{serial!r} is not a date (nor an Excel date serial {low}..{high})")
+    return _EXCEL_EPOCH + dt.timedelta(days=int(serial))
+
+
+def parse_date(value: object) -> dt.date | None:
+    """Parse a date: text forms, Excel serial numbers, datetime cells."""
+    if is_blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _date_from_serial(float(value))
+    return _date_from_text(str(value).strip())
+
+
+def parse_list(value: object) -> list[str]:
+    """Split a list cell on ``;`` ``；`` ``,`` ``，`` or ``、``; an empty cell is ``[]``."""
+    text = parse_text(value)
+    if text is None:
+        return []
+    return [item.strip() for item in LIST_SEPARATORS.split(text) if item.strip()]
+
+
+def parse_value(spec: FieldSpec, value: object) -> object:
+    """Parse one cell according to its canonical field."""
+    if spec.value_type == "count":
+        return parse_count(value)
+    if spec.value_type == "date":
+        return parse_date(value)
+    if spec.value_type == "list":
+        return parse_list(value)
+    if spec.value_type == "enum" and spec.enum is not None:
+        text = parse_text(value)
+        return None if text is None else spec.enum.parse(text).value
+    return parse_text(value)

@@ -1,0 +1,243 @@
+"""Service areas (isochrones): the part of the network reached within a limit.
+
+Construction, from the cost of every node from its nearest source (see
+:func:`~gridmap.network.paths.multi_source_distances`) and a limit in the same
+unit:
+
+1. A link ``u -> v`` with forward cost ``c`` is reached from ``u`` over the
+   fraction ``min(1, (limit - d[u]) / c)`` of its length, if ``d[u] <= limit``
+   and the direction is allowed; likewise from ``v`` with the backward cost.
+   The fractions are turned into metres along the link geometry and the piece
+   cut with :func:`shapely.ops.substring`, so the boundary of the area lies at
+   the exact remaining distance, not at the last whole edge.
+2. A link whose two reached pieces meet is reached in full. When sources are
+   told apart (:func:`service_areas`) and the two ends have different nearest
+   sources, the link is split where the two costs are equal.
+3. A snapped source also reaches along its own link in both allowed
+   directions from its position (this matters when the limit is shorter than
+   the way to either end).
+4. Reached pieces of the same link are merged, and the lines buffered by
+   ``buffer_m`` (a walkable corridor either side of the road). ``buffer_m=0``
+   returns the reached lines themselves, whose ``length`` is the reached
+   road length.
+
+A node reached with no remaining budget contributes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
+
+from gridmap.network.graph import RoadGraph, Weight
+from gridmap.network.snap import Snapped
+
+__all__ = ["ReachedEdges", "reached_edges", "service_area", "service_areas"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class ReachedEdges:
+    """Reached pieces of links: ``[start, end]`` as fractions of each link's length.
+
+    ``source`` is the nearest source of each piece, or -1 when sources were
+    not told apart. Pieces may overlap; :meth:`merged` dissolves them.
+    """
+
+    link: IntArray
+    start: FloatArray
+    end: FloatArray
+    source: IntArray
+
+    def merged(self) -> ReachedEdges:
+        """Union of overlapping pieces of the same link and source."""
+        return _merge(self)
+
+    def lines(self, graph: RoadGraph) -> npt.NDArray[np.object_]:
+        """The pieces as LineStrings in the graph CRS."""
+        return _cut(graph, self)
+
+
+def reached_edges(
+    graph: RoadGraph,
+    dist_per_node: FloatArray,
+    limit: float,
+    *,
+    weight: Weight = "length",
+    nearest_source: IntArray | None = None,
+    sources: Snapped | None = None,
+) -> ReachedEdges:
+    """Pieces of links reached within ``limit`` (steps 1-3 of the module docstring).
+
+    Parameters
+    ----------
+    graph
+        The road graph the distances were computed on.
+    dist_per_node
+        Cost of each node from its nearest source, in the unit of ``weight``.
+    limit
+        Budget in the same unit (metres or seconds).
+    weight
+        The weight ``dist_per_node`` was computed with.
+    nearest_source
+        Per node; given, pieces are labelled and links split between sources.
+    sources
+        The snapped sources, if the distances came from snapped points.
+    """
+    forward, backward = graph.costs(weight)
+    du, dv = dist_per_node[graph.link_u], dist_per_node[graph.link_v]
+    from_u = _reach(du, forward, limit)
+    from_v = _reach(dv, backward, limit)
+    if nearest_source is None:
+        lu = lv = np.full(graph.n_links, -1, dtype=np.int64)
+    else:
+        lu, lv = nearest_source[graph.link_u], nearest_source[graph.link_v]
+    meet = _meeting_point(du, dv, forward, backward)
+    covered = (from_u + from_v >= 1.0) & (from_u > 0) & (from_v > 0)
+    whole = covered & (lu == lv)
+    split = covered & (lu != lv)
+    u_end = np.where(whole, 1.0, np.where(split, meet, from_u))
+    v_start = np.where(split, meet, 1.0 - from_v)
+    links = np.arange(graph.n_links)
+    has_u, has_v = u_end > 0, (v_start < 1.0) & ~whole
+    pieces = ReachedEdges(
+        link=np.concatenate([links[has_u], links[has_v]]),
+        start=np.concatenate([np.zeros(int(has_u.sum())), v_start[has_v]]),
+        end=np.concatenate([u_end[has_u], np.ones(int(has_v.sum()))]),
+        source=np.concatenate([lu[has_u], lv[has_v]]),
+    )
+    if sources is not None:
+        own = _own_link(sources, forward, backward, limit, labelled=nearest_source is not None)
+        pieces = _concat(pieces, own)
+    return pieces
+
+
+def service_area(
+    graph: RoadGraph,
+    dist_per_node: FloatArray,
+    limit: float,
+    *,
+    buffer_m: float,
+    weight: Weight = "length",
+    sources: Snapped | None = None,
+) -> BaseGeometry:
+    """Area reached by any source within ``limit``: reached road lines buffered by ``buffer_m``.
+
+    See the module docstring for the construction; ``buffer_m=0`` returns the
+    reached lines (a MultiLineString) instead of a polygon.
+    """
+    pieces = reached_edges(graph, dist_per_node, limit, weight=weight, sources=sources)
+    return _geometry(pieces.merged().lines(graph), buffer_m)
+
+
+def service_areas(
+    graph: RoadGraph,
+    dist_per_node: FloatArray,
+    nearest_source: IntArray,
+    limit: float,
+    *,
+    buffer_m: float,
+    weight: Weight = "length",
+    sources: Snapped | None = None,
+    n_sources: int | None = None,
+) -> list[BaseGeometry]:
+    """One service area per source, from the nearest-source labels.
+
+    Each part of the network within ``limit`` goes to its nearest source, so
+    the areas partition :func:`service_area` (up to the buffers, which may
+    overlap where two areas meet). A source reaching nothing gets an empty
+    geometry. ``n_sources`` defaults to ``len(sources)`` or the largest label + 1.
+    """
+    pieces = reached_edges(
+        graph, dist_per_node, limit, weight=weight, nearest_source=nearest_source, sources=sources
+    ).merged()
+    if n_sources is None:
+        n_sources = len(sources) if sources is not None else int(nearest_source.max(initial=-1)) + 1
+    lines = pieces.lines(graph)
+    return [_geometry(lines[pieces.source == i], buffer_m) for i in range(n_sources)]
+
+
+def _reach(dist: FloatArray, cost: FloatArray, limit: float) -> FloatArray:
+    """Fraction of each link reachable from the end at cost ``dist``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(cost > 0, (limit - dist) / cost, 1.0)
+    ok = (dist <= limit) & np.isfinite(cost)
+    fraction: FloatArray = np.where(ok, np.clip(ratio, 0.0, 1.0), 0.0)
+    return fraction
+
+
+def _meeting_point(du: FloatArray, dv: FloatArray, fwd: FloatArray, bwd: FloatArray) -> FloatArray:
+    """Fraction where cost via ``u`` equals cost via ``v`` (meaningful where both reach)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        meet = (dv + bwd - du) / (fwd + bwd)
+    point: FloatArray = np.clip(np.nan_to_num(meet, nan=0.5), 0.0, 1.0)
+    return point
+
+
+def _own_link(
+    sources: Snapped, fwd: FloatArray, bwd: FloatArray, limit: float, *, labelled: bool
+) -> ReachedEdges:
+    """Piece of each snapped source's own link within ``limit`` of its position."""
+    used = np.flatnonzero(~sources.too_far)
+    link, s = sources.link[used], sources.fraction[used]
+    ahead = _reach(np.zeros(used.size), fwd[link], limit)
+    behind = _reach(np.zeros(used.size), bwd[link], limit)
+    start, end = np.maximum(s - behind, 0.0), np.minimum(s + ahead, 1.0)
+    label = used if labelled else np.full(used.size, -1, dtype=np.int64)
+    keep = end > start
+    return ReachedEdges(link[keep], start[keep], end[keep], label[keep].astype(np.int64))
+
+
+def _concat(a: ReachedEdges, b: ReachedEdges) -> ReachedEdges:
+    return ReachedEdges(
+        np.concatenate([a.link, b.link]),
+        np.concatenate([a.start, b.start]),
+        np.concatenate([a.end, b.end]),
+        np.concatenate([a.source, b.source]),
+    )
+
+
+def _merge(pieces: ReachedEdges) -> ReachedEdges:
+    """Dissolve overlapping pieces with the same link and source (sort and sweep)."""
+    if pieces.link.size == 0:
+        return pieces
+    order = np.lexsort((pieces.start, pieces.source, pieces.link))
+    link, source = pieces.link[order], pieces.source[order]
+    start, end = pieces.start[order], pieces.end[order]
+    group = np.r_[True, (link[1:] != link[:-1]) | (source[1:] != source[:-1])]
+    group_id = np.cumsum(group)
+    reach = np.maximum.accumulate(group_id * 2.0 + end) - group_id * 2.0
+    new = group | np.r_[False, start[1:] > reach[:-1]]
+    run = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    run_end = np.full(first.size, -np.inf)
+    np.maximum.at(run_end, run, end)
+    return ReachedEdges(link[first], start[first], run_end, source[first])
+
+
+def _cut(graph: RoadGraph, pieces: ReachedEdges) -> npt.NDArray[np.object_]:
+    """LineString of each piece; whole links reuse their geometry."""
+    length = graph.link_length_m[pieces.link]
+    out = np.empty(pieces.link.size, dtype=object)
+    for i, (link, a, b) in enumerate(zip(pieces.link, pieces.start, pieces.end, strict=True)):
+        geometry = graph.link_geometry[link]
+        out[i] = (
+            geometry if a <= 0 and b >= 1 else substring(geometry, a * length[i], b * length[i])
+        )
+    return out
+
+
+def _geometry(lines: npt.NDArray[np.object_], buffer_m: float) -> BaseGeometry:
+    lines = lines[shapely.length(lines) > 0] if lines.size else lines
+    merged = shapely.multilinestrings(lines) if lines.size else shapely.MultiLineString()
+    if buffer_m <= 0:
+        return merged
+    buffered: BaseGeometry = merged.buffer(buffer_m)  # shapely's default: 16 segments a quarter
+    return buffered
