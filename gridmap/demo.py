@@ -35,6 +35,8 @@ from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind
 from gridmap.settings import CoverageSettings
+from gridmap.siting.recommend import Recommendation, recommend_sites
+from gridmap.siting.recommend import Recommendation
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ __all__ = ["COUNTY_CODE", "DEMO_AS_OF", "DemoResult", "demo_data_dir", "run_demo
 DEMO_AS_OF = dt.date(2026, 11, 1)
 COUNTY_CODE = "360681"  # 贵溪市
 GRID_SIZE_M = 250.0
+DEMO_NEW_SITES = 5
 STUDY_MARGIN_M = 300.0
 
 #: Sample files loaded after the OSM extract: (file, kind, source name).
@@ -58,6 +61,7 @@ SAMPLE_FILES: tuple[tuple[str, RecordKind, str], ...] = (
 )
 
 OSM_EXTRACT = "osm/jiangxi_guixi.osm.pbf"
+WORKERS = "sample/workers.csv"  # loaded after the grid: they name generated cell codes
 DIVISIONS = "china/mca_divisions_4level_2025-12-31.json"
 
 
@@ -70,6 +74,7 @@ class DemoResult:
     unit_counts: dict[str, int]
     assignment: AssignReport
     coverage: CoverageResult
+    sites: Recommendation
     outputs: dict[str, Path] = field(default_factory=dict)
 
 
@@ -107,6 +112,8 @@ def run_demo(
         ignore_index=True,
     )
     reports.append(("grid generate (square 250 m)", save_cells(store, cells, source="generated")))
+    workers, _ = import_layer(store, data / WORKERS, RecordKind.WORKER, source="sample_workers")
+    reports.append((WORKERS, workers))
     assignment = assign_units(store)
     coverage = run_coverage(
         store,
@@ -115,19 +122,46 @@ def run_demo(
         as_of=DEMO_AS_OF,
         label="demo",
     )
+    sites = recommend_sites(
+        store,
+        rules or CoverageSettings(),
+        ReachOptions(mode="network", profile="walk", meters=500),
+        k=DEMO_NEW_SITES,
+        as_of=DEMO_AS_OF,
+    )
     outputs: dict[str, Path] = {}
     if out_dir is not None:
-        from gridmap.coverage import write_results
-
-        outputs |= write_results(coverage, out_dir)
+        outputs = _write_outputs(store, coverage, sites, out_dir)
     return DemoResult(
         reports=reports,
         counts=store.counts(),
         unit_counts=unit_counts(store),
         assignment=assignment,
         coverage=coverage,
+        sites=sites,
         outputs=outputs,
     )
+
+
+def _write_outputs(
+    store: Store, coverage: CoverageResult, sites: Recommendation, out_dir: Path
+) -> dict[str, Path]:
+    """Tables, the offline map, the static image and the workbook."""
+    from gridmap.coverage import write_results
+    from gridmap.maps import export_html, render_png
+    from gridmap.maps.from_coverage import map_data
+    from gridmap.report import write_report
+
+    outputs = write_results(coverage, out_dir)
+    inputs = load_inputs(store, as_of=DEMO_AS_OF)
+    data = map_data(coverage, inputs, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
+    outputs["map"] = export_html(data, out_dir / "map.html", basemap="osm")
+    outputs["image"] = render_png(data, out_dir / "map.png")
+    outputs["report"] = write_report(coverage, inputs, out_dir / "report.xlsx")
+    sites_csv = out_dir / "sites.csv"
+    sites.sites.drop(columns="geometry").to_csv(sites_csv, index=False, encoding="utf-8-sig")
+    outputs["sites"] = sites_csv
+    return outputs
 
 
 def unit_counts(store: Store) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from pathlib import Path
@@ -278,3 +279,24 @@ def test_liechtenstein_osm_ways_equal_networkx(
     )
     seconds, _ = multi_source_distances(graph, sources, weight="time")
     _assert_same(seconds, dict(via_nx))
+
+
+def test_reach_matrix_equals_one_source_at_a_time(shenzhen: tuple[nx.MultiDiGraph, RoadGraph]) -> None:
+    from gridmap.network import reach_matrix
+
+    _, graph = shenzhen
+    rng = np.random.default_rng(7)
+    west, south = graph.node_xy.min(axis=0)
+    east, north = graph.node_xy.max(axis=0)
+    sx, sy = rng.uniform(west, east, 25), rng.uniform(south, north, 25)
+    tx, ty = rng.uniform(west, east, 400), rng.uniform(south, north, 400)
+    sources = snap_points(graph, sx, sy, max_snap_m=300)
+    targets = snap_points(graph, tx, ty, max_snap_m=300)
+    matrix = reach_matrix(graph, sources, targets, weight="length", cutoff=800.0).toarray()
+    assert 0 < matrix.sum() < matrix.size
+    for j in range(len(sources)):
+        one = dataclasses.replace(
+            sources, **{f.name: getattr(sources, f.name)[[j]] for f in dataclasses.fields(sources)}
+        )
+        expected = distances_to_points(graph, one, targets, weight="length", source_access=True)
+        np.testing.assert_array_equal(matrix[:, j], expected.distance <= 800.0)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gridmap import __version__
-from gridmap.cli import coverage, db, demo, ingest
+from gridmap.cli import coverage, db, demo, ingest, maps, site
 from gridmap.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -21,6 +21,9 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(coverage.app, name="coverage")
+app.add_typer(site.app, name="site")
+app.add_typer(maps.app, name="map")
+app.command(name="report")(maps.report)
 app.command(name="demo")(demo.demo)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from gridmap.cli._common import console, handle_errors, open_store, print_table
 from gridmap.cli.coverage import print_summary
+from gridmap.cli.site import print_recommendation
 from gridmap.demo import run_demo
 from gridmap.domain import UnitKind
 
@@ -41,5 +42,6 @@ def demo(
     print_table("数据量 / counts per kind", ["kind", "count"], rows)
     console.print(result.assignment.summary())
     print_summary(result.coverage)
+    print_recommendation(result.sites)
     for name, path in result.outputs.items():
         console.print(f"{name}: {path}")

@@ -10,7 +10,7 @@ from gridmap.coverage.export import write_results
 from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
 from gridmap.coverage.rules import OrgCoverage, org_coverage
-from gridmap.coverage.run import CoverageResult, compute_coverage, run_coverage
+from gridmap.coverage.run import CoverageResult, compute_coverage, reproduce_run, run_coverage
 from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones
@@ -31,6 +31,7 @@ __all__ = [
     "org_coverage",
     "rates",
     "representative_points",
+    "reproduce_run",
     "rollup",
     "run_coverage",
     "service_reach",

@@ -27,7 +27,7 @@ from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CoverageResult", "compute_coverage", "run_coverage"]
+__all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage"]
 
 
 @dataclass(frozen=True)
@@ -207,3 +207,29 @@ def run_coverage(
         return result
     run_id = save_run(store, result, label=label)
     return CoverageResult(**{**result.__dict__, "run_id": run_id})
+
+
+def reproduce_run(
+    store: Store, rules: CoverageSettings, run_id: int | None = None
+) -> tuple[CoverageResult, CoverageInputs]:
+    """Recompute a stored run (the latest when ``run_id`` is None) with its parameters.
+
+    Maps and reports need every geometry of a run; the store keeps a run's
+    parameters, summary and per-unit results, so the frames are recomputed with
+    the same options and as-of date (and match the stored run while the records
+    have not changed). With no stored run, a default radius run is computed.
+    """
+    from gridmap.coverage.runs import latest_run_id, run_record
+
+    chosen = run_id if run_id is not None else latest_run_id(store)
+    options, as_of = ReachOptions(), None
+    if chosen is not None:
+        record = run_record(store, chosen)
+        options = ReachOptions(**record["params"])
+        as_of = record["as_of"]
+        stored_rules = record["summary"].get("rules")
+        if stored_rules:
+            rules = CoverageSettings.model_validate(stored_rules)
+    inputs = load_inputs(store, as_of=as_of)
+    result = compute_coverage(inputs, rules, options)
+    return CoverageResult(**{**result.__dict__, "run_id": chosen}), inputs

@@ -16,7 +16,14 @@ from gridmap.store import Store, models
 if TYPE_CHECKING:
     from gridmap.coverage.run import CoverageResult
 
-__all__ = ["RunComparison", "compare_runs", "list_runs", "save_run"]
+__all__ = [
+    "RunComparison",
+    "compare_runs",
+    "latest_run_id",
+    "list_runs",
+    "run_record",
+    "save_run",
+]
 
 RATE_KEYS = (
     "org_rate",
@@ -111,6 +118,19 @@ class RunComparison:
     rates: pd.DataFrame  # key, a, b, delta
     areas: pd.DataFrame  # code, name, level, <rate>_a, <rate>_b, <rate>_delta
     changed_units: pd.DataFrame  # unit, what changed from -> to
+
+
+def latest_run_id(store: Store) -> int | None:
+    """The id of the newest stored run, or None."""
+    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        value = conn.execute(select(runs.c.id).order_by(runs.c.id.desc()).limit(1)).scalar()
+    return None if value is None else int(value)
+
+
+def run_record(store: Store, run_id: int) -> dict[str, Any]:
+    """A stored run's row: ``as_of``, ``params``, ``summary``, ``areas``, ``label``."""
+    return _run(store, run_id)
 
 
 def _run(store: Store, run_id: int) -> dict[str, Any]:

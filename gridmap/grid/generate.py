@@ -228,6 +228,9 @@ def _to_frame(pieces: Pieces, metric: CRS) -> gpd.GeoDataFrame:
     # rounding turns into self-intersections: snap to a micrometre grid to collapse them.
     # Shared vertices snap alike, so neighbours still share edges exactly.
     metric_geoms = np.asarray(shapely.set_precision(geoms[order], _SNAP_M), dtype=object)
+    # A piece thinner than the snap grid collapses to nothing: it had no area to manage.
+    kept = ~shapely.is_empty(metric_geoms)
+    order, metric_geoms = order[kept], metric_geoms[kept]
     return gpd.GeoDataFrame(
         {
             "seq": np.arange(1, len(order) + 1, dtype=np.int64),

@@ -63,6 +63,7 @@ _TARGETS: dict[RecordKind, _Target] = {
     ),
     RecordKind.WORKER: _Target(models.Worker, None, ("name", "phone")),
     RecordKind.ROAD: _Target(models.Road, "geom", ("name", "highway", "oneway")),
+    RecordKind.SITE: _Target(models.CandidateSite, "geom", ("name", "site_kind")),
 }
 
 #: Reference columns: canonical column -> (column it fills, referenced table, key).

@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from gridmap.ingest.load import LoadReport, load_many
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
@@ -107,6 +108,7 @@ def import_osm(
         (RecordKind.AREA, _whole(pd.concat([extract.areas, places], ignore_index=True))),
         (RecordKind.UNIT, _whole(extract.units)),
         (RecordKind.ROAD, _whole(extract.roads)),
+        (RecordKind.SITE, _whole(_points(extract.sites))),
     ]
     reports = load_many(store, batches, source="osm")
     frames = [r.rejects.assign(kind=r.kind.value) for r in reports]
@@ -114,6 +116,13 @@ def import_osm(
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
     return reports, _maybe_write(rejects, reject_file, file)
+
+
+def _points(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Candidate sites as points: a building footprint becomes a point on its surface."""
+    out = sites.copy()
+    out["geometry"] = shapely.point_on_surface(out.geometry.values)
+    return out
 
 
 def _whole(frame: pd.DataFrame) -> ReadResult:

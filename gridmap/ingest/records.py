@@ -52,6 +52,7 @@ class RecordKind(enum.StrEnum):
     STATION = "station"
     WORKER = "worker"
     ROAD = "road"
+    SITE = "site"
 
 
 ValueType = Literal["text", "count", "date", "list", "enum"]
@@ -116,6 +117,7 @@ FIELDS: Final[dict[RecordKind, tuple[FieldSpec, ...]]] = {
     ),
     RecordKind.WORKER: (_ID, *_text("name", "phone"), FieldSpec("cells", "list")),
     RecordKind.ROAD: (_ID, *_text("name", "highway", "oneway")),
+    RecordKind.SITE: (_ID, *_text("name", "site_kind")),
 }
 
 #: Fields a file must provide a column for (``kind`` of units may come from ``unit_kind=``).
@@ -128,6 +130,7 @@ REQUIRED: Final[dict[RecordKind, frozenset[str]]] = {
     RecordKind.STATION: frozenset({"name", "tier"}),
     RecordKind.WORKER: frozenset({"name"}),
     RecordKind.ROAD: frozenset(),
+    RecordKind.SITE: frozenset(),
 }
 
 _POLYGONAL: Final = frozenset({"Polygon", "MultiPolygon"})
@@ -143,6 +146,7 @@ GEOMETRY_TYPES: Final[dict[RecordKind, frozenset[str] | None]] = {
     RecordKind.STATION: frozenset({"Point"}),
     RecordKind.WORKER: None,
     RecordKind.ROAD: frozenset({"LineString"}),
+    RecordKind.SITE: frozenset({"Point"}),
 }
 
 OPTIONAL_GEOMETRY: Final = frozenset({RecordKind.ORG})

@@ -176,7 +176,8 @@ def _identify(
             problems.add(
                 position,
                 (
-                    f"duplicate source_id {sid!r}: first seen at row {layer.rows[first_seen[sid]]}; "
+                    f"duplicate source_id {sid!r}: "
+                    f"first seen at row {layer.rows[first_seen[sid]]}; "
                     "give each record its own id"
                 ),
             )

@@ -224,7 +224,8 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
             check.reject(
                 position,
                 (
-                    f"outside the expected region {extent} ({_describe(original)} in {source.name}): "
+                    f"outside the expected region {extent} "
+                    f"({_describe(original)} in {source.name}): "
                     "check the coordinates and --crs"
                 ),
             )

@@ -23,6 +23,7 @@ from gridmap.network.paths import (
     PointDistances,
     distances_to_points,
     multi_source_distances,
+    reach_matrix,
 )
 from gridmap.network.snap import Snapped, snap_points
 
@@ -37,6 +38,7 @@ __all__ = [
     "distances_to_points",
     "multi_source_distances",
     "nearest",
+    "reach_matrix",
     "reached_edges",
     "service_area",
     "service_areas",

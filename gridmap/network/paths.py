@@ -29,7 +29,13 @@ from scipy.sparse.csgraph import dijkstra
 from gridmap.network.graph import RoadGraph, Weight
 from gridmap.network.snap import Snapped
 
-__all__ = ["NodeDistances", "PointDistances", "distances_to_points", "multi_source_distances"]
+__all__ = [
+    "NodeDistances",
+    "PointDistances",
+    "distances_to_points",
+    "multi_source_distances",
+    "reach_matrix",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -277,3 +283,94 @@ def _same_link(
         if c < network[t]:
             network[t], source[t] = c, s
     return network, source
+
+
+def reach_matrix(
+    graph: RoadGraph,
+    sources: Snapped,
+    targets: Snapped,
+    *,
+    weight: Weight,
+    cutoff: float,
+    source_access: bool = True,
+    access_speed_kmh: float = 5.0,
+    max_cells: int = 4_000_000,
+) -> Any:
+    """Which targets each source reaches within ``cutoff``: a sparse boolean matrix.
+
+    Unlike :func:`distances_to_points`, which keeps only the nearest source,
+    this keeps every (target, source) pair in reach, as siting models need.
+    Sources are routed in batches (at most ``max_cells`` node costs in memory at
+    once), each batch one Dijkstra run with one virtual node per source.
+
+    Returns
+    -------
+    scipy.sparse.csr_array of bool, shape ``(len(targets), len(sources))``.
+    """
+    forward, backward = graph.costs(weight)
+    start = _access(sources, weight, access_speed_kmh) if source_access else np.zeros(len(sources))
+    target_access = _access(targets, weight, access_speed_kmh)
+    batch = max(1, max_cells // max(graph.n_nodes, 1))
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    usable = np.flatnonzero(~sources.too_far)
+    for first in range(0, usable.size, batch):
+        members = usable[first : first + batch]
+        cost = _batch_costs(graph, sources, members, start, weight, cutoff, forward, backward)
+        via_u = cost[:, targets.u] + _part(targets.fraction, forward[targets.link])[None, :]
+        via_v = cost[:, targets.v] + _part(1.0 - targets.fraction, backward[targets.link])[None, :]
+        total = np.minimum(via_u, via_v)
+        total = _direct(sources, targets, members, start, forward, backward, total)
+        total = total + target_access[None, :]
+        hit_source, hit_target = np.nonzero((total <= cutoff) & ~targets.too_far[None, :])
+        rows.append(hit_target)
+        cols.append(members[hit_source])
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    return sparse.csr_array(
+        (np.ones(r.size, dtype=bool), (r, c)), shape=(len(targets), len(sources))
+    )
+
+
+def _batch_costs(
+    graph: RoadGraph,
+    sources: Snapped,
+    members: IntArray,
+    start: FloatArray,
+    weight: Weight,
+    cutoff: float,
+    forward: FloatArray,
+    backward: FloatArray,
+) -> npt.NDArray[np.float64]:
+    """Cost from each of ``members`` (rows) to every node (columns)."""
+    link, fraction = sources.link[members], sources.fraction[members]
+    node_cols = np.stack([sources.u[members], sources.v[members]], axis=1)
+    data = np.stack([_part(fraction, backward[link]), _part(1.0 - fraction, forward[link])], axis=1)
+    data = data + start[members][:, None]
+    matrix = _with_virtual_rows(graph.matrix(weight), node_cols, data)
+    virtual = graph.n_nodes + np.arange(members.size)
+    dist = dijkstra(matrix, directed=True, indices=virtual, limit=cutoff)
+    return np.asarray(dist[:, : graph.n_nodes], dtype=np.float64)
+
+
+def _direct(
+    sources: Snapped,
+    targets: Snapped,
+    members: IntArray,
+    start: FloatArray,
+    forward: FloatArray,
+    backward: FloatArray,
+    total: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Lower ``total`` where a target lies on its source's own link (travel along it)."""
+    same = sources.link[members][:, None] == targets.link[None, :]
+    if not same.any():
+        return total
+    rows, cols = np.nonzero(same)
+    delta = targets.fraction[cols] - sources.fraction[members[rows]]
+    link = targets.link[cols]
+    cost = np.where(delta >= 0, _part(delta, forward[link]), _part(-delta, backward[link]))
+    cost = cost + start[members[rows]]
+    out = total.copy()
+    out[rows, cols] = np.minimum(out[rows, cols], cost)
+    return out

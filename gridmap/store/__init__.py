@@ -41,6 +41,7 @@ COUNTED: dict[str, type[models.Base]] = {
     "instructor": models.Instructor,
     "station": models.Station,
     "road": models.Road,
+    "candidate_site": models.CandidateSite,
     "visit": models.Visit,
 }
 

@@ -45,6 +45,7 @@ __all__ = [
     "OrgUnit",
     "PartyOrg",
     "Road",
+    "SitingRun",
     "Station",
     "Unit",
     "UnitCell",
@@ -355,6 +356,20 @@ class CoverageUnit(Base):
     service_covered: Mapped[bool] = mapped_column(Boolean)
     nearest_station_id: Mapped[int | None] = mapped_column(Integer)
     nearest_station_m: Mapped[float | None] = mapped_column(Float)
+
+
+class SitingRun(Base):
+    """One siting recommendation: its parameters, summary and the sites in order (GeoJSON)."""
+
+    __tablename__ = "siting_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sites: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 #: Geometry column of each table that has one: validity is enforced on these.

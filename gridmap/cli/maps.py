@@ -1,0 +1,97 @@
+"""``gridmap map`` and ``gridmap report``: maps a planner carries offline, workbooks to file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from gridmap.cli._common import console, handle_errors, open_store, settings
+
+app = typer.Typer(
+    help="Interactive HTML maps (one offline file) and static images.", no_args_is_help=True
+)
+
+RunOption = Annotated[
+    int | None, typer.Option("--run", help="a stored coverage run (default: the latest)")
+]
+LangOption = Annotated[
+    Literal["zh", "en"], typer.Option(help="labels: Simplified Chinese or English")
+]
+
+
+def _prepared(run: int | None, with_sites: bool) -> tuple[object, object, object]:
+    from gridmap.coverage import reproduce_run
+
+    config = settings()
+    with open_store(config) as store:
+        result, inputs = reproduce_run(store, config.coverage, run)
+        sites = _latest_sites(store) if with_sites else None
+    return result, inputs, sites
+
+
+def _latest_sites(store: object) -> object:
+    from gridmap.siting.recommend import latest_recommendation
+
+    return latest_recommendation(store)  # type: ignore[arg-type]
+
+
+@app.command("export")
+@handle_errors
+def export(
+    out: Annotated[Path, typer.Argument(help="the HTML file to write")],
+    run: RunOption = None,
+    basemap: Annotated[
+        Literal["none", "osm", "tianditu_vec", "tianditu_img", "amap"],
+        typer.Option(help="background tiles (amap shifts every overlay to GCJ-02)"),
+    ] = "osm",
+    lang: LangOption = "zh",
+    include_personal: Annotated[
+        bool, typer.Option(help="include grid workers' phone numbers")
+    ] = False,
+) -> None:
+    """Write the map of a coverage run as ONE self-contained HTML file (no CDN needed)."""
+    from gridmap.maps import export_html
+    from gridmap.maps.from_coverage import map_data
+
+    config = settings()
+    result, inputs, sites = _prepared(run, with_sites=True)
+    data = map_data(result, inputs, sites=sites)  # type: ignore[arg-type]
+    key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
+    path = export_html(
+        data, out, lang=lang, basemap=basemap, tianditu_key=key, include_personal=include_personal
+    )
+    console.print(f"map: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+@app.command("image")
+@handle_errors
+def image(
+    out: Annotated[Path, typer.Argument(help="the PNG file to write")],
+    run: RunOption = None,
+    lang: LangOption = "zh",
+    dpi: Annotated[int, typer.Option(help="resolution")] = 150,
+) -> None:
+    """Draw a static map of a coverage run for documents (no network needed)."""
+    from gridmap.maps import render_png
+    from gridmap.maps.from_coverage import map_data
+
+    result, inputs, sites = _prepared(run, with_sites=True)
+    data = map_data(result, inputs, sites=sites)  # type: ignore[arg-type]
+    path = render_png(data, out, lang=lang, dpi=dpi)
+    console.print(f"image: {path}")
+
+
+@handle_errors
+def report(
+    out: Annotated[Path, typer.Option(help="the .xlsx workbook to write")],
+    run: RunOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Write the workbook: roll-up, 应建未建, idle organisations, blind zones, worker sheets."""
+    from gridmap.report import write_report
+
+    result, inputs, _ = _prepared(run, with_sites=False)
+    path = write_report(result, inputs, out, lang=lang)  # type: ignore[arg-type]
+    console.print(f"report: {path}")

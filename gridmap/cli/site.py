@@ -1,0 +1,102 @@
+"""``gridmap site``: where new stations close the blind zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
+
+app = typer.Typer(help="Recommend sites for new service stations.", no_args_is_help=True)
+
+
+def print_recommendation(rec: object) -> None:
+    """The ranked sites and the coverage before and after."""
+    from gridmap.siting.recommend import Recommendation
+
+    assert isinstance(rec, Recommendation)
+    r = rec.result
+    rows = [
+        (
+            int(s.rank),
+            s.name,
+            s.source,
+            f"{s.marginal_gain:.0f}",
+            f"{100 * s.coverage_rate:.1f}%",
+            f"{s.lon:.6f}, {s.lat:.6f}",
+        )
+        for s in rec.sites.itertuples()
+    ]
+    print_table(
+        f"推荐站点 / recommended sites ({r.model}, {r.method}, {r.status})",
+        ["rank", "name", "source", f"gain ({rec.weight})", "coverage after", "lon, lat"],
+        rows,
+    )
+    gap = "-" if r.gap is None else f"{100 * r.gap:.2f}%"
+    console.print(
+        f"coverage by {rec.weight}: {100 * r.coverage_before:.1f}% → {100 * r.coverage_after:.1f}% "
+        f"with {r.n_sites} new sites; gap to bound {gap}; {len(rec.uncoverable)} units no "
+        f"candidate reaches; solved in {r.solve_seconds:.2f} s"
+    )
+
+
+@app.command()
+@handle_errors
+def recommend(
+    k: Annotated[
+        int | None, typer.Option("--k", help="number of new sites (maximal covering)")
+    ] = None,
+    cover_all: Annotated[
+        bool, typer.Option(help="fewest sites that cover all coverable demand (set covering)")
+    ] = False,
+    mode: Annotated[
+        Literal["radius", "network"], typer.Option(help="reach by radius or along roads")
+    ] = "radius",
+    profile: Annotated[Literal["walk", "drive"], typer.Option(help="network travel mode")] = "walk",
+    meters: Annotated[float | None, typer.Option(help="reach of a new site in metres")] = None,
+    minutes: Annotated[float | None, typer.Option(help="reach of a new site in minutes")] = None,
+    weight: Annotated[
+        Literal["population", "households", "members", "units"], typer.Option(help="demand weight")
+    ] = "population",
+    candidates: Annotated[
+        Path | None, typer.Option(help="extra candidate sites (any layer)")
+    ] = None,
+    exclude: Annotated[Path | None, typer.Option(help="polygons where no site may go")] = None,
+    method: Annotated[
+        Literal["exact", "greedy"], typer.Option(help="MILP (HiGHS) or greedy")
+    ] = "exact",
+    time_limit: Annotated[
+        float | None, typer.Option(help="seconds; best solution found then")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="write sites.csv / sites.geojson here")] = None,
+) -> None:
+    """Recommend new sites in order, each with the demand it adds."""
+    from gridmap.coverage import ReachOptions
+    from gridmap.siting.recommend import recommend_sites
+
+    config = settings()
+    options = ReachOptions(mode=mode, profile=profile, meters=meters, minutes=minutes)
+    with open_store(config) as store:
+        rec = recommend_sites(
+            store,
+            config.coverage,
+            options,
+            k=k,
+            cover_all=cover_all,
+            weight=weight,
+            candidates_file=candidates,
+            exclude_file=exclude,
+            method=method,
+            time_limit_s=time_limit,
+        )
+    print_recommendation(rec)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        rec.sites.drop(columns="geometry").to_csv(
+            out / "sites.csv", index=False, encoding="utf-8-sig"
+        )
+        rec.sites.to_file(out / "sites.geojson", driver="GeoJSON")
+        rec.uncoverable.to_csv(out / "uncoverable.csv", index=False, encoding="utf-8-sig")
+        console.print(f"sites: {out / 'sites.csv'}, {out / 'sites.geojson'}")

@@ -1,0 +1,338 @@
+"""Turn each :class:`~gridmap.maps.data.MapData` layer into the spec the page's loader draws.
+
+A spec is plain JSON (see :mod:`gridmap.maps._encode` for the geometry and
+column encodings) plus drawing instructions: Leaflet path style, colour by a
+column, popup fields with their translated labels, tooltip and search columns.
+Enumerated values are translated here, so the page only shows strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+
+from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
+from gridmap.maps import _encode
+from gridmap.maps.data import PERSONAL_COLUMNS, MapData
+from gridmap.maps.i18n import Lang, status_label, tr
+
+__all__ = ["STATUS_COLORS", "UNIT_KIND_COLORS", "EncodeOptions", "LayerSpec", "layer_specs"]
+
+#: Fill colour of a cell by status (colour-blind safe green / amber / red).
+STATUS_COLORS: Final = {
+    "covered": "#1a9850",
+    "partial": "#fdae61",
+    "blind": "#d73027",
+    "empty": "#bdbdbd",
+}
+#: Marker colour of a unit by kind.
+UNIT_KIND_COLORS: Final = {
+    "village": "#8c510a",
+    "community": "#bf812d",
+    "building": "#2166ac",
+    "park": "#35978f",
+    "firm": "#542788",
+    "social_org": "#c51b7d",
+}
+_OTHER_COLOR: Final = "#777777"
+_ALERT_COLOR: Final = "#e31a1c"
+
+
+@dataclasses.dataclass(frozen=True)
+class EncodeOptions:
+    """How geometry is written: decimals of degrees, simplification, clustering."""
+
+    polygon_precision: int = 5
+    point_precision: int = 6
+    simplify_m: float = 0.0
+    cluster_threshold: int = 300
+
+    def __post_init__(self) -> None:
+        # The page decodes with 32-bit integer arithmetic: 180e6 * 2 < 2**31 holds to 6.
+        for name in ("polygon_precision", "point_precision"):
+            value = getattr(self, name)
+            if not 0 <= value <= 6:
+                msg = f"{name} must be 0-6 decimals of degrees (6 is ~0.1 m), got {value}"
+                raise ValueError(msg)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSpec:
+    """One overlay: its id, translated name, whether it starts visible, and the JSON spec."""
+
+    layer_id: str
+    name: str
+    show: bool
+    cluster: bool
+    spec: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    column: str
+    label_key: str
+    fmt: str = ""  # "", "m" (metres), "bool", "int"
+    enum: type[DomainEnum] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Def:
+    kind: str  # "polygon" or "point"
+    fields: tuple[_Field, ...]
+    style: dict[str, Any]
+    symbol: str = "circle"
+    tooltip: tuple[str, ...] = ("name",)
+    search: tuple[str, ...] = ()
+    show: bool = True
+    coverage: bool = False
+
+
+_F = _Field
+_DEFS: Final[dict[str, _Def]] = {
+    "areas": _Def(
+        "polygon",
+        (_F("name", "f.name"), _F("code", "f.area_code"), _F("level", "f.level", enum=AdminLevel)),
+        {"color": "#333333", "weight": 2.2, "fill": False, "dashArray": "6 3"},
+        coverage=True,
+    ),
+    "cells": _Def(
+        "polygon",
+        (
+            _F("code", "f.code"),
+            _F("name", "f.name"),
+            _F("area_name", "f.area_name"),
+            _F("status", "f.status"),
+            _F("units_total", "f.units_total", "int"),
+            _F("units_covered", "f.units_covered", "int"),
+            _F("population", "f.population", "int"),
+        ),
+        {"color": "#555555", "weight": 0.6, "fillOpacity": 0.45},
+        tooltip=("name", "code"),
+        search=("code", "name"),
+        coverage=True,
+    ),
+    "blind_zones": _Def(
+        "polygon",
+        (
+            _F("rank", "f.rank", "int"),
+            _F("area_m2", "f.area_m2", "int"),
+            _F("units", "f.units", "int"),
+            _F("population", "f.population", "int"),
+            _F("priority", "f.priority"),
+        ),
+        {
+            "color": "#67001f",
+            "weight": 2.5,
+            "fillOpacity": 0.12,
+            "fillColor": "#67001f",
+            "dashArray": "4 3",
+        },
+        tooltip=("rank",),
+    ),
+    "service_areas": _Def(
+        "polygon",
+        (_F("station_name", "f.station_name"), _F("tier", "f.tier", enum=StationTier)),
+        {"color": "#2b8cbe", "weight": 1, "fillOpacity": 0.06, "interactive": False},
+        tooltip=(),
+    ),
+    "units": _Def(
+        "point",
+        (
+            _F("name", "f.name"),
+            _F("kind", "f.kind", enum=UnitKind),
+            _F("cell_code", "f.cell_code"),
+            _F("org_status", "f.org_status", enum=OrgStatus),
+            _F("must_have_branch", "f.must_have_branch", "bool"),
+            _F("service_covered", "f.service_covered", "bool"),
+            _F("nearest_station", "f.nearest_station"),
+            _F("nearest_station_m", "f.nearest_station_m", "m"),
+            _F("party_members", "f.party_members", "int"),
+        ),
+        {"radius": 5, "color": "#ffffff", "weight": 1, "fillOpacity": 0.9},
+        search=("name",),
+    ),
+    "orgs": _Def(
+        "point",
+        (
+            _F("name", "f.name"),
+            _F("kind", "f.kind", enum=OrgKind),
+            _F("members", "f.members", "int"),
+            _F("idle", "f.idle", "bool"),
+        ),
+        {},
+        symbol="flag",
+    ),
+    "stations": _Def(
+        "point",
+        (
+            _F("name", "f.name"),
+            _F("tier", "f.tier", enum=StationTier),
+            _F("idle", "f.idle", "bool"),
+        ),
+        {},
+        symbol="square",
+    ),
+    "sites": _Def(
+        "point",
+        (
+            _F("rank", "f.rank", "int"),
+            _F("name", "f.name"),
+            _F("marginal_gain", "f.marginal_gain"),
+            _F("source", "f.source"),
+        ),
+        {},
+        symbol="star",
+    ),
+    "workers": _Def(
+        "point",
+        (_F("name", "f.name"), _F("cell_code", "f.cell_code"), _F("phone", "f.phone")),
+        {"radius": 4, "color": "#ffffff", "weight": 1, "fillColor": "#6a3d9a", "fillOpacity": 0.9},
+        show=False,
+    ),
+}
+
+
+def _enum_values(values: Any, enum: type[DomainEnum], lang: Lang) -> list[object]:
+    labels: dict[object, object] = {}
+    for value in values.dropna().unique():
+        try:
+            labels[value] = enum.parse(value).label(lang)
+        except ValueError:
+            labels[value] = str(value)
+    return [labels.get(v, v) if not _missing(v) else None for v in values]
+
+
+def _column(frame: gpd.GeoDataFrame, field: _Field, lang: Lang) -> list[object]:
+    if field.column not in frame.columns:
+        return [None] * len(frame)
+    values = frame[field.column]
+    if field.enum is not None:
+        return _enum_values(values, field.enum, lang)
+    if field.column == "status":
+        return [None if _missing(v) else status_label(str(v), lang) for v in values]
+    if field.fmt == "bool":
+        return [None if _missing(v) else bool(v) for v in values]
+    return [None if _missing(v) else _plain(v) for v in values.tolist()]
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, ±inf, NaT or pandas.NA (the last compares to nothing, not even itself)."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return True  # NaN and ±inf (e.g. a unit no station reaches) are shown as empty
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas.NA refuses bool()
+        return True
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _geometry(frame: gpd.GeoDataFrame, d: _Def, opts: EncodeOptions) -> dict[str, Any]:
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if d.kind == "point":
+        points = np.array(
+            [
+                g.representative_point()
+                if g is not None and not g.is_empty and g.geom_type != "Point"
+                else g
+                for g in geoms
+            ],
+            dtype=object,
+        )
+        lon = np.array([p.x if p is not None and not p.is_empty else np.nan for p in points])
+        lat = np.array([p.y if p is not None and not p.is_empty else np.nan for p in points])
+        keep = ~(np.isnan(lon) | np.isnan(lat))
+        return {
+            "p": opts.point_precision,
+            "keep": keep,
+            "xy": _encode.encode_points(lon[keep], lat[keep], opts.point_precision),
+        }
+    if opts.simplify_m > 0:
+        lat0 = float(frame.total_bounds[1])
+        tolerance = _encode.metres_to_degrees(opts.simplify_m, lat0)
+        geoms = _encode.simplify_coverage(geoms, tolerance, coverage=d.coverage)
+    return {
+        "p": opts.polygon_precision,
+        "g": _encode.encode_polygons(list(geoms), opts.polygon_precision),
+    }
+
+
+def _color_by(name: str, frame: gpd.GeoDataFrame, lang: Lang) -> dict[str, Any] | None:
+    if name == "cells":
+        colors = {status_label(k, lang): v for k, v in STATUS_COLORS.items()}
+        return {"col": "status", "colors": colors, "other": _OTHER_COLOR}
+    if name == "units":
+        colors = {UnitKind(k).label(lang): v for k, v in UNIT_KIND_COLORS.items()}
+        return {"col": "kind", "colors": colors, "other": _OTHER_COLOR}
+    return None
+
+
+def _alert_column(name: str, frame: gpd.GeoDataFrame) -> list[int] | None:
+    """Units that should have their own branch and have none get a red ring."""
+    if name != "units" or not {"must_have_branch", "org_status"} <= set(frame.columns):
+        return None
+    must = frame["must_have_branch"].fillna(False).astype(bool)
+    none = frame["org_status"].astype(str).str.lower().isin(["none", "未覆盖"])
+    flags: list[int] = (must & none).astype(int).tolist()
+    return flags
+
+
+def _fields(name: str, include_personal: bool) -> tuple[_Field, ...]:
+    hidden = () if include_personal else PERSONAL_COLUMNS.get(name, ())
+    return tuple(f for f in _DEFS[name].fields if f.column not in hidden)
+
+
+def _spec(
+    name: str, frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
+) -> LayerSpec:
+    d = _DEFS[name]
+    if "code" in frame.columns:  # neighbours share code prefixes, names and vertices
+        frame = frame.sort_values("code", kind="stable")
+    geometry = _geometry(frame, d, opts)
+    keep = geometry.pop("keep", None)
+    if keep is not None:
+        frame = frame[keep]
+    fields = _fields(name, include_personal)
+    cols = {f.column: _encode.encode_column(_column(frame, f, lang)) for f in fields}
+    alert = _alert_column(name, frame)
+    if alert is not None:
+        cols["_alert"] = alert
+    cluster = d.kind == "point" and d.symbol == "circle" and len(frame) > opts.cluster_threshold
+    title = tr(f"layer.{name}", lang)
+    spec: dict[str, Any] = {
+        "id": name,
+        "title": title,
+        "type": d.kind,
+        "n": len(frame),
+        **geometry,
+        "cols": cols,
+        "fields": [[f.column, tr(f.label_key, lang), f.fmt] for f in fields],
+        "style": d.style,
+        "symbol": d.symbol,
+        "colorBy": _color_by(name, frame, lang),
+        "alert": {"color": _ALERT_COLOR, "weight": 2.5} if alert is not None else None,
+        "tooltip": list(d.tooltip),
+        "search": list(d.search),
+        "cluster": cluster,
+    }
+    return LayerSpec(name, title, d.show, cluster, spec)
+
+
+def layer_specs(
+    data: MapData, lang: Lang, opts: EncodeOptions, *, include_personal: bool
+) -> list[LayerSpec]:
+    """Specs of the non-empty layers in drawing order; workers only with personal data."""
+    wanted: Callable[[str], bool] = lambda n: n != "workers" or include_personal  # noqa: E731
+    return [
+        _spec(name, frame, lang, opts, include_personal)
+        for name in data.present()
+        if wanted(name) and (frame := data.layer(name)) is not None
+    ]

@@ -1,0 +1,298 @@
+"""Recommend new station sites from the store: what ``gridmap site recommend`` runs.
+
+Demand is every unit (its representative point), weighted by population,
+households, party members, or 1 per unit. Existing active stations stay fixed:
+what they already reach (the coverage engine's ``service_covered``) counts as
+covered. Candidates are grid-cell representative points, the public buildings
+imported from OSM (``candidate_site``) and any user layer; exclusion polygons
+remove candidates. Reach is a radius or a distance / time along the road
+network, computed with the coverage engine's network code; in network mode the
+candidates are snapped to the roads like the stations are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.spatial import cKDTree
+from sqlalchemy import Table, insert, select
+
+from gridmap.coverage import ReachOptions, compute_coverage, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs
+from gridmap.coverage.reach import road_graph
+from gridmap.errors import GridmapError
+from gridmap.network import reach_matrix, snap_points
+from gridmap.settings import CoverageSettings
+from gridmap.siting import (
+    SitingProblem,
+    SitingResult,
+    cell_points,
+    combine_candidates,
+    exclude,
+    solve_lscp,
+    solve_mclp,
+)
+from gridmap.store import Store, models
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Recommendation", "latest_recommendation", "recommend_sites"]
+
+Weight = Literal["population", "households", "members", "units"]
+_WEIGHT_COLUMNS = {
+    "population": "population",
+    "households": "households",
+    "members": "party_members",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """Recommended sites in order, with the coverage before and after."""
+
+    result: SitingResult
+    sites: (
+        gpd.GeoDataFrame
+    )  # rank, name, source, marginal_gain, covered_after, coverage_rate, lon, lat
+    uncoverable: pd.DataFrame  # units no existing station or candidate reaches
+    weight: Weight
+    reach_m: float | None
+    reach_min: float | None
+    mode: str
+    run_id: int | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The headline numbers."""
+        r = self.result
+        return {
+            "model": r.model,
+            "method": r.method,
+            "status": r.status,
+            "sites": r.n_sites,
+            "weight": self.weight,
+            "covered_before": r.covered_before,
+            "covered_after": r.covered_after,
+            "total_demand": r.total_demand,
+            "coverage_before": r.coverage_before,
+            "coverage_after": r.coverage_after,
+            "gap": r.gap,
+            "lp_bound": r.lp_bound,
+            "solve_seconds": r.solve_seconds,
+            "uncoverable_units": len(self.uncoverable),
+        }
+
+
+def _candidates(
+    store: Store, inputs: CoverageInputs, candidates_file: Path | None, exclude_file: Path | None
+) -> gpd.GeoDataFrame:
+    frames = []
+    if len(inputs.cells):
+        cells = cell_points(inputs.cells[["code", "geometry"]])
+        cells["name"] = "网格 " + cells["code"].astype(str)
+        cells["source"] = "cell_centroid"
+        frames.append(cells[["name", "source", "geometry"]])
+    with store.engine.connect() as conn:
+        table: Table = models.CandidateSite.__table__  # type: ignore[assignment]
+        rows = conn.execute(select(table.c.name, table.c.site_kind, table.c.geom)).all()
+    if rows:
+        from geoalchemy2.shape import to_shape
+
+        public = gpd.GeoDataFrame(
+            {"name": [r[0] for r in rows], "source": "osm_public_building"},
+            geometry=[to_shape(r[2]) for r in rows],
+            crs="EPSG:4326",
+        )
+        frames.append(public)
+    if candidates_file is not None:
+        from gridmap.ingest.readers import read_layer
+        from gridmap.ingest.records import RecordKind
+
+        user = read_layer(candidates_file, RecordKind.SITE).records
+        user["source"] = "user"
+        frames.append(user[["name", "source", "geometry"]])
+    if not frames:
+        msg = (
+            "no candidate sites: generate a grid, import OSM public buildings or pass --candidates"
+        )
+        raise GridmapError(msg)
+    candidates = combine_candidates(*frames)
+    if exclude_file is not None:
+        zones = gpd.read_file(exclude_file).to_crs("EPSG:4326")
+        report = exclude(candidates, zones)
+        logger.info("excluded %d candidates inside exclusion areas", report.n_removed)
+        candidates = report.kept
+    return candidates.reset_index(drop=True)
+
+
+def _coverage_matrix(
+    inputs: CoverageInputs,
+    demand: gpd.GeoSeries,
+    candidates: gpd.GeoDataFrame,
+    options: ReachOptions,
+    limit: float,
+    rules: CoverageSettings,
+) -> Any:
+    crs = inputs.metric_crs
+    dxy = np.column_stack([demand.to_crs(crs).x, demand.to_crs(crs).y])
+    cand = candidates.geometry.to_crs(crs)
+    cxy = np.column_stack([cand.x, cand.y])
+    if options.mode == "radius":
+        pairs = cKDTree(cxy).query_ball_point(dxy, r=limit)
+        rows = np.repeat(np.arange(len(dxy)), [len(p) for p in pairs])
+        cols = np.concatenate([np.asarray(p, dtype=np.int64) for p in pairs]) if len(rows) else rows
+        return sparse.csr_array(
+            (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
+        )
+    graph = road_graph(inputs, options.profile)
+    weight = "time" if options.minutes is not None else "length"
+    targets = snap_points(graph, dxy[:, 0], dxy[:, 1], max_snap_m=rules.max_snap_m)
+    sources = snap_points(graph, cxy[:, 0], cxy[:, 1], max_snap_m=rules.max_snap_m)
+    return reach_matrix(
+        graph, sources, targets, weight=weight, cutoff=limit, access_speed_kmh=rules.walk_kmh
+    )
+
+
+def recommend_sites(
+    store: Store,
+    rules: CoverageSettings,
+    options: ReachOptions,
+    *,
+    k: int | None = None,
+    cover_all: bool = False,
+    weight: Weight = "population",
+    candidates_file: Path | None = None,
+    exclude_file: Path | None = None,
+    method: Literal["exact", "greedy"] = "exact",
+    time_limit_s: float | None = None,
+    as_of: dt.date | None = None,
+    save: bool = True,
+) -> Recommendation:
+    """Recommend ``k`` new sites (maximal covering) or the fewest that cover all (set covering).
+
+    The reach of a new site is ``options.meters`` / ``options.minutes``, or the
+    community-station reach from the settings when neither is given.
+    """
+    if (k is None) == (not cover_all):
+        msg = "give either --k N (maximal covering) or --cover-all (set covering)"
+        raise GridmapError(msg)
+    inputs = load_inputs(store, as_of=as_of)
+    if inputs.units.empty:
+        raise GridmapError("no units in the store: import some before siting")
+    # Existing stations keep their own per-tier reach; the options' reach is the new sites'.
+    existing_reach = ReachOptions(mode=options.mode, profile=options.profile)
+    existing = compute_coverage(inputs, rules, existing_reach).units
+    limit = _limit(options, rules)
+    demand = representative_points(inputs.units)
+    weights = _weights(inputs.units, weight)
+    candidates = _candidates(store, inputs, candidates_file, exclude_file)
+    coverage = _coverage_matrix(inputs, demand, candidates, options, limit, rules)
+    problem = SitingProblem.from_coverage(
+        coverage,
+        weights,
+        already_covered=existing["service_covered"].to_numpy(bool),
+        candidate_ids=candidates["candidate_id"].to_numpy(),
+    )
+    result = (
+        solve_lscp(problem, method=method, time_limit_s=time_limit_s)
+        if cover_all
+        else solve_mclp(problem, int(k or 0), method=method, time_limit_s=time_limit_s)
+    )
+    recommendation = Recommendation(
+        result=result,
+        sites=_sites(result, candidates),
+        weight=weight,
+        uncoverable=_uncoverable(result, existing),
+        reach_m=None if options.minutes is not None else limit,
+        reach_min=options.minutes,
+        mode=options.mode,
+    )
+    if save:
+        run_id = _save(store, recommendation, options, k=k, cover_all=cover_all)
+        recommendation = Recommendation(**{**recommendation.__dict__, "run_id": run_id})
+    return recommendation
+
+
+def _limit(options: ReachOptions, rules: CoverageSettings) -> float:
+    if options.minutes is not None:
+        if options.mode == "network":
+            return options.minutes * 60.0
+        return options.minutes * rules.walk_kmh * 1000.0 / 60.0
+    if options.meters is not None:
+        return float(options.meters)
+    from gridmap.domain import StationTier
+
+    return float(rules.reach_m[StationTier.COMMUNITY])
+
+
+def _weights(units: pd.DataFrame, weight: Weight) -> np.ndarray:
+    if weight == "units":
+        return np.ones(len(units))
+    column = _WEIGHT_COLUMNS[weight]
+    return units[column].fillna(0).to_numpy(dtype=float)
+
+
+def _sites(result: SitingResult, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    frame = result.to_frame()
+    chosen = candidates.iloc[frame["candidate"].to_numpy()]
+    return gpd.GeoDataFrame(
+        {
+            "rank": frame["rank"].to_numpy(),
+            "name": chosen["name"].to_numpy(),
+            "source": chosen["source"].to_numpy(),
+            "candidate_id": chosen["candidate_id"].to_numpy(),
+            "marginal_gain": frame["marginal_gain"].to_numpy(),
+            "covered_after": frame["covered_after"].to_numpy(),
+            "coverage_rate": frame["coverage_rate"].to_numpy(),
+            "lon": chosen.geometry.x.round(7).to_numpy(),
+            "lat": chosen.geometry.y.round(7).to_numpy(),
+        },
+        geometry=chosen.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+
+
+def _uncoverable(result: SitingResult, units: pd.DataFrame) -> pd.DataFrame:
+    rows = units.iloc[result.uncoverable]
+    return pd.DataFrame(rows[["unit_id", "source_id", "kind", "name", "cell_code", "lon", "lat"]])
+
+
+def _save(
+    store: Store, rec: Recommendation, options: ReachOptions, *, k: int | None, cover_all: bool
+) -> int:
+    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    params = {
+        "k": k,
+        "cover_all": cover_all,
+        "weight": rec.weight,
+        "mode": options.mode,
+        "profile": options.profile,
+        "meters": options.meters,
+        "minutes": options.minutes,
+    }
+    sites = json.loads(rec.sites.to_json(drop_id=True))
+    with store.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(table)
+            .values(params=params, summary=rec.summary(), sites=sites)
+            .returning(table.c.id)
+        ).scalar_one()
+    return int(run_id)
+
+
+def latest_recommendation(store: Store) -> gpd.GeoDataFrame | None:
+    """The sites of the newest stored recommendation, for maps; None when there is none."""
+    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        row = conn.execute(select(table.c.sites).order_by(table.c.id.desc()).limit(1)).first()
+    if row is None or not row[0]["features"]:
+        return None
+    return gpd.GeoDataFrame.from_features(row[0]["features"], crs="EPSG:4326")
