@@ -10,8 +10,11 @@ CI give it): then a backend that cannot be reached fails the run.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -87,3 +90,66 @@ def store(empty_store: Store) -> Store:
     """A migrated, empty store, once per backend."""
     empty_store.upgrade()
     return empty_store
+
+
+# -- headless Chromium (Debian's package), every network request blocked ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Visit:
+    page: Any
+    seconds: float
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} missing: apt-get install chromium (make test installs it)"
+        if request.config.getoption("--require-all-backends"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with _sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_offline(browser: Any, path: Path) -> Visit:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    visit = Visit(page, 0.0)
+    page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: visit.errors.append(str(e)))
+
+    def block(route: Any) -> None:
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            visit.requests.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", block)
+    start = time.perf_counter()
+    page.goto(path.as_uri())
+    page.wait_for_function("window.GridMap && GridMap.ready", timeout=30_000)
+    visit.seconds = time.perf_counter() - start
+    return visit
+
+
+def _sync_playwright() -> Any:
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright()

@@ -31,16 +31,22 @@ def liechtenstein(store: Store, shared_data: Path, tmp_path: Path) -> Store:
     stations = sites[sites["site_kind"].isin(["townhall", "post_office"])].copy()
     if len(stations) < 3:  # the tag mapping may not keep post offices: fall back to schools
         stations = pd.concat([stations, sites[sites["site_kind"] == "school"]])
-    stations = gpd.GeoDataFrame(stations, geometry=shapely.point_on_surface(stations.geometry.values), crs=4326)
+    stations = gpd.GeoDataFrame(
+        stations, geometry=shapely.point_on_surface(stations.geometry.values), crs=4326
+    )
     stations["name"] = stations["name"].fillna("站点 " + stations["source_id"])
     stations["tier"] = "community"
     stations["last_activity"] = pd.Timestamp("2026-10-01").date()
-    result = ReadResult(records=stations.reset_index(drop=True), rejects=pd.DataFrame(), n_read=len(stations))
+    result = ReadResult(
+        records=stations.reset_index(drop=True), rejects=pd.DataFrame(), n_read=len(stations)
+    )
     load_many(store, [(RecordKind.STATION, result)], source="sample")
     return store
 
 
-def _brute_force_nearest(units: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, crs: object) -> np.ndarray:
+def _brute_force_nearest(
+    units: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, crs: object
+) -> np.ndarray:
     """Straight-line distance to the nearest station, pair by pair with shapely."""
     u = units.to_crs(crs).geometry.values
     s = stations.to_crs(crs).geometry.values
@@ -51,7 +57,9 @@ def test_radius_coverage_agrees_with_brute_force(liechtenstein: Store) -> None:
     rules = CoverageSettings()
     result = run_coverage(liechtenstein, rules, ReachOptions(meters=REACH_M), save=False)
     inputs = load_inputs(liechtenstein)
-    points = result.units.set_geometry(gpd.points_from_xy(result.units["lon"], result.units["lat"]), crs=4326)
+    points = result.units.set_geometry(
+        gpd.points_from_xy(result.units["lon"], result.units["lat"]), crs=4326
+    )
     sample = points.sample(400, random_state=1)
     expected = _brute_force_nearest(sample, inputs.stations, inputs.metric_crs)
     # lon/lat are written to 7 decimals (about 1 cm), hence the tolerance
@@ -84,7 +92,9 @@ def test_blind_zone_areas_match_an_independent_shapely_computation(liechtenstein
     crs = inputs.metric_crs
     uncovered = result.units[~result.units["service_covered"].astype(bool)].to_crs(crs)
     discs = [
-        g if g.geom_type in ("Polygon", "MultiPolygon") else g.buffer(DEFAULT_POPULATED_RADIUS_M, 16)
+        g
+        if g.geom_type in ("Polygon", "MultiPolygon")
+        else g.buffer(DEFAULT_POPULATED_RADIUS_M, 16)
         for g in uncovered.geometry
     ]
     stations = inputs.stations.to_crs(crs).geometry

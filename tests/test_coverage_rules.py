@@ -45,36 +45,77 @@ def town(store: Store) -> Iterator[Store]:
     """Units with one of each organisational situation."""
     with store.session() as s:
         cell = models.GridCell(
-            code="C1", geom=wkb(MultiPolygon([box(117.19, 28.29, 117.25, 28.31)])),
-            source="t", source_id="C1",
+            code="C1",
+            geom=wkb(MultiPolygon([box(117.19, 28.29, 117.25, 28.31)])),
+            source="t",
+            source_id="C1",
         )
         s.add(cell)
         s.flush()
 
         def unit(sid: str, metres: float, members: int, pop: int = 100) -> models.Unit:
-            return models.Unit(kind="firm", name=sid, party_members=members, population=pop,
-                               cell_id=cell.id, geom=wkb(Point(east(metres), LAT)),
-                               source="t", source_id=sid)
+            return models.Unit(
+                kind="firm",
+                name=sid,
+                party_members=members,
+                population=pop,
+                cell_id=cell.id,
+                geom=wkb(Point(east(metres), LAT)),
+                source="t",
+                source_id=sid,
+            )
 
         units = {
-            "own": unit("own", 0, 5), "joint": unit("joint", 5000, 2), "hosted": unit("hosted", 10_000, 1),
-            "instr": unit("instr", 20_000, 4), "none": unit("none", 30_000, 6),
+            "own": unit("own", 0, 5),
+            "joint": unit("joint", 5000, 2),
+            "hosted": unit("hosted", 10_000, 1),
+            "instr": unit("instr", 20_000, 4),
+            "none": unit("none", 30_000, 6),
             "idle_own": unit("idle_own", 40_000, 3),
         }
         s.add_all(units.values())
         s.flush()
         orgs = [
-            models.PartyOrg(kind="branch", name="own branch", own_unit_id=units["own"].id,
-                            last_activity=RECENT, source="t", source_id="O1"),
-            models.PartyOrg(kind="joint_branch", name="joint branch", last_activity=RECENT,
-                            source="t", source_id="O2"),
-            models.PartyOrg(kind="committee", name="hub committee", last_activity=RECENT,
-                            geom=wkb(Point(east(10_600), LAT)), source="t", source_id="O3"),
-            models.PartyOrg(kind="branch", name="idle branch", own_unit_id=units["idle_own"].id,
-                            last_activity=STALE, source="t", source_id="O4"),
-            models.PartyOrg(kind="branch", name="future branch", own_unit_id=units["none"].id,
-                            established=AS_OF + dt.timedelta(days=10),
-                            last_activity=AS_OF + dt.timedelta(days=15), source="t", source_id="O5"),
+            models.PartyOrg(
+                kind="branch",
+                name="own branch",
+                own_unit_id=units["own"].id,
+                last_activity=RECENT,
+                source="t",
+                source_id="O1",
+            ),
+            models.PartyOrg(
+                kind="joint_branch",
+                name="joint branch",
+                last_activity=RECENT,
+                source="t",
+                source_id="O2",
+            ),
+            models.PartyOrg(
+                kind="committee",
+                name="hub committee",
+                last_activity=RECENT,
+                geom=wkb(Point(east(10_600), LAT)),
+                source="t",
+                source_id="O3",
+            ),
+            models.PartyOrg(
+                kind="branch",
+                name="idle branch",
+                own_unit_id=units["idle_own"].id,
+                last_activity=STALE,
+                source="t",
+                source_id="O4",
+            ),
+            models.PartyOrg(
+                kind="branch",
+                name="future branch",
+                own_unit_id=units["none"].id,
+                established=AS_OF + dt.timedelta(days=10),
+                last_activity=AS_OF + dt.timedelta(days=15),
+                source="t",
+                source_id="O5",
+            ),
         ]
         s.add_all(orgs)
         instructor = models.Instructor(name="指导员", source="t", source_id="I1")
@@ -82,14 +123,34 @@ def town(store: Store) -> Iterator[Store]:
         s.flush()
         s.add(models.OrgUnit(org_id=orgs[1].id, unit_id=units["joint"].id))
         s.add(models.InstructorUnit(instructor_id=instructor.id, unit_id=units["instr"].id))
-        s.add_all([
-            models.Station(tier="community", name="S near own", last_activity=RECENT,
-                           geom=wkb(Point(east(250), LAT)), source="t", source_id="S1"),
-            models.Station(tier="community", name="S idle", last_activity=STALE,
-                           geom=wkb(Point(east(20_100), LAT)), source="t", source_id="S2"),
-            models.Station(tier="township", name="S township", last_activity=RECENT,
-                           geom=wkb(Point(east(30_900), LAT)), source="t", source_id="S3"),
-        ])
+        s.add_all(
+            [
+                models.Station(
+                    tier="community",
+                    name="S near own",
+                    last_activity=RECENT,
+                    geom=wkb(Point(east(250), LAT)),
+                    source="t",
+                    source_id="S1",
+                ),
+                models.Station(
+                    tier="community",
+                    name="S idle",
+                    last_activity=STALE,
+                    geom=wkb(Point(east(20_100), LAT)),
+                    source="t",
+                    source_id="S2",
+                ),
+                models.Station(
+                    tier="township",
+                    name="S township",
+                    last_activity=RECENT,
+                    geom=wkb(Point(east(30_900), LAT)),
+                    source="t",
+                    source_id="S3",
+                ),
+            ]
+        )
     yield store
 
 
@@ -101,12 +162,21 @@ def test_every_unit_gets_the_first_status_that_applies(town: Store) -> None:
     result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF, save=False)
     units = _by_name(result)
     assert units["org_status"].to_dict() == {
-        "own": "own", "joint": "joint", "hosted": "hosted", "instr": "instructor",
-        "none": "none", "idle_own": "none",
+        "own": "own",
+        "joint": "joint",
+        "hosted": "hosted",
+        "instr": "instructor",
+        "none": "none",
+        "idle_own": "none",
     }
     # 应建未建: >= 3 members and no own or joint branch
     assert units["must_have_branch"].to_dict() == {
-        "own": False, "joint": False, "hosted": False, "instr": True, "none": True, "idle_own": True,
+        "own": False,
+        "joint": False,
+        "hosted": False,
+        "instr": True,
+        "none": True,
+        "idle_own": True,
     }
     s = result.summary
     assert (s["org_covered"], s["work_covered"], s["combined_covered"], s["units"]) == (3, 1, 4, 6)
@@ -117,16 +187,16 @@ def test_every_unit_gets_the_first_status_that_applies(town: Store) -> None:
 
 
 def test_idle_organisations_count_when_configured(town: Store) -> None:
-    rules = RULES.model_copy(update={'idle_counts': True})
+    rules = RULES.model_copy(update={"idle_counts": True})
     result = run_coverage(town, rules, ReachOptions(), as_of=AS_OF, save=False)
     assert _by_name(result).loc["idle_own", "org_status"] == "own"
-    longer = RULES.model_copy(update={'idle_days': 500})
+    longer = RULES.model_copy(update={"idle_days": 500})
     result = run_coverage(town, longer, ReachOptions(), as_of=AS_OF, save=False)
     assert _by_name(result).loc["idle_own", "org_status"] == "own"
 
 
 def test_members_threshold_is_configurable(town: Store) -> None:
-    rules = RULES.model_copy(update={'must_have_branch_members': 5})
+    rules = RULES.model_copy(update={"must_have_branch_members": 5})
     units = _by_name(run_coverage(town, rules, ReachOptions(), as_of=AS_OF, save=False))
     assert units["must_have_branch"].to_dict()["instr"] is False  # 4 members < 5
     assert units["must_have_branch"].to_dict()["none"] is True  # 6 members
@@ -145,13 +215,24 @@ def test_radius_reach_per_tier(town: Store) -> None:
     # instr: idle community station 100 m away -> not covered
     # none: township centre 900 m away (reach 1000) -> covered
     assert units["service_covered"].to_dict() == {
-        "own": True, "joint": False, "hosted": False, "instr": False, "none": True, "idle_own": False,
+        "own": True,
+        "joint": False,
+        "hosted": False,
+        "instr": False,
+        "none": True,
+        "idle_own": False,
     }
     assert units.loc["own", "nearest_station_m"] == pytest.approx(250, rel=2e-3)
     assert units.loc["none", "nearest_station_m"] == pytest.approx(900, rel=2e-3)
     forced = run_coverage(town, RULES, ReachOptions(meters=200), as_of=AS_OF, save=False)
     assert not _by_name(forced)["service_covered"].any()
-    minutes = run_coverage(town, RULES.model_copy(update={'walk_kmh': 6.0}), ReachOptions(minutes=3), as_of=AS_OF, save=False)
+    minutes = run_coverage(
+        town,
+        RULES.model_copy(update={"walk_kmh": 6.0}),
+        ReachOptions(minutes=3),
+        as_of=AS_OF,
+        save=False,
+    )
     assert _by_name(minutes)["service_covered"].sum() == 1  # 3 min at 6 km/h = 300 m
 
 
@@ -161,10 +242,18 @@ def test_what_if_adds_and_removes_stations_without_touching_the_store(town: Stor
     before = town.counts()
     added = gpd.GeoDataFrame(
         {"name": ["新站"], "tier": ["community"], "source_id": ["X"], "last_activity": [None]},
-        geometry=[Point(east(5100), LAT)], crs="EPSG:4326",
+        geometry=[Point(east(5100), LAT)],
+        crs="EPSG:4326",
     )
-    result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF,
-                          add_stations=added, remove_stations=["S1"], save=False)
+    result = run_coverage(
+        town,
+        RULES,
+        ReachOptions(),
+        as_of=AS_OF,
+        add_stations=added,
+        remove_stations=["S1"],
+        save=False,
+    )
     covered = _by_name(result)["service_covered"].to_dict()
     assert covered["joint"] is True and covered["own"] is False
     assert town.counts() == before
@@ -177,10 +266,18 @@ def test_runs_are_stored_and_compared(town: Store) -> None:
     comparison = compare_runs(town, first.run_id, second.run_id)
     rates = comparison.rates.set_index("key")
     assert rates.loc["service_rate", "a"] == pytest.approx(2 / 6)
-    assert rates.loc["service_rate", "delta"] == pytest.approx(rates.loc["service_rate", "b"] - 2 / 6)
+    assert rates.loc["service_rate", "delta"] == pytest.approx(
+        rates.loc["service_rate", "b"] - 2 / 6
+    )
     changed = comparison.changed_units
-    assert set(changed.loc[changed["change"] == "service_covered", "name"]) == {"joint", "hosted", "instr", "idle_own"} - {
-        n for n in ("joint", "hosted", "instr", "idle_own")
+    assert set(changed.loc[changed["change"] == "service_covered", "name"]) == {
+        "joint",
+        "hosted",
+        "instr",
+        "idle_own",
+    } - {
+        n
+        for n in ("joint", "hosted", "instr", "idle_own")
         if not _by_name(second).loc[n, "service_covered"]
     }
 

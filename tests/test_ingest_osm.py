@@ -68,10 +68,15 @@ def test_guixi_units_sites_places_and_roads(guixi: tuple[OsmExtract, Counter[str
     _check_invariant(extract)
     kinds = extract.units["kind"].value_counts().to_dict()
 
-    assert plain == Counter(village=4, community=16, town=3, road=176, townhall=2,
-                            building=165, park=1)
-    assert kinds == {"building": plain["building"], "community": plain["community"],
-                     "village": plain["village"], "park": plain["park"]}
+    assert plain == Counter(
+        village=4, community=16, town=3, road=176, townhall=2, building=165, park=1
+    )
+    assert kinds == {
+        "building": plain["building"],
+        "community": plain["community"],
+        "village": plain["village"],
+        "park": plain["park"],
+    }
     assert len(extract.roads) == plain["road"]
     villages = set(extract.units.loc[extract.units["kind"] == "village", "name"])
     assert villages == {"花园村", "黄坑村", "柏里村", "大岩苏家"}
@@ -80,7 +85,9 @@ def test_guixi_units_sites_places_and_roads(guixi: tuple[OsmExtract, Counter[str
     assert parks["name"].tolist() == ["贵溪发电有限责任公司"]
     assert set(parks.geom_type) == {"Polygon"}
     assert set(extract.units.loc[extract.units["kind"] == "building"].geom_type) <= {
-        "Polygon", "MultiPolygon"}
+        "Polygon",
+        "MultiPolygon",
+    }
     townhalls = extract.sites[extract.sites["site_kind"] == "townhall"]
     assert set(townhalls["name"]) == {"贵溪市人民政府", "东门街道办事处"}
     assert townhalls["sample_station"].all()
@@ -95,7 +102,8 @@ def test_guixi_admin_areas_build_or_are_rejected(guixi: tuple[OsmExtract, Counte
 
     # only 东门街道's boundary relation is complete inside this small extract
     assert extract.areas[["source_id", "name", "level"]].values.tolist() == [
-        ["r6662718", "东门街道", "township"]]
+        ["r6662718", "东门街道", "township"]
+    ]
     assert set(extract.rejects["section"]) == {"areas"}
     assert len(extract.rejects) == 11
     assert extract.rejects["reason"].str.startswith("relation is incomplete in this extract").all()
@@ -127,10 +135,21 @@ def test_liechtenstein_municipalities(liechtenstein: tuple[OsmExtract, Counter[s
     extract, _ = liechtenstein
     municipalities = extract.areas[extract.areas["admin_level"] == "8"]
 
-    assert sorted(municipalities["name"]) == sorted([
-        "Balzers", "Eschen", "Gamprin", "Mauren", "Planken", "Ruggell", "Schaan",
-        "Schellenberg", "Triesen", "Triesenberg", "Vaduz",
-    ])
+    assert sorted(municipalities["name"]) == sorted(
+        [
+            "Balzers",
+            "Eschen",
+            "Gamprin",
+            "Mauren",
+            "Planken",
+            "Ruggell",
+            "Schaan",
+            "Schellenberg",
+            "Triesen",
+            "Triesenberg",
+            "Vaduz",
+        ]
+    )
     assert set(municipalities["level"]) == {"township"}
     assert municipalities.is_valid.all()
     assert any("admin_level=2" in note for note in extract.notes)

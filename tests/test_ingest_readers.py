@@ -93,8 +93,10 @@ def test_amap_and_baidu_points_come_back_within_a_centimetre(system: str) -> Non
     assert len(result.records) == 16
     records = result.records.set_index("source_id").loc[reference.index]
     _, _, metres = Geod(ellps="WGS84").inv(
-        records.geometry.x.to_numpy(), records.geometry.y.to_numpy(),
-        reference["lon"].to_numpy(), reference["lat"].to_numpy(),
+        records.geometry.x.to_numpy(),
+        records.geometry.y.to_numpy(),
+        reference["lon"].to_numpy(),
+        reference["lat"].to_numpy(),
     )
     assert metres.max() < 0.01
     assert records["name"].tolist() == reference["name"].tolist()
@@ -181,8 +183,9 @@ def test_geopackage_needs_a_layer_and_reads_cgcs2000() -> None:
     assert stations.source_crs == "EPSG:4490"
     assert stations.records["tier"].tolist() == ["county"]
     assert roads.records["highway"].tolist() == ["primary"]
-    assert stations.records.geometry.iloc[0].distance(
-        roads.records.geometry.iloc[0]) < 0.1  # same area, both in WGS-84
+    assert (
+        stations.records.geometry.iloc[0].distance(roads.records.geometry.iloc[0]) < 0.1
+    )  # same area, both in WGS-84
 
 
 def test_whole_file_problems_are_reported_at_once() -> None:

@@ -23,7 +23,10 @@ def _unit_names(store: Store) -> dict[str, str | None]:
 
 def test_gcj02_csv_loads_with_every_row_accounted_for(store: Store, tmp_path: Path) -> None:
     report, rejects = import_layer(
-        store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02",
+        store,
+        DATA / "guixi_communities_gcj02.csv",
+        "unit",
+        crs="gcj02",
         reject_file=tmp_path / "rejects.csv",
     )
     assert (report.n_read, report.loaded, report.rejected) == (16, 16, 0)
@@ -35,7 +38,9 @@ def test_gcj02_csv_loads_with_every_row_accounted_for(store: Store, tmp_path: Pa
 
 def test_rejected_rows_go_to_the_reject_file_with_reasons(store: Store, tmp_path: Path) -> None:
     reject_file = tmp_path / "swapped.rejects.csv"
-    report, written = import_layer(store, DATA / "units_swapped.csv", "unit", reject_file=reject_file)
+    report, written = import_layer(
+        store, DATA / "units_swapped.csv", "unit", reject_file=reject_file
+    )
     assert report.n_read == report.loaded + report.rejected
     assert report.rejected >= 3
     assert written == reject_file
@@ -48,7 +53,9 @@ def test_rejected_rows_go_to_the_reject_file_with_reasons(store: Store, tmp_path
     assert store.counts()["unit"] == report.loaded
 
 
-def test_reimport_is_idempotent_and_changes_are_kept_in_history(store: Store, tmp_path: Path) -> None:
+def test_reimport_is_idempotent_and_changes_are_kept_in_history(
+    store: Store, tmp_path: Path
+) -> None:
     source = tmp_path / "stations.csv"
     source.write_text(
         "source_id,name,tier,lon,lat,last_activity\n"
@@ -70,11 +77,13 @@ def test_reimport_is_idempotent_and_changes_are_kept_in_history(store: Store, tm
     assert store.counts()["station"] == 2
     with store.session() as s:
         history = [
-            log.detail for log in s.scalars(select(models.AuditLog).where(models.AuditLog.action == "update"))
+            log.detail
+            for log in s.scalars(select(models.AuditLog).where(models.AuditLog.action == "update"))
         ]
     assert history == [
         {
-            "source": "stations", "source_id": "S1",
+            "source": "stations",
+            "source_id": "S1",
             "before": {"name": "炼厂社区党群服务站", "last_activity": "2026-10-01"},
             "after": {"name": "炼厂社区党群服务中心", "last_activity": "2026-11-01"},
         }
@@ -145,7 +154,9 @@ def test_gbk_shapefile_names_round_trip_through_the_store(store: Store, tmp_path
     assert {"花园街道", "炼厂社区"} <= names
 
 
-def test_osm_extract_loads_every_feature_or_reports_it(store: Store, shared_data: Path, tmp_path: Path) -> None:
+def test_osm_extract_loads_every_feature_or_reports_it(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
     reports, rejects = import_osm(
         store, shared_data / "osm" / "jiangxi_guixi.osm.pbf", reject_file=tmp_path / "osm.csv"
     )
@@ -155,5 +166,7 @@ def test_osm_extract_loads_every_feature_or_reports_it(store: Store, shared_data
     assert counts["road"] == 176
     assert counts["unit"] == 186  # 165 buildings + 16 communities + 4 villages + 1 park
     assert rejects is not None and len(pd.read_csv(rejects)) == 11  # incomplete relations
-    again, _ = import_osm(store, shared_data / "osm" / "jiangxi_guixi.osm.pbf", reject_file=tmp_path / "o.csv")
+    again, _ = import_osm(
+        store, shared_data / "osm" / "jiangxi_guixi.osm.pbf", reject_file=tmp_path / "o.csv"
+    )
     assert all(r.inserted == 0 and r.updated == 0 for r in again)

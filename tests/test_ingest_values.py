@@ -29,8 +29,16 @@ def test_counts_are_strict(value: object) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["2024-05-01", "2024/5/1", "2024.5.1", "2024年5月1日", "20240501", 45413,
-     dt.datetime(2024, 5, 1, 9, 30), "2024-05-01 09:30:00"],
+    [
+        "2024-05-01",
+        "2024/5/1",
+        "2024.5.1",
+        "2024年5月1日",
+        "20240501",
+        45413,
+        dt.datetime(2024, 5, 1, 9, 30),
+        "2024-05-01 09:30:00",
+    ],
 )
 def test_dates(value: object) -> None:
     assert parse_date(value) == dt.date(2024, 5, 1)
@@ -44,8 +52,12 @@ def test_lists_split_on_chinese_and_ascii_separators() -> None:
 def test_headers_match_aliases_case_and_width_insensitively() -> None:
     assert normalise_header(" Party_Members ") == "partymembers"
     assert normalise_header("人口（人）") == "人口"
-    mapping = resolve_columns(["ＩＤ", "名称", "LNG", "Lat", "党员数", "备注"], RecordKind.UNIT,
-                              coordinates=True, fixed={"kind"})
+    mapping = resolve_columns(
+        ["ＩＤ", "名称", "LNG", "Lat", "党员数", "备注"],
+        RecordKind.UNIT,
+        coordinates=True,
+        fixed={"kind"},
+    )
     assert mapping.problems == []
     assert mapping.fields == {"source_id": "ＩＤ", "name": "名称", "party_members": "党员数"}
     assert (mapping.lon, mapping.lat) == ("LNG", "Lat")

@@ -9,7 +9,14 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 
-CORE = ["gridmap", "gridmap.crs", "gridmap.domain", "gridmap.settings", "gridmap.store", "gridmap.ingest"]
+CORE = [
+    "gridmap",
+    "gridmap.crs",
+    "gridmap.domain",
+    "gridmap.settings",
+    "gridmap.store",
+    "gridmap.ingest",
+]
 
 
 def test_analysis_core_imports_without_fastapi() -> None:

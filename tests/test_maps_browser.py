@@ -4,73 +4,29 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Visit, open_offline
 from test_maps_sample import SEARCH_UNIT, XSS_NAME, sample_map_data
 
 from gridmap.crs import gcj02_from_wgs84
 from gridmap.maps import export_html
 
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 logger = logging.getLogger(__name__)
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / ".cache" / "screenshots"
 MAX_BYTES_10K = 1_500_000
 MAX_SECONDS_10K = 3.0
 
 
-@dataclass
-class Visit:
-    page: Any
-    seconds: float
-    errors: list[str] = field(default_factory=list)
-    requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: apt-get install chromium")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser: Any, path: Path) -> Visit:
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    visit = Visit(page, 0.0)
-    page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: visit.errors.append(str(e)))
-
-    def block(route: Any) -> None:
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            visit.requests.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", block)
-    start = time.perf_counter()
-    page.goto(path.as_uri())
-    page.wait_for_function("window.GridMap && GridMap.ready", timeout=30_000)
-    visit.seconds = time.perf_counter() - start
-    return visit
-
-
 @pytest.fixture(scope="module")
 def small(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Visit]:
     path = export_html(sample_map_data(400), tmp_path_factory.mktemp("map") / "map.html")
-    visit = _open(browser, path)
+    visit = open_offline(browser, path)
     yield visit
     visit.page.close()
 
@@ -83,16 +39,29 @@ def test_offline_and_clean(small: Visit) -> None:
 def test_layers_legend_and_controls(small: Visit) -> None:
     page = small.page
     layers = page.evaluate("Object.keys(GridMap.layers)")
-    assert {"areas", "cells", "blind_zones", "units", "orgs", "stations", "service_areas",
-            "sites"} <= set(layers)
+    assert {
+        "areas",
+        "cells",
+        "blind_zones",
+        "units",
+        "orgs",
+        "stations",
+        "service_areas",
+        "sites",
+    } <= set(layers)
     assert "workers" not in layers
     assert page.evaluate("GridMap.layers.cells.getLayers().length") == 400
     legend = page.inner_text(".gm-legend")
     for label in ("图例", "已覆盖", "部分覆盖", "盲区", "非公企业", "党群服务站"):
         assert label in legend
-    for selector in (".leaflet-control-layers", ".leaflet-control-zoom-fullscreen",
-                     ".leaflet-control-measure", ".leaflet-control-minimap",
-                     ".leaflet-control-search", ".leaflet-control-locate"):
+    for selector in (
+        ".leaflet-control-layers",
+        ".leaflet-control-zoom-fullscreen",
+        ".leaflet-control-measure",
+        ".leaflet-control-minimap",
+        ".leaflet-control-search",
+        ".leaflet-control-locate",
+    ):
         assert page.locator(selector).count() == 1, selector
     overlay_names = page.inner_text(".leaflet-control-layers-overlays")
     assert "网格" in overlay_names and "推荐选址" in overlay_names
@@ -100,13 +69,16 @@ def test_layers_legend_and_controls(small: Visit) -> None:
 
 def test_xss_unit_popup_shows_text(small: Visit) -> None:
     page = small.page
-    point = page.evaluate("""(name) => {
+    point = page.evaluate(
+        """(name) => {
         const group = GridMap.layers.units;
         const layer = group.getLayers().find(l => l._gmSpec.data.name[l._gmIndex] === name);
         GridMap.map.setView(layer.getLatLng(), 18, {animate: false});
         const p = GridMap.map.latLngToContainerPoint(layer.getLatLng());
         return [p.x, p.y];
-    }""", XSS_NAME)
+    }""",
+        XSS_NAME,
+    )
     page.wait_for_timeout(300)
     page.mouse.click(point[0], point[1])
     popup = page.locator(".leaflet-popup-content")
@@ -126,9 +98,12 @@ def _search(page: Any, text: str) -> list[str]:
     # Chinese text arrives as insertText (as from an IME) without the keyup leaflet-search
     # listens to; an IME's commit sends keyup 229, which this stands for.
     page.dispatch_event(".leaflet-control-search input.search-input", "keyup")
-    page.wait_for_function("""(text) => Array.from(document.querySelectorAll(
+    page.wait_for_function(
+        """(text) => Array.from(document.querySelectorAll(
         '.search-tooltip .search-tip')).some(t => t.textContent.includes(text))""",
-                           arg=text, timeout=5_000)
+        arg=text,
+        timeout=5_000,
+    )
     tips: list[str] = page.locator(".search-tooltip .search-tip").all_inner_texts()
     return tips
 
@@ -158,17 +133,23 @@ def test_marker_lands_on_the_basemap_spot(browser: Any, tmp_path: Path, basemap:
     data = sample_map_data(36)
     assert data.stations is not None
     point = data.stations.geometry.iloc[0]
-    expected = (point.x, point.y) if basemap == "osm" else tuple(
-        float(v) for v in gcj02_from_wgs84(point.x, point.y))
-    visit = _open(browser, export_html(data, tmp_path / f"{basemap}.html", basemap=basemap))
+    expected = (
+        (point.x, point.y)
+        if basemap == "osm"
+        else tuple(float(v) for v in gcj02_from_wgs84(point.x, point.y))
+    )
+    visit = open_offline(browser, export_html(data, tmp_path / f"{basemap}.html", basemap=basemap))
     try:
-        drawn = visit.page.evaluate("""([lon, lat]) => {
+        drawn = visit.page.evaluate(
+            """([lon, lat]) => {
             const m = GridMap.map;
             const layer = GridMap.layers.stations.getLayers().find(l => l._gmIndex === 0);
             const a = m.project(layer.getLatLng(), 18);  // unrounded world pixels
             const b = m.project(L.latLng(lat, lon), 18);
             return [a.x, a.y, b.x, b.y];
-        }""", list(expected))
+        }""",
+            list(expected),
+        )
         assert drawn[0:2] == pytest.approx(drawn[2:4], abs=0.5)
         tile_hosts = {"osm": "tile.openstreetmap.org", "amap": "autonavi.com"}[basemap]
         assert visit.requests and all(tile_hosts in url for url in visit.requests)
@@ -179,11 +160,13 @@ def test_marker_lands_on_the_basemap_spot(browser: Any, tmp_path: Path, basemap:
 def test_10k_cells_size_and_speed(browser: Any, tmp_path: Path) -> None:
     path = export_html(sample_map_data(10_000), tmp_path / "map10k.html")
     size = path.stat().st_size
-    visit = _open(browser, path)
+    visit = open_offline(browser, path)
     try:
         in_page_ms = visit.page.evaluate("GridMap.readyMs")
-        print(f"10k cells: {size / 1e6:.2f} MB, interactive in {visit.seconds:.2f} s "
-              f"(in-page {in_page_ms:.0f} ms)")
+        print(
+            f"10k cells: {size / 1e6:.2f} MB, interactive in {visit.seconds:.2f} s "
+            f"(in-page {in_page_ms:.0f} ms)"
+        )
         assert size <= MAX_BYTES_10K
         assert visit.seconds < MAX_SECONDS_10K
         assert visit.errors == [] and visit.requests == []

@@ -46,7 +46,7 @@ def _decode_column(col: Any) -> list[Any]:
     out, prev = [], ""
     flat = col["f"]
     for head, tail, middle in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
-        prev = prev[:head] + middle + (prev[len(prev) - tail:] if tail else "")
+        prev = prev[:head] + middle + (prev[len(prev) - tail :] if tail else "")
         out.append(prev)
     return out
 
@@ -83,12 +83,15 @@ def test_polygons_keep_shared_vertices() -> None:
     assert shared == {round(117.2041234567 * 1e5)}
 
 
-@pytest.mark.parametrize("values", [
-    ["360681100001001", "360681100001002", "360681100002001"],
-    ["上塘村第1网格", "上塘村第2网格", "上塘村第10网格", "下坑村第1网格", ""],
-    ["已覆盖", "盲区", "已覆盖", "已覆盖"],
-    [1, 2.5, None, 4],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["360681100001001", "360681100001002", "360681100002001"],
+        ["上塘村第1网格", "上塘村第2网格", "上塘村第10网格", "下坑村第1网格", ""],
+        ["已覆盖", "盲区", "已覆盖", "已覆盖"],
+        [1, 2.5, None, 4],
+    ],
+)
 def test_columns_roundtrip(values: list[Any]) -> None:
     decoded = _decode_column(json.loads(json.dumps(encode_column(values))))
     assert decoded == [("" if v is None and isinstance(values[0], str) else v) for v in values]
@@ -98,14 +101,17 @@ def test_chinese_labels_by_default(page: str) -> None:
     specs = _specs(page)
     assert set(_decode_column(specs["cells"]["cols"]["status"])) <= {"已覆盖", "部分覆盖", "盲区"}
     assert "网格覆盖状态" in page and "<title>贵溪市网格党建覆盖图</title>" in page
-    assert "\"网格\"" in page  # layer name in the layer control
+    assert '"网格"' in page  # layer name in the layer control
 
 
 def test_english_labels(data: MapData) -> None:
     html = build_map(data, lang="en").get_root().render()
     specs = _specs(html)
     assert set(_decode_column(specs["cells"]["cols"]["status"])) <= {
-        "covered", "partially covered", "blind zone"}
+        "covered",
+        "partially covered",
+        "blind zone",
+    }
     assert "Grid cells" in html and "已覆盖" not in html
 
 

@@ -28,8 +28,9 @@ def _node_at(graph: RoadGraph, x: float, y: float) -> int:
     return int(hits[0])
 
 
-def _distance(graph: RoadGraph, a: tuple[float, float], b: tuple[float, float],
-              weight: str = "length") -> float:
+def _distance(
+    graph: RoadGraph, a: tuple[float, float], b: tuple[float, float], weight: str = "length"
+) -> float:
     dist, _ = multi_source_distances(graph, [_node_at(graph, *a)], weight=weight)  # type: ignore[arg-type]
     return float(dist[_node_at(graph, *b)])
 
@@ -97,8 +98,11 @@ def test_roundabout_without_oneway_tag_is_one_way_for_driving() -> None:
 
 def test_travel_time_from_class_speeds_maxspeed_and_overrides() -> None:
     lines = _lines(
-        [LineString([(0, 0), (200, 0)]), LineString([(200, 0), (800, 0)]),
-         LineString([(800, 0), (1000, 0)])],
+        [
+            LineString([(0, 0), (200, 0)]),
+            LineString([(200, 0), (800, 0)]),
+            LineString([(800, 0), (1000, 0)]),
+        ],
         highway=["residential", "primary", None],
         maxspeed=[None, "60", "20 mph"],
     )
@@ -134,8 +138,7 @@ def test_parallel_links_keep_the_minimum() -> None:
 
 
 def test_geographic_crs_is_refused() -> None:
-    lines = gpd.GeoDataFrame(geometry=[LineString([(114.0, 22.5), (114.1, 22.5)])],
-                             crs="EPSG:4326")
+    lines = gpd.GeoDataFrame(geometry=[LineString([(114.0, 22.5), (114.1, 22.5)])], crs="EPSG:4326")
     with pytest.raises(ValueError, match="metric CRS"):
         RoadGraph.from_lines(lines, profile="walk")
 

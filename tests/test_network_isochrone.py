@@ -28,8 +28,11 @@ SHENZHEN = Path("/work/shared/data/osm/shenzhen_futian_roads.graphml")
 
 
 def _straight_km(oneway: str = "no") -> RoadGraph:
-    lines = gpd.GeoDataFrame({"highway": ["residential"], "oneway": [oneway]},
-                             geometry=[LineString([(0, 0), (400, 0), (1000, 0)])], crs=METRIC)
+    lines = gpd.GeoDataFrame(
+        {"highway": ["residential"], "oneway": [oneway]},
+        geometry=[LineString([(0, 0), (400, 0), (1000, 0)])],
+        crs=METRIC,
+    )
     return RoadGraph.from_lines(lines, profile="drive")
 
 
@@ -125,8 +128,9 @@ def test_real_graph_areas_partition_the_union(shenzhen: RoadGraph) -> None:
     # a point on a road lies in the area exactly when its network distance is within the limit
     rng = np.random.default_rng(9)
     lo, hi = graph.node_xy.min(axis=0), graph.node_xy.max(axis=0)
-    probes = snap_points(graph, rng.uniform(lo[0], hi[0], 3000), rng.uniform(lo[1], hi[1], 3000),
-                         max_snap_m=None)
+    probes = snap_points(
+        graph, rng.uniform(lo[0], hi[0], 3000), rng.uniform(lo[1], hi[1], 3000), max_snap_m=None
+    )
     reach = distances_to_points(graph, sources, probes, weight="length")
     on_area = shapely.distance(union, shapely.points(probes.x, probes.y)) < 1e-6
     clear = np.abs(reach.network - 500.0) > 1e-6

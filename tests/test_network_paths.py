@@ -32,8 +32,9 @@ RTOL = 1e-6
 
 
 def _road(*coords: tuple[float, float], oneway: str = "no") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"highway": ["residential"], "oneway": [oneway]},
-                            geometry=[LineString(coords)], crs=METRIC)
+    return gpd.GeoDataFrame(
+        {"highway": ["residential"], "oneway": [oneway]}, geometry=[LineString(coords)], crs=METRIC
+    )
 
 
 # --- hand-made graphs, exact numbers -------------------------------------------------------
@@ -93,8 +94,13 @@ def test_same_link_respects_one_way() -> None:
 
 def test_time_weight_counts_the_off_road_leg_at_access_speed() -> None:
     graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="drive")
-    reach = distances_to_points(graph, [0], snap_points(graph, [500.0], [50.0], max_snap_m=None),
-                                weight="time", access_speed_kmh=3.6)
+    reach = distances_to_points(
+        graph,
+        [0],
+        snap_points(graph, [500.0], [50.0], max_snap_m=None),
+        weight="time",
+        access_speed_kmh=3.6,
+    )
     assert reach.network[0] == pytest.approx(500 / (30 / 3.6))
     assert reach.access[0] == pytest.approx(50.0)
 
@@ -124,15 +130,20 @@ def test_snapped_source_equals_splitting_the_road_at_it() -> None:
     road = [(0, 0), (300, 0), (300, 400), (700, 400)]
     lines = gpd.GeoDataFrame(
         {"highway": ["residential"] * 2},
-        geometry=[LineString(road), LineString([(300, 0), (900, 0)])], crs=METRIC,
+        geometry=[LineString(road), LineString([(300, 0), (900, 0)])],
+        crs=METRIC,
     )
     graph = RoadGraph.from_lines(lines, profile="walk")
     station = snap_points(graph, [310.0], [123.0], max_snap_m=20)
     snapped = (float(station.x[0]), float(station.y[0]))
     split = gpd.GeoDataFrame(
         {"highway": ["residential"] * 3},
-        geometry=[LineString([*road[:2], snapped]), LineString([snapped, *road[2:]]),
-                  LineString([(300, 0), (900, 0)])], crs=METRIC,
+        geometry=[
+            LineString([*road[:2], snapped]),
+            LineString([snapped, *road[2:]]),
+            LineString([(300, 0), (900, 0)]),
+        ],
+        crs=METRIC,
     )
     reference = RoadGraph.from_lines(split, profile="walk")
     at = int(np.flatnonzero((reference.node_xy == snapped).all(axis=1))[0])
@@ -183,8 +194,9 @@ def test_shenzhen_distances_equal_networkx(
     index = {node: i for i, node in enumerate(graph.node_ids)}
     _assert_same(dist, {index[n]: d for n, d in expected.items()})
     for i in np.flatnonzero(np.isfinite(dist))[:200]:
-        one = nx.dijkstra_path_length(raw, graph.node_ids[sources[source[i]]], graph.node_ids[i],
-                                      weight="length")
+        one = nx.dijkstra_path_length(
+            raw, graph.node_ids[sources[source[i]]], graph.node_ids[i], weight="length"
+        )
         assert one == pytest.approx(dist[i], rel=RTOL)
 
 
@@ -194,8 +206,9 @@ def test_shenzhen_snapped_sources_equal_networkx_with_virtual_nodes(
     raw, graph = shenzhen
     rng = np.random.default_rng(3)
     lo, hi = graph.node_xy.min(axis=0), graph.node_xy.max(axis=0)
-    stations = snap_points(graph, rng.uniform(lo[0], hi[0], 10), rng.uniform(lo[1], hi[1], 10),
-                           max_snap_m=None)
+    stations = snap_points(
+        graph, rng.uniform(lo[0], hi[0], 10), rng.uniform(lo[1], hi[1], 10), max_snap_m=None
+    )
     reference = nx.DiGraph()
     for u, v, data in raw.edges(data=True):
         old = reference.get_edge_data(u, v, {"length": math.inf})["length"]
@@ -223,11 +236,15 @@ def _liechtenstein_ways() -> gpd.GeoDataFrame:
         if not isinstance(way, osmium.osm.Way) or not all(n.location.valid() for n in way.nodes):
             continue
         tags = way.tags
-        rows.append({
-            "highway": tags.get("highway"), "oneway": tags.get("oneway"),
-            "maxspeed": tags.get("maxspeed"), "junction": tags.get("junction"),
-            "geometry": LineString([(n.lon, n.lat) for n in way.nodes]),
-        })
+        rows.append(
+            {
+                "highway": tags.get("highway"),
+                "oneway": tags.get("oneway"),
+                "maxspeed": tags.get("maxspeed"),
+                "junction": tags.get("junction"),
+                "geometry": LineString([(n.lon, n.lat) for n in way.nodes]),
+            }
+        )
     ways = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     return ways.to_crs(metric_crs_for(9.55, 47.15))
 
@@ -247,7 +264,7 @@ def _vertex_graph(ways: gpd.GeoDataFrame, profile: str) -> nx.DiGraph:
             if a == b:
                 continue
             length = math.dist(a, b)
-            for x, y in ([(a, b)] if step == 1 else [(b, a)] if step == -1 else [(a, b), (b, a)]):
+            for x, y in [(a, b)] if step == 1 else [(b, a)] if step == -1 else [(a, b), (b, a)]:
                 old = graph.get_edge_data(x, y, {"length": math.inf})["length"]
                 graph.add_edge(x, y, length=min(old, length))
     return graph
@@ -281,7 +298,9 @@ def test_liechtenstein_osm_ways_equal_networkx(
     _assert_same(seconds, dict(via_nx))
 
 
-def test_reach_matrix_equals_one_source_at_a_time(shenzhen: tuple[nx.MultiDiGraph, RoadGraph]) -> None:
+def test_reach_matrix_equals_one_source_at_a_time(
+    shenzhen: tuple[nx.MultiDiGraph, RoadGraph],
+) -> None:
     from gridmap.network import reach_matrix
 
     _, graph = shenzhen

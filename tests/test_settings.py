@@ -45,7 +45,9 @@ def test_production_refuses_the_default_secret(monkeypatch: pytest.MonkeyPatch) 
     assert Settings(_env_file=None).environment == "production"
 
 
-def test_env_file_is_read(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_file_is_read(
+    tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = tmp_path / ".env"  # type: ignore[operator]
     env.write_text("GRIDMAP_LANG=en\n")
     assert Settings(_env_file=env).lang == "en"

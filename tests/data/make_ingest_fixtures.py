@@ -36,18 +36,30 @@ def shifted_csvs(ref: pd.DataFrame) -> None:
     ref.to_csv(HERE / "guixi_communities_wgs84.csv", index=False)
     for name, forward in (("gcj02", gcj02_from_wgs84), ("bd09", bd09_from_wgs84)):
         lon, lat = forward(ref["lon"].to_numpy(), ref["lat"].to_numpy())
-        table = pd.DataFrame({"编号": ref["osm_id"], "单位名称": ref["name"], "类型": "社区",
-                              "户数": range(300, 300 + len(ref)),
-                              "经度": [f"{v:.9f}" for v in lon], "纬度": [f"{v:.9f}" for v in lat]})
+        table = pd.DataFrame(
+            {
+                "编号": ref["osm_id"],
+                "单位名称": ref["name"],
+                "类型": "社区",
+                "户数": range(300, 300 + len(ref)),
+                "经度": [f"{v:.9f}" for v in lon],
+                "纬度": [f"{v:.9f}" for v in lat],
+            }
+        )
         table.to_csv(HERE / f"guixi_communities_{name}.csv", index=False, encoding="utf-8-sig")
 
 
 def gbk_shapefile() -> None:
     square = lambda x, y: shapely.box(x - 0.01, y - 0.01, x + 0.01, y + 0.01)  # noqa: E731
     frame = gpd.GeoDataFrame(
-        {"编码": ["360681001", "360681001002"], "名称": ["花园街道", "炼厂社区"],
-         "级别": ["街道", "社区"], "上级编码": ["360681", "360681001"]},
-        geometry=[square(117.2377, 28.2936), square(117.2290, 28.2890)], crs="EPSG:4326",
+        {
+            "编码": ["360681001", "360681001002"],
+            "名称": ["花园街道", "炼厂社区"],
+            "级别": ["街道", "社区"],
+            "上级编码": ["360681", "360681001"],
+        },
+        geometry=[square(117.2377, 28.2936), square(117.2290, 28.2890)],
+        crs="EPSG:4326",
     )
     target = HERE / "guixi_areas_gbk.shp"
     frame.to_file(target, encoding="GBK", engine="pyogrio")
@@ -92,12 +104,31 @@ def excel_orgs() -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["组织编号", "党组织名称", "组织类型", "党员数", "成立日期", "最近活动日期",
-                  "覆盖单位", "所在单位"])
-    sheet.append(["O1", "贵溪发电有限责任公司党委", "党委", 35, dt.datetime(2001, 7, 1),
-                  "2024年5月1日", None, "U1"])
-    sheet.append(["O2", "城北联合党支部", "联合党支部", 9, "2019/3/8", 45413,
-                  "U5；U6、U7", None])
+    sheet.append(
+        [
+            "组织编号",
+            "党组织名称",
+            "组织类型",
+            "党员数",
+            "成立日期",
+            "最近活动日期",
+            "覆盖单位",
+            "所在单位",
+        ]
+    )
+    sheet.append(
+        [
+            "O1",
+            "贵溪发电有限责任公司党委",
+            "党委",
+            35,
+            dt.datetime(2001, 7, 1),
+            "2024年5月1日",
+            None,
+            "U1",
+        ]
+    )
+    sheet.append(["O2", "城北联合党支部", "联合党支部", 9, "2019/3/8", 45413, "U5；U6、U7", None])
     sheet.append(["O3", "花园村党支部", "支部", 14, "2010-10-01", "2024-13-01", None, "U3"])
     book.save(HERE / "orgs_template.xlsx")
 
@@ -106,8 +137,11 @@ def geojson_cells() -> None:
     def feature(
         fid: str | None, name: str, geometry: dict[str, object] | None
     ) -> dict[str, object]:
-        return {"type": "Feature", "properties": {"网格编码": fid, "网格名称": name, "户数": 400},
-                "geometry": geometry}
+        return {
+            "type": "Feature",
+            "properties": {"网格编码": fid, "网格名称": name, "户数": 400},
+            "geometry": geometry,
+        }
 
     def ring(*points: tuple[float, float]) -> dict[str, object]:
         return {"type": "Polygon", "coordinates": [[list(p) for p in points]]}
@@ -120,9 +154,21 @@ def geojson_cells() -> None:
     features = [
         feature("360681001002001", "炼厂一网格", square),
         feature("360681001002002", "蝴蝶网格", bowtie),
-        feature("360681001002003", "折叠网格", ring(
-            (x, y), (x + 4 * d, y), (x + 4 * d, y + 4 * d), (x + d, y + 4 * d), (x + d, y + d),
-            (x + 3 * d, y + d), (x + 3 * d, y + 3 * d), (x, y + 3 * d), (x, y))),
+        feature(
+            "360681001002003",
+            "折叠网格",
+            ring(
+                (x, y),
+                (x + 4 * d, y),
+                (x + 4 * d, y + 4 * d),
+                (x + d, y + 4 * d),
+                (x + d, y + d),
+                (x + 3 * d, y + d),
+                (x + 3 * d, y + 3 * d),
+                (x, y + 3 * d),
+                (x, y),
+            ),
+        ),
         feature("360681001002004", "空网格", None),
         feature("360681001002001", "重复网格", ring((x, y), (x + d, y), (x, y + d), (x, y))),
         feature("360681001002005", "线网格", line),
@@ -133,7 +179,8 @@ def geojson_cells() -> None:
 
 
 def kml_stations() -> None:
-    (HERE / "stations.kml").write_text("""<?xml version="1.0" encoding="UTF-8"?>
+    (HERE / "stations.kml").write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
 <kml xmlns="http://www.opengis.net/kml/2.2"><Document><Folder><name>党群服务站</name>
 <Placemark><name>炼厂社区党群服务站</name>
  <ExtendedData><Data name="站点层级"><value>社区</value></Data>
@@ -147,17 +194,24 @@ def kml_stations() -> None:
  <ExtendedData><Data name="站点层级"><value>服务点</value></Data></ExtendedData>
  <LineString><coordinates>117.20,28.28 117.21,28.28</coordinates></LineString></Placemark>
 </Folder></Document></kml>
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def gpkg_two_layers() -> None:
     target = HERE / "guixi_two_layers.gpkg"
     target.unlink(missing_ok=True)
-    stations = gpd.GeoDataFrame({"name": ["贵溪市人民政府"], "tier": ["county"]},
-                                geometry=[shapely.Point(117.2120, 28.2830)], crs="EPSG:4490")
-    roads = gpd.GeoDataFrame({"name": ["建设路"], "highway": ["primary"]},
-                             geometry=[shapely.LineString([(117.20, 28.28), (117.21, 28.29)])],
-                             crs="EPSG:4490")
+    stations = gpd.GeoDataFrame(
+        {"name": ["贵溪市人民政府"], "tier": ["county"]},
+        geometry=[shapely.Point(117.2120, 28.2830)],
+        crs="EPSG:4490",
+    )
+    roads = gpd.GeoDataFrame(
+        {"name": ["建设路"], "highway": ["primary"]},
+        geometry=[shapely.LineString([(117.20, 28.28), (117.21, 28.29)])],
+        crs="EPSG:4490",
+    )
     stations.to_file(target, layer="stations", engine="pyogrio")
     roads.to_file(target, layer="roads", engine="pyogrio")
 

@@ -1,0 +1,127 @@
+"""`gridmap demo` end to end in a temporary directory, as a new user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gridmap.cli import app
+from gridmap.ingest.osm import read_osm
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Run the demo twice in a fresh directory with the default (SpatiaLite) store."""
+    workdir = tmp_path_factory.mktemp("demo")
+    cwd = Path.cwd()
+    os.chdir(workdir)
+    try:
+        env = {"GRIDMAP_DATABASE_URL": "sqlite:///gridmap.sqlite"}
+        first = CliRunner().invoke(app, ["demo"], env=env)
+        assert first.exit_code == 0, first.output
+        (workdir / "first.txt").write_text(first.output)
+        second = CliRunner().invoke(app, ["demo"], env=env)
+        assert second.exit_code == 0, second.output
+        (workdir / "second.txt").write_text(second.output)
+        yield workdir
+    finally:
+        os.chdir(cwd)
+
+
+def test_demo_counts_match_the_osm_extract(demo_dir: Path) -> None:
+    extract = read_osm(ROOT / "data" / "osm" / "jiangxi_guixi.osm.pbf")
+    units = pd.read_csv(demo_dir / "demo-out" / "units.csv")
+    osm_units = units[units["source"] == "osm"]
+    assert len(osm_units) == len(extract.units) == 186
+    assert (
+        osm_units["kind"].value_counts().to_dict() == extract.units["kind"].value_counts().to_dict()
+    )
+    assert (units["source"] == "sample_firms").sum() == 9
+    output = (demo_dir / "first.txt").read_text()
+    assert "195 of 195 units in a cell" in output
+
+
+def test_demo_is_repeatable(demo_dir: Path) -> None:
+    from gridmap.store import Store
+
+    summary = json.loads((demo_dir / "demo-out" / "summary.json").read_text())
+    assert summary["units"] == 195  # not doubled by the second run
+    store = Store(f"sqlite:///{demo_dir / 'gridmap.sqlite'}")
+    try:
+        counts = store.counts()
+        assert (counts["unit"], counts["road"], counts["station"], counts["grid_cell"]) == (
+            195,
+            176,
+            12,
+            summary["cells"]["covered"]
+            + sum(n for s, n in summary["cells"].items() if s != "covered"),
+        )
+        from gridmap.coverage import list_runs
+
+        assert len(list_runs(store)) == 2  # each demo run is stored
+    finally:
+        store.dispose()
+
+
+def test_demo_reports_rates_per_area(demo_dir: Path) -> None:
+    areas = pd.read_csv(demo_dir / "demo-out" / "areas.csv", dtype={"code": str})
+    levels = set(areas["level"])
+    assert {"county", "township", "village", "total"} <= levels
+    towns = areas[areas["level"] == "township"].set_index("name")
+    assert set(towns.index) == {"花园街道", "雄石街道", "东门街道"}
+    total = areas[areas["level"] == "total"].iloc[0]
+    assert towns["units"].sum() == total["units"]
+    for column in ("org_rate", "work_rate", "combined_rate", "service_rate"):
+        assert 0.0 <= total[column] <= 1.0
+    assert total["combined_rate"] >= total["org_rate"]
+    summary = json.loads((demo_dir / "demo-out" / "summary.json").read_text())
+    assert summary["must_have_branch"] > 0
+    assert summary["blind_zones"] > 0
+    assert summary["options"]["mode"] == "network"
+
+
+def test_demo_writes_map_workbook_and_sites(demo_dir: Path) -> None:
+    out = demo_dir / "demo-out"
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script src=" not in html and '<link href="http' not in html
+    assert "贵溪市党建网格覆盖" in html
+    book = openpyxl.load_workbook(out / "report.xlsx", read_only=True)
+    assert {"汇总", "应建未建", "闲置组织", "盲区"} <= set(book.sheetnames)
+    assert any(name.startswith("网格员-") for name in book.sheetnames)
+    header = [c.value for c in next(book["汇总"].iter_rows(max_row=1))]
+    assert "组织覆盖率" in header and "服务覆盖率（人口）" in header
+    sites = pd.read_csv(out / "sites.csv")
+    assert len(sites) >= 1
+    assert sites["marginal_gain"].is_monotonic_decreasing
+    assert (out / "map.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+def test_demo_map_works_offline_in_chromium(demo_dir: Path, browser: object) -> None:
+    """The planner's case: the demo's map opened with every network request blocked."""
+    from conftest import open_offline
+
+    visit = open_offline(browser, demo_dir / "demo-out" / "map.html")
+    try:
+        # only basemap tiles may be asked for; they are blocked (each logs a failed load)
+        # and nothing else is requested, and nothing else goes wrong
+        assert [e for e in visit.errors if "Failed to load resource" not in e] == []
+        assert all("tile.openstreetmap.org" in url for url in visit.requests), visit.requests
+        page = visit.page
+        assert page.locator(".leaflet-control-layers").count() == 1
+        assert page.locator(".gm-legend, .gridmap-legend, .legend").count() >= 1
+        assert "已覆盖" in page.content() and "盲区" in page.content()
+        page.screenshot(path=str(demo_dir / "demo-map.png"))
+    finally:
+        visit.page.close()
