@@ -27,6 +27,20 @@ app.command(name="report")(maps.report)
 app.command(name="demo")(demo.demo)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+) -> None:
+    """Serve the JSON API (cells and their units for grid workers, stored runs)."""
+    import uvicorn
+
+    from gridmap.cli._common import settings
+    from gridmap.web import create_app
+
+    uvicorn.run(create_app(settings()), host=host, port=port)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"gridmap {__version__}")
