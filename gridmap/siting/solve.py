@@ -154,7 +154,7 @@ def _result(
     return result
 
 
-def _nothing_to_do(reduced: Reduced) -> _Choice:
+def _nothing_to_do() -> _Choice:
     empty = np.zeros(0, dtype=np.int64)
     return _Choice(empty, np.zeros(0), "optimal", 0.0, 0.0)
 
@@ -197,7 +197,7 @@ def solve_mclp(
     started = time.perf_counter()
     reduced = reduce_problem(problem)
     if k == 0 or reduced.n_sites == 0:
-        return _result(problem, reduced, _nothing_to_do(reduced), model="mclp",
+        return _result(problem, reduced, _nothing_to_do(), model="mclp",
                        method=method, started=started)  # fmt: skip
     picked = lazy_greedy(
         reduced.coverage, reduced.weights, capacities=reduced.capacities, max_sites=int(k)
@@ -255,7 +255,7 @@ def solve_lscp(
     started = time.perf_counter()
     reduced = reduce_problem(problem)
     if reduced.n_rows == 0:
-        return _result(problem, reduced, _nothing_to_do(reduced), model="lscp",
+        return _result(problem, reduced, _nothing_to_do(), model="lscp",
                        method=method, started=started)  # fmt: skip
     model = _highs.build_lscp(reduced)
     cover = _greedy_cover(reduced)
