@@ -1,1 +1,1 @@
-"""gridmap benchmarks: each ``bench_*.py`` compares gridmap with the library a user would otherwise use."""
+"""gridmap benchmarks: each ``bench_*.py`` compares gridmap with what a user would use."""

@@ -40,8 +40,9 @@ def lattice_roads(side: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
     b = np.concatenate([grid[:, 1:].ravel(), grid[1:, :].ravel()])
     keep = rng.random(a.size) >= 0.2
     a, b = a[keep], b[keep]
-    lines = shapely.linestrings(np.stack([xy[a], xy[b]], axis=1).reshape(-1, 2),
-                                indices=np.repeat(np.arange(a.size), 2))
+    lines = shapely.linestrings(
+        np.stack([xy[a], xy[b]], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(a.size), 2)
+    )
     direction = rng.choice(np.array(["no", "yes", "-1"]), a.size, p=[0.25, 0.375, 0.375])
     return gpd.GeoDataFrame(
         {"highway": rng.choice(CLASSES, a.size), "oneway": direction}, geometry=lines, crs=CRS
@@ -59,19 +60,31 @@ def _network_case(side: int, n_stations: int, repeat: int) -> Result:
     reference = graph.to_networkx(weight="time")
     nx_build_s = time.perf_counter() - start
     ours = measure(lambda: multi_source_distances(graph, stations, weight="time"), repeat=10)
-    theirs = measure(lambda: nx.multi_source_dijkstra_path_length(
-        reference, set(stations.tolist()), weight="time"), repeat=repeat)
+    theirs = measure(
+        lambda: nx.multi_source_dijkstra_path_length(
+            reference, set(stations.tolist()), weight="time"
+        ),
+        repeat=repeat,
+    )
     identical, max_diff = _same_distances(ours.value.distance, theirs.value)
     speedup = theirs.seconds / ours.seconds
-    logger.info("network: %d nodes, %d edges, speedup %.1fx, identical %s",
-                graph.n_nodes, graph.n_edges, speedup, identical)
+    logger.info(
+        "network: %d nodes, %d edges, speedup %.1fx, identical %s",
+        graph.n_nodes,
+        graph.n_edges,
+        speedup,
+        identical,
+    )
     return Result(
         benchmark="network",
         case=f"multi-source travel time, {graph.n_nodes:,} nodes / {graph.n_edges:,} edges, "
-             f"{n_stations:,} stations",
-        gridmap_s=ours.seconds, baseline="networkx.multi_source_dijkstra_path_length",
-        baseline_s=theirs.seconds, target=">= 20x, identical distances",
-        met=identical and speedup >= 20, gridmap_peak_mb=ours.peak_mb,
+        f"{n_stations:,} stations",
+        gridmap_s=ours.seconds,
+        baseline="networkx.multi_source_dijkstra_path_length",
+        baseline_s=theirs.seconds,
+        target=">= 20x, identical distances",
+        met=identical and speedup >= 20,
+        gridmap_peak_mb=ours.peak_mb,
         baseline_peak_mb=theirs.peak_mb,
         extra={
             "timed": "distance computation only, on an already built graph for both",
@@ -79,7 +92,8 @@ def _network_case(side: int, n_stations: int, repeat: int) -> Result:
             "networkx_graph_build_s": round(nx_build_s, 3),
             "links": graph.n_links,
             "reached_nodes": int(np.isfinite(ours.value.distance).sum()),
-            "max_abs_diff_s": max_diff, "identical": identical,
+            "max_abs_diff_s": max_diff,
+            "identical": identical,
         },
     )
 
@@ -101,8 +115,10 @@ def _nearest_case(n_points: int, n_stations: int, repeat: int) -> Result:
     stations = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*stations_xy.T), crs=CRS)
 
     def ours() -> Any:
-        return nearest(shapely.get_coordinates(points.geometry.values),
-                       shapely.get_coordinates(stations.geometry.values))
+        return nearest(
+            shapely.get_coordinates(points.geometry.values),
+            shapely.get_coordinates(stations.geometry.values),
+        )
 
     def theirs() -> gpd.GeoDataFrame:
         return gpd.sjoin_nearest(points, stations, distance_col="distance")
@@ -113,17 +129,25 @@ def _nearest_case(n_points: int, n_stations: int, repeat: int) -> Result:
     return Result(
         benchmark="network",
         case=f"nearest station (straight line), {n_points:,} points / {n_stations:,} stations",
-        gridmap_s=mine.seconds, baseline="geopandas.sjoin_nearest(distance_col=...)",
-        baseline_s=base.seconds, target="<= 0.3x baseline time, identical nearest",
-        met=identical and ratio <= 0.3, gridmap_peak_mb=mine.peak_mb,
+        gridmap_s=mine.seconds,
+        baseline="geopandas.sjoin_nearest(distance_col=...)",
+        baseline_s=base.seconds,
+        target="<= 0.3x baseline time, identical nearest",
+        met=identical and ratio <= 0.3,
+        gridmap_peak_mb=mine.peak_mb,
         baseline_peak_mb=base.peak_mb,
-        extra={"timed": "gridmap includes extracting coordinates from the GeoDataFrames",
-               "time_ratio": round(ratio, 3), "identical": identical, "workers": 1},
+        extra={
+            "timed": "gridmap includes extracting coordinates from the GeoDataFrames",
+            "time_ratio": round(ratio, 3),
+            "identical": identical,
+            "workers": 1,
+        },
     )
 
 
-def _same_nearest(mine: Any, joined: gpd.GeoDataFrame, points: np.ndarray,
-                  stations: np.ndarray) -> bool:
+def _same_nearest(
+    mine: Any, joined: gpd.GeoDataFrame, points: np.ndarray, stations: np.ndarray
+) -> bool:
     joined = joined[~joined.index.duplicated()]
     theirs = joined["index_right"].to_numpy()
     if not np.allclose(mine.distance_m, joined["distance"].to_numpy(), rtol=1e-12, atol=0):

@@ -36,7 +36,6 @@ from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.siting.recommend import Recommendation, recommend_sites
-from gridmap.siting.recommend import Recommendation
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)

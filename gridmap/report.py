@@ -85,7 +85,7 @@ def _label(
     enum: type[AdminLevel] | type[UnitKind] | type[OrgStatus], value: object, lang: Lang
 ) -> object:
     try:
-        return enum(value).label(lang)
+        return enum(str(value)).label(lang)
     except ValueError:
         return value  # e.g. the "total" row
 

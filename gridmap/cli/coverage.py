@@ -196,7 +196,12 @@ def compare(
     with open_store() as store:
         comparison = compare_runs(store, run_a, run_b)
     rows = [
-        (r.key, _fmt(r.a, r.key), _fmt(r.b, r.key), _fmt(r.delta, r.key, signed=True))
+        (
+            str(r.key),
+            _fmt(r.a, str(r.key)),
+            _fmt(r.b, str(r.key)),
+            _fmt(r.delta, str(r.key), signed=True),
+        )
         for r in comparison.rates.itertuples()
     ]
     print_table(f"run {run_a} → run {run_b}", ["measure", "a", "b", "Δ"], rows)

@@ -38,6 +38,7 @@ from gridmap.network import (
     service_areas,
     snap_points,
 )
+from gridmap.network.graph import Weight
 from gridmap.network.snap import Snapped
 from gridmap.settings import CoverageSettings
 
@@ -96,7 +97,8 @@ def _limits(
         )
         raise GridmapError(msg)
     reach = {t.value: v for t, v in rules.reach_m.items()}
-    return stations["tier"].map(reach).to_numpy(dtype=np.float64)
+    limits: npt.NDArray[np.float64] = stations["tier"].map(reach).to_numpy().astype(np.float64)
+    return limits
 
 
 def active_stations(
@@ -229,7 +231,7 @@ def _network(
     rules: CoverageSettings,
 ) -> ServiceReach:
     graph = road_graph(inputs, options.profile)
-    weight = "time" if options.minutes is not None else "length"
+    weight: Weight = "time" if options.minutes is not None else "length"
     frame = _empty(inputs.units.index)
     targets = snap_points(
         graph, points.x.to_numpy(), points.y.to_numpy(), max_snap_m=rules.max_snap_m

@@ -124,7 +124,7 @@ def compute_coverage(
     station_frame = inputs.stations.assign(
         idle=org.stations_idle.reindex(inputs.stations.index, fill_value=False)
     )
-    summary = rates(units, int(orgs["idle"].sum()))
+    summary: dict[str, Any] = dict(rates(units, int(orgs["idle"].sum())))
     summary |= {
         "idle_stations": int(station_frame["idle"].sum()),
         "cells": {s: int(n) for s, n in cells["status"].value_counts().items()},

@@ -115,7 +115,7 @@ def _unit_areas(
     """Pairs (unit id, area id) for every area a unit lies in through its cell."""
     cell_area = cells["area_id"].to_dict()
     pairs: list[tuple[int, int]] = []
-    for unit_id, cell_id in units["cell_id"].items():
+    for unit_id, cell_id in zip(units.index, units["cell_id"], strict=True):
         if pd.isna(cell_id):
             continue
         area = cell_area.get(int(cell_id))

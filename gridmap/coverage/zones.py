@@ -24,6 +24,8 @@ count. Zones are ranked by priority, largest first (rank 1).
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -130,7 +132,7 @@ def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDa
     return gpd.GeoDataFrame(zones[[*_COLUMNS, zones.geometry.name]], crs=zones.crs)
 
 
-def _joined(values: SeriesGroupBy, index: pd.Index) -> pd.Series:
+def _joined(values: SeriesGroupBy[Any, Any], index: pd.Index) -> pd.Series:
     """Comma-separated distinct values per zone ('' for none)."""
     joined = values.apply(lambda v: ",".join(sorted({str(x) for x in v.dropna()})))
     return joined.reindex(index).fillna("")

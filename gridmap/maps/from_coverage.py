@@ -14,7 +14,7 @@ WGS84 = "EPSG:4326"
 
 
 def _frame(data: dict[str, object], geometry: object) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)  # type: ignore[arg-type]
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=WGS84)
 
 
 def _workers(inputs: CoverageInputs) -> gpd.GeoDataFrame | None:

@@ -31,6 +31,7 @@ from gridmap.coverage.inputs import CoverageInputs
 from gridmap.coverage.reach import road_graph
 from gridmap.errors import GridmapError
 from gridmap.network import reach_matrix, snap_points
+from gridmap.network.graph import Weight as NetworkWeight
 from gridmap.settings import CoverageSettings
 from gridmap.siting import (
     SitingProblem,
@@ -153,7 +154,7 @@ def _coverage_matrix(
             (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
         )
     graph = road_graph(inputs, options.profile)
-    weight = "time" if options.minutes is not None else "length"
+    weight: NetworkWeight = "time" if options.minutes is not None else "length"
     targets = snap_points(graph, dxy[:, 0], dxy[:, 1], max_snap_m=rules.max_snap_m)
     sources = snap_points(graph, cxy[:, 0], cxy[:, 1], max_snap_m=rules.max_snap_m)
     return reach_matrix(
