@@ -69,9 +69,8 @@ def area_boundary(store: Store, code: str) -> Any:
     return match.geometry.iloc[0]
 
 
-def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
-    """Village / community areas (with boundaries) below the area with ``code``."""
-    areas = _areas(store)
+def _descendants(areas: gpd.GeoDataFrame, code: str) -> set[int]:
+    """Ids of the area with ``code`` and of every area below it."""
     top = areas.index[areas["code"] == code]
     if top.empty:
         msg = f"no area with code {code!r}"
@@ -88,8 +87,15 @@ def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
             current = parents.get(current)
         return False
 
+    return {int(i) for i in areas.index if below(int(i))}
+
+
+def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
+    """Village / community areas (with boundaries) below the area with ``code``."""
+    areas = _areas(store)
+    ids = _descendants(areas, code)
     villages = areas[(areas["level"] == "village") & areas.geometry.notna()]
-    return villages[[below(int(i)) for i in villages.index]][["code", "name", "geometry"]]
+    return villages[villages.index.isin(ids)][["code", "name", "geometry"]]
 
 
 def generate_grid(
@@ -229,7 +235,11 @@ def check_stored_grid(
 
     boundary = area_boundary(store, area_code)
     cells = load_inputs(store).cells
-    inside = cells[cells.intersects(boundary)]
+    # The area's cells are those of its communities (or of itself); cells of no area that
+    # overlap the boundary are checked too. Neighbours' cells touching the border are not.
+    ids = _descendants(_areas(store), area_code)
+    orphans = cells["area_id"].isna() & cells.intersects(boundary) & ~cells.touches(boundary)
+    inside = cells[cells["area_id"].isin(ids) | orphans]
     communities = communities_within(store, area_code)
     return check_grid(
         inside[["code", "geometry"]],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,10 +97,12 @@ def run_demo(
         raise IngestError(msg)
     store.upgrade()
     reports: list[tuple[str, LoadReport]] = []
-    osm_reports, _ = import_osm(store, data / OSM_EXTRACT)
+    rejects = (out_dir or Path(tempfile.mkdtemp(prefix="gridmap-demo-"))) / "rejects"
+    osm_reports, _ = import_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
     reports += [(f"{OSM_EXTRACT} ({r.kind.value})", r) for r in osm_reports]
     for name, kind, source in SAMPLE_FILES:
-        report, _ = import_layer(store, data / name, kind, source=source)
+        reject_file = rejects / f"{Path(name).stem}.csv"
+        report, _ = import_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
     places = read_osm(data / OSM_EXTRACT).places
     reports += _derive_areas(store, places, load_divisions(data / DIVISIONS))
@@ -111,7 +114,13 @@ def run_demo(
         ignore_index=True,
     )
     reports.append(("grid generate (square 250 m)", save_cells(store, cells, source="generated")))
-    workers, _ = import_layer(store, data / WORKERS, RecordKind.WORKER, source="sample_workers")
+    workers, _ = import_layer(
+        store,
+        data / WORKERS,
+        RecordKind.WORKER,
+        source="sample_workers",
+        reject_file=rejects / "workers.csv",
+    )
     reports.append((WORKERS, workers))
     assignment = assign_units(store)
     coverage = run_coverage(

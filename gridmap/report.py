@@ -221,9 +221,10 @@ def _sheet_name(name: str, taken: dict[str, pd.DataFrame]) -> str:
 
 
 def write_report(
-    result: CoverageResult, inputs: CoverageInputs, path: Path, *, lang: Lang = "zh"
+    result: CoverageResult, inputs: CoverageInputs, path: Path | str, *, lang: Lang = "zh"
 ) -> Path:
     """Write the workbook to ``path`` (.xlsx)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in report_tables(result, inputs, lang=lang).items():

@@ -63,9 +63,10 @@ def _cells(result: CoverageResult) -> pd.DataFrame:
 
 
 def write_results(
-    result: CoverageResult, out_dir: Path, *, fmt: Literal["csv", "xlsx"] = "csv"
+    result: CoverageResult, out_dir: Path | str, *, fmt: Literal["csv", "xlsx"] = "csv"
 ) -> dict[str, Path]:
     """Write ``units``, ``cells``, ``areas``, ``blind_zones`` and ``summary``; return the paths."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     zones = result.blind_zones

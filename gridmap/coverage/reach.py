@@ -64,7 +64,7 @@ class ReachOptions:
 
     def __post_init__(self) -> None:
         if self.meters is not None and self.minutes is not None:
-            msg = "give --meters or --minutes, not both"
+            msg = "give meters or minutes (--meters / --minutes), not both"
             raise GridmapError(msg)
         if self.mode == "radius" and self.profile == "drive" and self.minutes is not None:
             msg = "radius mode has no driving time: use --mode network with --profile drive"

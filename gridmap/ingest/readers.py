@@ -149,7 +149,7 @@ def _source_crs(
         raise IngestError(str(exc)) from exc
     if tabular:
         notes.append(
-            "no --crs given: coordinates read as WGS-84 (EPSG:4326); points picked on "
+            "no crs given (--crs): coordinates read as WGS-84 (EPSG:4326); points picked on "
             "Amap/Tencent need --crs gcj02, on Baidu --crs bd09"
         )
         return SourceCRS("EPSG:4326")

@@ -183,7 +183,7 @@ def recommend_sites(
     community-station reach from the settings when neither is given.
     """
     if (k is None) == (not cover_all):
-        msg = "give either --k N (maximal covering) or --cover-all (set covering)"
+        msg = "give either k (--k N: maximal covering) or cover_all (--cover-all: set covering)"
         raise GridmapError(msg)
     inputs = load_inputs(store, as_of=as_of)
     if inputs.units.empty:
@@ -207,6 +207,13 @@ def recommend_sites(
         if cover_all
         else solve_mclp(problem, int(k or 0), method=method, time_limit_s=time_limit_s)
     )
+    if k is not None and result.n_sites < k:
+        logger.warning(
+            "only %d of the %d sites asked for add any %s: the others would cover nothing new",
+            result.n_sites,
+            k,
+            weight,
+        )
     recommendation = Recommendation(
         result=result,
         sites=_sites(result, candidates),
