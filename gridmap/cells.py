@@ -18,7 +18,7 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import Table, delete, insert, select, update
 
 from gridmap.coverage.inputs import representative_points
-from gridmap.errors import NotFoundError
+from gridmap.errors import GridmapError, NotFoundError
 from gridmap.grid import (
     BEIJING_DB11_T_2157_2023,
     CellIndex,
@@ -30,7 +30,7 @@ from gridmap.grid import (
     check_grid,
     generate_cells,
 )
-from gridmap.ingest.load import LoadReport, load_many
+from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models
 
@@ -111,23 +111,30 @@ def generate_grid(
     boundary = area_boundary(store, area_code)
     communities = communities_within(store, area_code)
     cells = generate_cells(
-        boundary,
-        shape=shape,
-        size_m=size_m,
-        resolution=resolution,
-        communities=communities if len(communities) else None,
+        boundary, shape=shape, size_m=size_m, resolution=resolution, communities=communities
     )
-    if len(communities):
-        cells = assign_codes(cells, scheme)
-    else:
-        cells = cells.assign(area_code=area_code)
-        cells = assign_codes(cells, scheme)
+    if communities.empty:
+        msg = (
+            f"area {area_code} has no village/community areas with a boundary below it: a "
+            "cell belongs to a village or community, never directly to a township; import "
+            "or derive the community areas first"
+        )
+        raise GridmapError(msg)
+    cells = assign_codes(cells, scheme)
     logger.info("generated %d cells over %s", len(cells), area_code)
     return cells
 
 
-def save_cells(store: Store, cells: gpd.GeoDataFrame, *, source: str) -> LoadReport:
-    """Upsert cells (``code``, optional ``name``, ``area_code``, counts) in one transaction."""
+def save_cells(
+    store: Store, cells: gpd.GeoDataFrame, *, source: str, replace_area: str | None = None
+) -> LoadReport:
+    """Upsert cells (``code``, optional ``name``, ``area_code``, counts) in one transaction.
+
+    With ``replace_area``, the stored cells of that area (and of the areas below it) are
+    deleted first, in the same transaction: a new grid replaces the old one instead of
+    overlapping it. Units lose their cell until :func:`assign_units` runs again, and
+    grid workers lose the assignments of deleted cells (re-import them).
+    """
     frame = cells.copy()
     invalid = ~frame.geometry.is_valid
     if invalid.any():
@@ -139,7 +146,13 @@ def save_cells(store: Store, cells: gpd.GeoDataFrame, *, source: str) -> LoadRep
     if "name" not in frame or frame["name"].isna().all():
         frame["name"] = [f"第{i}网格" for i in range(1, len(frame) + 1)]
     result = ReadResult(records=frame, rejects=pd.DataFrame(), n_read=len(frame))
-    return load_many(store, [(RecordKind.CELL, result)], source=source)[0]
+    ids = _descendants(_areas(store), replace_area) if replace_area else set()
+    with store.engine.begin() as conn:
+        if ids:
+            table: Table = models.GridCell.__table__  # type: ignore[assignment]
+            removed = conn.execute(delete(table).where(table.c.area_id.in_(sorted(ids))))
+            logger.info("replaced %d stored cells of %s", removed.rowcount, replace_area)
+        return load_into(conn, RecordKind.CELL, result, source=source)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ import typer
 
 from gridmap import __version__
 from gridmap.cli import coverage, db, demo, ingest, maps, site
+from gridmap.cli import export as export_cli
+from gridmap.cli import grid as grid_cli
 from gridmap.cli._common import setup_logging
 
 __all__ = ["app", "main"]
@@ -25,6 +27,8 @@ app.add_typer(site.app, name="site")
 app.add_typer(maps.app, name="map")
 app.command(name="report")(maps.report)
 app.command(name="demo")(demo.demo)
+app.add_typer(grid_cli.app, name="grid")
+app.command(name="export")(export_cli.export)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from gridmap.ingest.records import ReadResult, RecordKind
+from gridmap.progress import track
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
@@ -270,6 +271,8 @@ def _resolve(
             if problem:
                 rejects[i] = _join(rejects.get(i), problem)
         resolved[fills] = ids
+    if kind is RecordKind.CELL and "code" in frame:
+        _check_cell_codes(conn, frame, source, rejects)
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     if kind in _LINKS:
         column, _, _, _, model, key = _LINKS[kind]
@@ -282,6 +285,23 @@ def _resolve(
                 if problem:
                     rejects[i] = _join(rejects.get(i), problem)
     return resolved, link_ids, rejects
+
+
+def _check_cell_codes(
+    conn: Connection, frame: pd.DataFrame, source: str, rejects: dict[int, str]
+) -> None:
+    """Reject cells whose code another source's cell already has (codes are unique)."""
+    table: Table = models.GridCell.__table__  # type: ignore[assignment]
+    owners = {
+        str(c): (s, str(i))
+        for c, s, i in conn.execute(select(table.c.code, table.c.source, table.c.source_id))
+    }
+    for i, (code, sid) in enumerate(zip(frame["code"], frame["source_id"], strict=True)):
+        owner = owners.get(str(code))
+        if owner is not None and owner != (source, str(sid)):
+            rejects[i] = _join(
+                rejects.get(i), f"code {code} is already used by cell {owner[1]} of {owner[0]}"
+            )
 
 
 def _join(first: str | None, second: str) -> str:
@@ -386,7 +406,7 @@ def _upsert(
 ) -> tuple[int, int, int]:
     new_rows: list[dict[str, Any]] = []
     unchanged = updated = 0
-    for i in keep:
+    for i in track(keep, description=f"loading {table.name}"):
         row = rows[i]
         old = existing.get(row["source_id"])
         if old is None:

@@ -34,6 +34,7 @@ import shapely
 
 from gridmap.ingest.osm_mapping import TagMapping, load_tag_mapping
 from gridmap.ingest.records import IngestError, ReadResult
+from gridmap.progress import track
 
 __all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "read_osm"]
 
@@ -289,7 +290,8 @@ def read_osm(path: str | Path, *, tags: TagMapping | str | Path | None = None) -
     area_filter = osmium.filter.KeyFilter(*sorted(mapping.keys))
     route = {"n": reader.node, "w": reader.way, "r": reader.relation, "a": reader.area}
     try:
-        for obj in osmium.FileProcessor(str(source)).with_areas(area_filter):
+        objects = osmium.FileProcessor(str(source)).with_areas(area_filter)
+        for obj in track(objects, description=f"reading {source.name}"):
             handler = route.get(obj.type_str())
             if handler is not None:
                 handler(obj)

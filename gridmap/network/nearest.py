@@ -37,7 +37,7 @@ def nearest(
     stations_xy: npt.ArrayLike,
     *,
     max_distance_m: float | None = None,
-    workers: int = 1,
+    workers: int = -1,
 ) -> Nearest:
     """Index of and distance to the nearest station of every point.
 
@@ -49,7 +49,8 @@ def nearest(
         Points farther than this from every station get index -1; it also
         prunes the search.
     workers
-        Threads for the query (``-1``: all cores).
+        Threads for the query (default ``-1``: all cores; the query is read-only, so
+        threads share the tree safely).
 
     Notes
     -----
