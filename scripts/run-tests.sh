@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Start the throwaway PostGIS cluster, run the whole suite on both stores, stop the cluster
-# whatever the result. Extra arguments go to pytest.
+# Lint, then start the throwaway PostGIS cluster, run the whole suite on both stores, and
+# stop the cluster whatever the result. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "ruff and mypy"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/mypy gridmap
 trap 'scripts/pg-cluster.sh stop' EXIT
 url=$(scripts/pg-cluster.sh start)
 export GRIDMAP_TEST_POSTGIS_URL="$url"
