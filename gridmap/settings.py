@@ -20,9 +20,11 @@ __all__ = ["CoverageSettings", "Settings"]
 _DEV_SECRET = "dev-only-change-me"
 
 #: Default service reach per station tier in metres (DOMAIN.md "Service reach": GB 50180-2018
-#: life circles for urban stations; rural tiers are conventions and meant to be changed).
+#: life circles for urban stations: 5 minutes ~300 m, 15 minutes ~800-1,000 m for centres; a
+#: county centre is the 15-minute centre of the people around it, not a reach over the whole
+#: county; rural tiers are conventions and meant to be changed).
 DEFAULT_REACH_M: dict[StationTier, float] = {
-    StationTier.COUNTY: 5000.0,
+    StationTier.COUNTY: 1000.0,
     StationTier.TOWNSHIP: 1000.0,
     StationTier.VILLAGE: 2000.0,
     StationTier.COMMUNITY: 300.0,

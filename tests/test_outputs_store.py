@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 def test_siting_report_and_map_layers_on_the_demo(store: Store, tmp_path: Path) -> None:
     result = run_demo(store)
-    # a county centre reaches 5 km by default, the whole demo area: make it a walk away
+    # centres reach 1 km by default, much of the demo area: make them a shorter walk
     reach = {**CoverageSettings().reach_m, StationTier.COUNTY: 800.0, StationTier.TOWNSHIP: 800.0}
     rules = CoverageSettings(reach_m=reach)
     options = ReachOptions(mode="radius", meters=500)

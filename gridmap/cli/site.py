@@ -67,6 +67,9 @@ def recommend(
     method: Annotated[
         Literal["exact", "greedy"], typer.Option(help="MILP (HiGHS) or greedy")
     ] = "exact",
+    capacity: Annotated[
+        float | None, typer.Option(help="demand weight one new site can serve (e.g. people)")
+    ] = None,
     time_limit: Annotated[
         float | None, typer.Option(help="seconds; best solution found then")
     ] = None,
@@ -90,6 +93,7 @@ def recommend(
             exclude_file=exclude,
             method=method,
             time_limit_s=time_limit,
+            capacity=capacity,
         )
     print_recommendation(rec)
     if out is not None:

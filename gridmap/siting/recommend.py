@@ -175,12 +175,15 @@ def recommend_sites(
     method: Literal["exact", "greedy"] = "exact",
     time_limit_s: float | None = None,
     as_of: dt.date | None = None,
+    capacity: float | None = None,
     save: bool = True,
 ) -> Recommendation:
     """Recommend ``k`` new sites (maximal covering) or the fewest that cover all (set covering).
 
     The reach of a new site is ``options.meters`` / ``options.minutes``, or the
-    community-station reach from the settings when neither is given.
+    community-station reach from the settings when neither is given. ``capacity``
+    caps the demand weight one new site can serve (demand may then be split between
+    sites; see :mod:`gridmap.siting`).
     """
     if (k is None) == (not cover_all):
         msg = "give either k (--k N: maximal covering) or cover_all (--cover-all: set covering)"
@@ -200,6 +203,7 @@ def recommend_sites(
         coverage,
         weights,
         already_covered=existing["service_covered"].to_numpy(bool),
+        capacities=_capacities(candidates, capacity),
         candidate_ids=candidates["candidate_id"].to_numpy(),
     )
     result = (
@@ -224,9 +228,14 @@ def recommend_sites(
         mode=options.mode,
     )
     if save:
-        run_id = _save(store, recommendation, options, k=k, cover_all=cover_all)
+        run_id = _save(store, recommendation, options, k=k, cover_all=cover_all, capacity=capacity)
         recommendation = Recommendation(**{**recommendation.__dict__, "run_id": run_id})
     return recommendation
+
+
+def _capacities(candidates: gpd.GeoDataFrame, capacity: float | None) -> np.ndarray | None:
+    """The same capacity for every candidate, or None for uncapacitated siting."""
+    return None if capacity is None else np.full(len(candidates), float(capacity))
 
 
 def _limit(options: ReachOptions, rules: CoverageSettings) -> float:
@@ -274,10 +283,17 @@ def _uncoverable(result: SitingResult, units: pd.DataFrame) -> pd.DataFrame:
 
 
 def _save(
-    store: Store, rec: Recommendation, options: ReachOptions, *, k: int | None, cover_all: bool
+    store: Store,
+    rec: Recommendation,
+    options: ReachOptions,
+    *,
+    k: int | None,
+    cover_all: bool,
+    capacity: float | None,
 ) -> int:
     table: Table = models.SitingRun.__table__  # type: ignore[assignment]
     params = {
+        "capacity": capacity,
         "k": k,
         "cover_all": cover_all,
         "weight": rec.weight,
