@@ -172,14 +172,13 @@ def _write_outputs(
     return outputs
 
 
-def unit_counts(store: Store) -> dict[str, int]:
-    """Number of units per kind."""
+def unit_counts(store: Store, *, source: str | None = None) -> dict[str, int]:
+    """Number of units per kind (of one source, or of all)."""
+    query = select(models.Unit.kind, func.count()).group_by(models.Unit.kind)
+    if source is not None:
+        query = query.where(models.Unit.source == source)
     with store.session() as session:
-        rows = session.execute(
-            select(models.Unit.kind, func.count())
-            .group_by(models.Unit.kind)
-            .order_by(models.Unit.kind)
-        )
+        rows = session.execute(query.order_by(models.Unit.kind))
         return {str(kind): int(n) for kind, n in rows}
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gridmap.cli._common import console, err_console, handle_errors, open_store, print_table
+from gridmap.domain import UnitKind
 from gridmap.errors import GridmapError
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.pipeline import import_layer, import_osm
@@ -70,9 +71,17 @@ def osm(
     ] = None,
 ) -> None:
     """Load villages, communities, buildings, parks, admin areas and roads from OSM."""
+    from gridmap.demo import unit_counts
+
     with open_store() as store:
         reports, reject_path = import_osm(store, file, reject_file=reject_file, tags=tags)
+        kinds = unit_counts(store, source="osm")
     _print_report(reports, reject_path)
+    print_table(
+        "单位类型 / units from OSM by kind",
+        ["kind", "count"],
+        [(f"{UnitKind(k).label()} ({k})", n) for k, n in kinds.items()],
+    )
 
 
 @app.command()
@@ -106,8 +115,6 @@ def layer(
     ] = None,
 ) -> None:
     """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
-    from gridmap.domain import UnitKind
-
     unit_kind = None
     record_kind = kind
     if kind not in {k.value for k in RecordKind}:

@@ -104,15 +104,26 @@ def import_osm(
     known = set(extract.areas["name"].dropna())
     places = extract.places[~extract.places["name"].isin(known)].copy()
     places["geometry"] = None
+    merged = len(extract.places) - len(places)
+    if merged:
+        logger.info(
+            "%d place points are the same areas as boundary polygons in the extract", merged
+        )
+    bad = extract.rejects
     batches: list[tuple[RecordKind, ReadResult]] = [
-        (RecordKind.AREA, _whole(pd.concat([extract.areas, places], ignore_index=True))),
-        (RecordKind.UNIT, _whole(extract.units)),
-        (RecordKind.ROAD, _whole(extract.roads)),
-        (RecordKind.SITE, _whole(_points(extract.sites))),
+        (
+            RecordKind.AREA,
+            _whole(
+                pd.concat([extract.areas, places], ignore_index=True),
+                bad[bad["section"].isin(["areas", "places"])],
+            ),
+        ),
+        (RecordKind.UNIT, _whole(extract.units, bad[bad["section"] == "units"])),
+        (RecordKind.ROAD, _whole(extract.roads, bad[bad["section"] == "roads"])),
+        (RecordKind.SITE, _whole(_points(extract.sites), bad[bad["section"] == "sites"])),
     ]
     reports = load_many(store, batches, source="osm")
-    frames = [r.rejects.assign(kind=r.kind.value) for r in reports]
-    rejects = pd.concat([extract.rejects, *frames], ignore_index=True)
+    rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
     return reports, _maybe_write(rejects, reject_file, file)
@@ -125,11 +136,12 @@ def _points(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _whole(frame: pd.DataFrame) -> ReadResult:
-    """A frame the OSM reader accepted, as a read result with no rejects of its own."""
+def _whole(frame: pd.DataFrame, rejects: pd.DataFrame | None = None) -> ReadResult:
+    """What the OSM reader accepted of one section, with that section's rejected features."""
     records = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame)
+    bad = pd.DataFrame() if rejects is None else rejects.reset_index(drop=True)
     return ReadResult(
-        records=records.reset_index(drop=True), rejects=pd.DataFrame(), n_read=len(frame)
+        records=records.reset_index(drop=True), rejects=bad, n_read=len(frame) + len(bad)
     )
 
 
