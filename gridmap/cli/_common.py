@@ -7,7 +7,8 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -87,6 +88,35 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 def print_counts(title: str, counts: Mapping[str, int]) -> None:
     """Print a two-column table of counts."""
     print_table(title, ["kind", "count"], [(k, v) for k, v in counts.items()])
+
+
+#: Options every layer-reading command shares.
+CrsOption = Annotated[
+    str | None,
+    typer.Option(help="source coordinates: EPSG code (4326, 4490, 4547...), gcj02 or bd09"),
+]
+EncodingOption = Annotated[
+    str | None, typer.Option(help="text encoding, e.g. gbk, when it cannot be detected")
+]
+LayerOption = Annotated[str | None, typer.Option(help="layer name in a GeoPackage")]
+SourceOption = Annotated[
+    str | None, typer.Option(help="source name records are matched on (default: file stem)")
+]
+RejectOption = Annotated[
+    Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
+]
+
+
+def parse_mapping(pairs: list[str] | None) -> dict[str, str] | None:
+    """``FIELD=COLUMN`` options as a mapping (None when none were given)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        field, sep, column = pair.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            msg = f"--map takes FIELD=COLUMN (e.g. party_members=党员人数), got {pair!r}"
+            raise GridmapError(msg)
+        mapping[field.strip()] = column.strip()
+    return mapping or None
 
 
 def is_tty() -> bool:

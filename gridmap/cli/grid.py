@@ -23,13 +23,18 @@ from gridmap.cells import (
 )
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
+    CrsOption,
+    EncodingOption,
+    LayerOption,
+    RejectOption,
+    SourceOption,
     console,
     err_console,
     handle_errors,
     open_store,
+    parse_mapping,
     print_table,
 )
-from gridmap.cli.ingest import _parse_mapping
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
 from gridmap.export import export_records, write_records
@@ -221,24 +226,15 @@ def import_(
     file: Annotated[
         Path, typer.Argument(help="cells drawn by hand: GeoJSON, GPKG, Shapefile, KML")
     ],
-    crs: Annotated[
-        str | None,
-        typer.Option(help="source coordinates: EPSG code (4326, 4490, 4547...), gcj02 or bd09"),
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="text encoding, e.g. gbk, when it cannot be detected")
-    ] = None,
+    crs: CrsOption = None,
+    encoding: EncodingOption = None,
     map_: Annotated[
         list[str] | None,
         typer.Option("--map", help="FIELD=COLUMN, e.g. code=网格编码 or area_code=社区代码"),
     ] = None,
-    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
-    source: Annotated[
-        str | None, typer.Option(help="source name cells are matched on (default: file stem)")
-    ] = None,
-    reject_file: Annotated[
-        Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
-    ] = None,
+    layer: LayerOption = None,
+    source: SourceOption = None,
+    reject_file: RejectOption = None,
 ) -> None:
     """Load cells with their codes, then put every unit in its cell."""
     with open_store() as store, _codes_unique(file.name):
@@ -251,7 +247,7 @@ def import_(
             layer=layer,
             crs=crs,
             encoding=encoding,
-            columns=_parse_mapping(map_ or []) or None,
+            columns=parse_mapping(map_),
         )
         assignment = assign_units(store)
     _print_load(report, reject_path)

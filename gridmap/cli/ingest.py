@@ -7,9 +7,20 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli._common import console, err_console, handle_errors, open_store, print_table
+from gridmap.cli._common import (
+    CrsOption,
+    EncodingOption,
+    LayerOption,
+    RejectOption,
+    SourceOption,
+    console,
+    err_console,
+    handle_errors,
+    open_store,
+    parse_mapping,
+    print_table,
+)
 from gridmap.domain import UnitKind
-from gridmap.errors import GridmapError
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.ingest.records import RecordKind
@@ -50,17 +61,6 @@ def _print_report(reports: list[LoadReport], reject_path: Path | None) -> None:
         console.print(f"rejected rows with their reasons: {reject_path}")
 
 
-def _parse_mapping(pairs: list[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        field, sep, column = pair.partition("=")
-        if not sep or not field.strip() or not column.strip():
-            msg = f"--map takes FIELD=COLUMN (e.g. party_members=党员人数), got {pair!r}"
-            raise GridmapError(msg)
-        mapping[field.strip()] = column.strip()
-    return mapping
-
-
 @app.command()
 @handle_errors
 def osm(
@@ -89,14 +89,9 @@ def osm(
 def layer(
     file: Annotated[Path, typer.Argument(help="Shapefile, GeoPackage, GeoJSON, KML, CSV or Excel")],
     kind: Annotated[str, typer.Option(help=KIND_HELP)],
-    layer: Annotated[str | None, typer.Option(help="layer name in a GeoPackage")] = None,
-    crs: Annotated[
-        str | None,
-        typer.Option(help="source coordinates: EPSG code (4326, 4490, 4547...), gcj02 or bd09"),
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="text encoding, e.g. gbk, when it cannot be detected")
-    ] = None,
+    layer: LayerOption = None,
+    crs: CrsOption = None,
+    encoding: EncodingOption = None,
     lon_col: Annotated[
         str | None, typer.Option(help="longitude column (auto: lon/lng/x/经度)")
     ] = None,
@@ -107,12 +102,8 @@ def layer(
         list[str] | None,
         typer.Option("--map", help="FIELD=COLUMN for other fields, e.g. party_members=党员人数"),
     ] = None,
-    source: Annotated[
-        str | None, typer.Option(help="source name records are matched on (default: file stem)")
-    ] = None,
-    reject_file: Annotated[
-        Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
-    ] = None,
+    source: SourceOption = None,
+    reject_file: RejectOption = None,
 ) -> None:
     """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
     unit_kind = None
@@ -134,7 +125,7 @@ def layer(
             lat_col=lat_col,
             id_col=id_col,
             name_col=name_col,
-            columns=_parse_mapping(map_ or []) or None,
+            columns=parse_mapping(map_),
             unit_kind=unit_kind,
         )
     _print_report([report], reject_path)
