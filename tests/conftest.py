@@ -128,9 +128,12 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Any]:
         b.close()
 
 
-def open_offline(browser: Any, path: Path) -> Visit:
+def open_offline(browser: Any, path: Path, *, init_script: str | None = None) -> Visit:
+    """Open ``path`` with every non-file request blocked; wait until the map is ready."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     visit = Visit(page, 0.0)
+    if init_script is not None:
+        page.add_init_script(init_script)
     page.on("console", lambda m: visit.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: visit.errors.append(str(e)))
 
@@ -144,7 +147,7 @@ def open_offline(browser: Any, path: Path) -> Visit:
     page.route("**/*", block)
     start = time.perf_counter()
     page.goto(path.as_uri())
-    page.wait_for_function("window.GridMap && GridMap.ready", timeout=30_000)
+    page.wait_for_function("window.GridMap && GridMap.ready", timeout=30_000, polling=50)
     visit.seconds = time.perf_counter() - start
     return visit
 

@@ -52,9 +52,22 @@ def _decode_column(col: Any) -> list[Any]:
 
 
 def _specs(page: str) -> dict[str, dict[str, Any]]:
-    found = re.findall(r"GridMap\.addLayer\([^,]+,\s*[^,]+,\s*(\{.*?\}),\s*\[", page, re.S)
-    specs = [json.loads(text) for text in found]
-    return {spec["id"]: spec for spec in specs}
+    """Each layer's spec: its head in the addLayer call, geometry and columns in a data block."""
+    found = re.findall(
+        r"GridMap\.addLayer\([^,]+,\s*[^,]+,\s*(\{.*?\}),\s*\[.*?\],\s*\"(\w+)\"\);",
+        page,
+        re.S,
+    )
+    specs = {}
+    for head, body_id in found:
+        spec = json.loads(head)
+        body = re.search(
+            rf'<script type="application/json" id="{body_id}">(.*?)</script>', page, re.S
+        )
+        assert body is not None, body_id
+        spec.update(json.loads(body.group(1)))
+        specs[spec["id"]] = spec
+    return specs
 
 
 @pytest.fixture(scope="module")

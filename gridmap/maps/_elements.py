@@ -44,14 +44,29 @@ class Runtime(Element):
         return self._html
 
 
+#: Bulky parts of a spec (geometry, attribute columns): a JSON data block, not script.
+_BODY_KEYS = ("g", "xy", "cols")
+
+
 class DataLayer(JSCSSMixin, Layer):
-    """One overlay built in the browser from a compact spec (a MarkerCluster when asked)."""
+    """One overlay built in the browser from a compact spec.
+
+    Polygons become one canvas layer (``GridMap.polygonLayer``), points a feature group
+    or a MarkerCluster. The geometry and columns go into a ``<script
+    type="application/json">`` block that the loader parses in its own task: as part
+    of the page script, V8 would compile megabytes of literals in one long task.
+    """
 
     _template = Template("""
+        {% macro html(this, kwargs) %}
+            <script type="application/json" id="{{ this.get_name() }}_data">
+                {{- this.body_json -}}
+            </script>
+        {% endmacro %}
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = {{ this.factory }}({{ this.group_options|tojavascript }});
             GridMap.addLayer({{ this._parent.get_name() }}, {{ this.get_name() }},
-                {{ this.spec_json }}, {{ this.words_json }});
+                {{ this.spec_json }}, {{ this.words_json }}, "{{ this.get_name() }}_data");
         {% endmacro %}
     """)
 
@@ -66,11 +81,20 @@ class DataLayer(JSCSSMixin, Layer):
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "GridmapLayer"
-        self.spec_json = script_json(spec)
+        self.spec_json = script_json({k: v for k, v in spec.items() if k not in _BODY_KEYS})
+        self.body_json = script_json({k: spec[k] for k in _BODY_KEYS if k in spec})
         self.words_json = script_json(list(words))
-        self.factory = "L.markerClusterGroup" if cluster else "L.featureGroup"
+        if spec.get("type") == "polygon":  # one canvas for all features (see gridmap.js)
+            self.factory = "GridMap.polygonLayer"
+        else:
+            self.factory = "L.markerClusterGroup" if cluster else "L.featureGroup"
         self.group_options: dict[str, Any] = (
-            {"chunkedLoading": True, "disableClusteringAtZoom": 17, "maxClusterRadius": 50}
+            {
+                "chunkedLoading": True,
+                "chunkInterval": 50,  # ms of clustering per slice: keeps the page responsive
+                "disableClusteringAtZoom": 17,
+                "maxClusterRadius": 50,
+            }
             if cluster
             else {}
         )
@@ -134,13 +158,16 @@ class TitleBox(MacroElement):
 
 
 class SearchControl(JSCSSMixin, MacroElement):
-    """leaflet-search over the searchable layers; tips are built as text."""
+    """leaflet-search over the decoded search columns of the layers; tips are built as text.
+
+    ``sourceData`` searches the attribute arrays, so no Leaflet object per feature is needed.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = new L.Control.Search({
-                layer: GridMap.searchIndex || L.layerGroup(),
-                propertyName: 'searchKey',
+                sourceData: GridMap.searchSource,
+                formatData: GridMap.searchFormat,
                 initial: false,
                 zoom: 17,
                 marker: false,

@@ -305,7 +305,8 @@ def _spec(
     alert = _alert_column(name, frame)
     if alert is not None:
         cols["_alert"] = alert
-    cluster = d.kind == "point" and d.symbol == "circle" and len(frame) > opts.cluster_threshold
+    # Thousands of DOM markers (flags, squares) cost seconds of style and layout per zoom.
+    cluster = d.kind == "point" and len(frame) > opts.cluster_threshold
     title = tr(f"layer.{name}", lang)
     spec: dict[str, Any] = {
         "id": name,
@@ -322,6 +323,7 @@ def _spec(
         "tooltip": list(d.tooltip),
         "search": list(d.search),
         "cluster": cluster,
+        "coverage": d.coverage,  # tiles without overlaps: the page may fill it pixel by pixel
     }
     return LayerSpec(name, title, d.show, cluster, spec)
 
