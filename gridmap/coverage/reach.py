@@ -79,16 +79,26 @@ class ServiceReach:
     service_areas: gpd.GeoDataFrame  # station_id, tier, name, limit, geometry
 
 
+def uniform_limit(options: ReachOptions, rules: CoverageSettings) -> float | None:
+    """The one reach ``meters`` / ``minutes`` give every site, or None (per-tier reach).
+
+    Metres, or seconds in network mode with minutes; in radius mode minutes become
+    metres at the walking speed.
+    """
+    if options.minutes is not None:
+        if options.mode == "network":
+            return options.minutes * 60.0
+        return options.minutes * rules.walk_kmh * 1000.0 / 60.0
+    return None if options.meters is None else float(options.meters)
+
+
 def _limits(
     stations: pd.DataFrame, options: ReachOptions, rules: CoverageSettings
 ) -> npt.NDArray[np.float64]:
     """Reach limit of every station: metres, or seconds in network mode with minutes."""
-    if options.minutes is not None:
-        if options.mode == "network":
-            return np.full(len(stations), options.minutes * 60.0)
-        return np.full(len(stations), options.minutes * rules.walk_kmh * 1000.0 / 60.0)
-    if options.meters is not None:
-        return np.full(len(stations), float(options.meters))
+    uniform = uniform_limit(options, rules)
+    if uniform is not None:
+        return np.full(len(stations), uniform)
     missing = set(stations["tier"]) - {t.value for t in rules.reach_m}
     if missing:
         msg = (

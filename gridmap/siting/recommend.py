@@ -28,7 +28,8 @@ from sqlalchemy import Table, insert, select
 
 from gridmap.coverage import ReachOptions, compute_coverage, load_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
-from gridmap.coverage.reach import road_graph
+from gridmap.coverage.reach import road_graph, uniform_limit
+from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
 from gridmap.network import reach_matrix, snap_points
 from gridmap.network.graph import Weight as NetworkWeight
@@ -239,15 +240,9 @@ def _capacities(candidates: gpd.GeoDataFrame, capacity: float | None) -> np.ndar
 
 
 def _limit(options: ReachOptions, rules: CoverageSettings) -> float:
-    if options.minutes is not None:
-        if options.mode == "network":
-            return options.minutes * 60.0
-        return options.minutes * rules.walk_kmh * 1000.0 / 60.0
-    if options.meters is not None:
-        return float(options.meters)
-    from gridmap.domain import StationTier
-
-    return float(rules.reach_m[StationTier.COMMUNITY])
+    """A new site reaches as far as asked, else as far as a community station."""
+    uniform = uniform_limit(options, rules)
+    return float(rules.reach_m[StationTier.COMMUNITY]) if uniform is None else uniform
 
 
 def _weights(units: pd.DataFrame, weight: Weight) -> np.ndarray:
