@@ -1,14 +1,16 @@
 """Shortest network distances from many sources (service stations) at once.
 
-All sources are routed in ONE Dijkstra run
-(``scipy.sparse.csgraph.dijkstra(..., min_only=True)``), which returns for
-every node the cost from its nearest source and which source that is.
+All sources are routed in ONE multi-source Dijkstra run (a bucket queue, see
+:mod:`gridmap.network._dijkstra`), which returns for every node the cost from
+its nearest source and which source that is (the lowest index among equally
+near ones).
 
 Sources may be node indices or :class:`~gridmap.network.snap.Snapped`
-points. A snapped source sits on a link at ``fraction`` of its length; it is
-modelled as a virtual node with an edge to ``u`` costing ``fraction`` times
-the link's backward cost and an edge to ``v`` costing ``1 - fraction`` times
-its forward cost (an edge is absent where one-way forbids that direction).
+points. A snapped source sits on a link at ``fraction`` of its length; it
+starts the search at ``u`` with ``fraction`` times the link's backward cost
+and at ``v`` with ``1 - fraction`` times its forward cost (not at all at an
+end that one-way forbids it to drive to), exactly as a virtual node with
+those two edges would.
 Costs start at the snapped position: a station's own walk to the road is not
 counted (its ``distance_m`` is in the :class:`Snapped`).
 
@@ -26,6 +28,7 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from gridmap.network._dijkstra import nearest_seed
 from gridmap.network.graph import RoadGraph, Weight
 from gridmap.network.snap import Snapped
 
@@ -125,18 +128,10 @@ def multi_source_distances(
         raise ValueError(msg)
     if nodes.size == 0:
         return _unreached(graph.n_nodes)
-    dist, _, origin = dijkstra(
-        graph.matrix(weight),
-        directed=True,
-        indices=nodes,
-        return_predecessors=True,
-        min_only=True,
-        limit=limit,
+    dist, label = nearest_seed(
+        graph.matrix(weight), nodes, np.zeros(nodes.size), np.arange(nodes.size), limit=limit
     )
-    position = np.full(graph.n_nodes, -1, dtype=np.int64)
-    position[nodes[::-1]] = np.arange(nodes.size - 1, -1, -1)
-    label = np.where(origin >= 0, position[np.maximum(origin, 0)], -1)
-    return NodeDistances(np.asarray(dist, dtype=np.float64), label.astype(np.int64))
+    return NodeDistances(dist, label)
 
 
 def distances_to_points(
@@ -216,24 +211,22 @@ def _from_snapped(
     limit: float,
     start: FloatArray | None = None,
 ) -> NodeDistances:
-    """One Dijkstra run from a virtual node per snapped source (``start``: initial costs)."""
+    """One run seeded at both ends of every snapped source's link (``start``: initial costs)."""
     used = np.flatnonzero(~sources.too_far)
-    n = graph.n_nodes
     if used.size == 0:
-        return _unreached(n)
+        return _unreached(graph.n_nodes)
     forward, backward = graph.costs(weight)
     link, fraction = sources.link[used], sources.fraction[used]
-    virtual = n + np.arange(used.size)
-    cols = np.stack([sources.u[used], sources.v[used]], axis=1)
-    data = np.stack([_part(fraction, backward[link]), _part(1.0 - fraction, forward[link])], axis=1)
+    nodes = np.stack([sources.u[used], sources.v[used]], axis=1)
+    cost = np.stack([_part(fraction, backward[link]), _part(1.0 - fraction, forward[link])], axis=1)
     if start is not None:
-        data = data + start[used][:, None]
-    matrix = _with_virtual_rows(graph.matrix(weight), cols, data)
-    dist, _, origin = dijkstra(
-        matrix, directed=True, indices=virtual, return_predecessors=True, min_only=True, limit=limit
+        cost = cost + start[used][:, None]
+    labels = np.repeat(used[:, None], 2, axis=1)
+    allowed = np.isfinite(cost)
+    dist, label = nearest_seed(
+        graph.matrix(weight), nodes[allowed], cost[allowed], labels[allowed], limit=limit
     )
-    label = np.where(origin >= n, used[np.maximum(origin - n, 0)], -1)
-    return NodeDistances(np.asarray(dist[:n], dtype=np.float64), label[:n].astype(np.int64))
+    return NodeDistances(dist, label)
 
 
 def _with_virtual_rows(base: Any, cols: IntArray, data: FloatArray) -> Any:
