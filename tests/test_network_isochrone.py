@@ -68,6 +68,36 @@ def test_snapped_source_reaches_along_its_own_link_both_ways() -> None:
     assert lines.bounds == pytest.approx((500.0, 0.0, 900.0, 0.0))
 
 
+def test_station_access_leg_is_spent_before_its_own_link() -> None:
+    """A station 30 m off the road has 170 m of a 200 m budget left along its link."""
+    graph = _straight_km()
+    station = snap_points(graph, [700.0], [30.0], max_snap_m=100)
+    dist, _ = multi_source_distances(graph, station, weight="length", source_access=True)
+    lines = service_area(graph, dist, 200.0, buffer_m=0, sources=station, source_access=True)
+    assert lines.bounds == pytest.approx((530.0, 0.0, 870.0, 0.0))
+    # The same in seconds, walking the leg at 3.6 km/h (30 s) and driving at 30 km/h.
+    seconds, _ = multi_source_distances(
+        graph, station, weight="time", source_access=True, access_speed_kmh=3.6
+    )
+    lines = service_area(
+        graph,
+        seconds,
+        54.0,  # 30 s walking, then 24 s = 200 m driving each way
+        buffer_m=0,
+        weight="time",
+        sources=station,
+        source_access=True,
+        access_speed_kmh=3.6,
+    )
+    assert lines.bounds == pytest.approx((500.0, 0.0, 900.0, 0.0))
+    # Every unit the distances call reached lies in the area, and no farther.
+    targets = snap_points(graph, [520.0, 535.0, 865.0, 880.0], [0.0] * 4, max_snap_m=1)
+    reach = distances_to_points(
+        graph, station, targets, weight="length", source_access=True, cutoff=200.0
+    )
+    assert np.isfinite(reach.distance).tolist() == [False, True, True, False]
+
+
 def test_one_way_is_reached_only_downstream() -> None:
     graph = _straight_km(oneway="yes")
     station = snap_points(graph, [700.0], [0.0], max_snap_m=1)

@@ -295,6 +295,8 @@ def _network(
             weight=weight,
             sources=group,
             n_sources=len(members),
+            source_access=True,
+            access_speed_kmh=walk_speed,
         )
         geoms[members] = polys
     covered = (best >= 0) & ~targets.too_far

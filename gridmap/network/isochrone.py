@@ -15,7 +15,8 @@ unit:
    sources, the link is split where the two costs are equal.
 3. A snapped source also reaches along its own link in both allowed
    directions from its position (this matters when the limit is shorter than
-   the way to either end).
+   the way to either end). With ``source_access`` its own off-road leg is
+   spent first, as in :func:`~gridmap.network.paths.multi_source_distances`.
 4. Reached pieces of the same link are merged, and the lines buffered by
    ``buffer_m`` (a walkable corridor either side of the road). ``buffer_m=0``
    returns the reached lines themselves, whose ``length`` is the reached
@@ -35,6 +36,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
 from gridmap.network.graph import RoadGraph, Weight
+from gridmap.network.paths import access_cost
 from gridmap.network.snap import Snapped
 
 __all__ = ["ReachedEdges", "reached_edges", "service_area", "service_areas"]
@@ -73,6 +75,8 @@ def reached_edges(
     weight: Weight = "length",
     nearest_source: IntArray | None = None,
     sources: Snapped | None = None,
+    source_access: bool = False,
+    access_speed_kmh: float = 5.0,
 ) -> ReachedEdges:
     """Pieces of links reached within ``limit`` (steps 1-3 of the module docstring).
 
@@ -90,6 +94,9 @@ def reached_edges(
         Per node; given, pieces are labelled and links split between sources.
     sources
         The snapped sources, if the distances came from snapped points.
+    source_access, access_speed_kmh
+        As given to :func:`~gridmap.network.paths.multi_source_distances`:
+        whether each source first walks its own off-road leg, and how fast.
     """
     forward, backward = graph.costs(weight)
     du, dv = dist_per_node[graph.link_u], dist_per_node[graph.link_v]
@@ -114,7 +121,14 @@ def reached_edges(
         source=np.concatenate([lu[has_u], lv[has_v]]),
     )
     if sources is not None:
-        own = _own_link(sources, forward, backward, limit, labelled=nearest_source is not None)
+        start = (
+            access_cost(sources, weight, access_speed_kmh)
+            if source_access
+            else np.zeros(len(sources))
+        )
+        own = _own_link(
+            sources, start, forward, backward, limit, labelled=nearest_source is not None
+        )
         pieces = _concat(pieces, own)
     return pieces
 
@@ -127,13 +141,24 @@ def service_area(
     buffer_m: float,
     weight: Weight = "length",
     sources: Snapped | None = None,
+    source_access: bool = False,
+    access_speed_kmh: float = 5.0,
 ) -> BaseGeometry:
     """Area reached by any source within ``limit``: reached road lines buffered by ``buffer_m``.
 
     See the module docstring for the construction; ``buffer_m=0`` returns the
-    reached lines (a MultiLineString) instead of a polygon.
+    reached lines (a MultiLineString) instead of a polygon. ``source_access``
+    and ``access_speed_kmh`` as for :func:`reached_edges`.
     """
-    pieces = reached_edges(graph, dist_per_node, limit, weight=weight, sources=sources)
+    pieces = reached_edges(
+        graph,
+        dist_per_node,
+        limit,
+        weight=weight,
+        sources=sources,
+        source_access=source_access,
+        access_speed_kmh=access_speed_kmh,
+    )
     return _geometry(pieces.merged().lines(graph), buffer_m)
 
 
@@ -147,16 +172,26 @@ def service_areas(
     weight: Weight = "length",
     sources: Snapped | None = None,
     n_sources: int | None = None,
+    source_access: bool = False,
+    access_speed_kmh: float = 5.0,
 ) -> list[BaseGeometry]:
     """One service area per source, from the nearest-source labels.
 
     Each part of the network within ``limit`` goes to its nearest source, so
     the areas partition :func:`service_area` (up to the buffers, which may
     overlap where two areas meet). A source reaching nothing gets an empty
-    geometry. ``n_sources`` defaults to ``len(sources)`` or the largest label + 1.
+    geometry. ``n_sources`` defaults to ``len(sources)`` or the largest label + 1;
+    ``source_access`` and ``access_speed_kmh`` as for :func:`reached_edges`.
     """
     pieces = reached_edges(
-        graph, dist_per_node, limit, weight=weight, nearest_source=nearest_source, sources=sources
+        graph,
+        dist_per_node,
+        limit,
+        weight=weight,
+        nearest_source=nearest_source,
+        sources=sources,
+        source_access=source_access,
+        access_speed_kmh=access_speed_kmh,
     ).merged()
     if n_sources is None:
         n_sources = len(sources) if sources is not None else int(nearest_source.max(initial=-1)) + 1
@@ -182,13 +217,22 @@ def _meeting_point(du: FloatArray, dv: FloatArray, fwd: FloatArray, bwd: FloatAr
 
 
 def _own_link(
-    sources: Snapped, fwd: FloatArray, bwd: FloatArray, limit: float, *, labelled: bool
+    sources: Snapped,
+    start: FloatArray,
+    fwd: FloatArray,
+    bwd: FloatArray,
+    limit: float,
+    *,
+    labelled: bool,
 ) -> ReachedEdges:
-    """Piece of each snapped source's own link within ``limit`` of its position."""
+    """Piece of each snapped source's own link within ``limit`` of its position.
+
+    ``start`` is each source's cost on arriving at its position (its access leg).
+    """
     used = np.flatnonzero(~sources.too_far)
     link, s = sources.link[used], sources.fraction[used]
-    ahead = _reach(np.zeros(used.size), fwd[link], limit)
-    behind = _reach(np.zeros(used.size), bwd[link], limit)
+    ahead = _reach(start[used], fwd[link], limit)
+    behind = _reach(start[used], bwd[link], limit)
     start, end = np.maximum(s - behind, 0.0), np.minimum(s + ahead, 1.0)
     label = used if labelled else np.full(used.size, -1, dtype=np.int64)
     keep = end > start

@@ -35,6 +35,7 @@ from gridmap.network.snap import Snapped
 __all__ = [
     "NodeDistances",
     "PointDistances",
+    "access_cost",
     "distances_to_points",
     "multi_source_distances",
     "reach_matrix",
@@ -118,7 +119,7 @@ def multi_source_distances(
     """
     limit = np.inf if cutoff is None else float(cutoff)
     if isinstance(sources, Snapped):
-        start = _access(sources, weight, access_speed_kmh) if source_access else None
+        start = access_cost(sources, weight, access_speed_kmh) if source_access else None
         return _from_snapped(graph, sources, weight, limit, start)
     nodes = np.atleast_1d(np.asarray(sources, dtype=np.int64))
     if nodes.size and (nodes.min() < 0 or nodes.max() >= graph.n_nodes):
@@ -168,10 +169,12 @@ def distances_to_points(
     source = np.where(via_u <= via_v, nodes.source[targets.u], nodes.source[targets.v])
     if isinstance(sources, Snapped):
         start = (
-            _access(sources, weight, access_speed_kmh) if source_access else np.zeros(len(sources))
+            access_cost(sources, weight, access_speed_kmh)
+            if source_access
+            else np.zeros(len(sources))
         )
         network, source = _same_link(sources, targets, forward, backward, network, source, start)
-    access = _access(targets, weight, access_speed_kmh)
+    access = access_cost(targets, weight, access_speed_kmh)
     total = network + access
     limit = np.inf if cutoff is None else float(cutoff)
     unreached = targets.too_far | ~(total <= limit)
@@ -185,7 +188,7 @@ def distances_to_points(
     )
 
 
-def _access(points: Snapped, weight: Weight, speed_kmh: float) -> FloatArray:
+def access_cost(points: Snapped, weight: Weight, speed_kmh: float) -> FloatArray:
     """Cost of each point's off-road leg: metres for ``"length"``, seconds for ``"time"``."""
     if weight == "length":
         return points.distance_m
@@ -301,8 +304,10 @@ def reach_matrix(
     scipy.sparse.csr_array of bool, shape ``(len(targets), len(sources))``.
     """
     forward, backward = graph.costs(weight)
-    start = _access(sources, weight, access_speed_kmh) if source_access else np.zeros(len(sources))
-    target_access = _access(targets, weight, access_speed_kmh)
+    start = (
+        access_cost(sources, weight, access_speed_kmh) if source_access else np.zeros(len(sources))
+    )
+    target_access = access_cost(targets, weight, access_speed_kmh)
     batch = max(1, max_cells // max(graph.n_nodes, 1))
     rows: list[IntArray] = []
     cols: list[IntArray] = []
