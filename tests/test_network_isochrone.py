@@ -24,7 +24,8 @@ from gridmap.network import (
 )
 
 METRIC = "EPSG:32650"
-SHENZHEN = Path("/work/shared/data/osm/shenzhen_futian_roads.graphml")
+# The real data beside the checkout (../shared/data), as in conftest.SHARED_DATA.
+SHENZHEN = Path(__file__).resolve().parents[2] / "shared/data/osm/shenzhen_futian_roads.graphml"
 
 
 def _straight_km(oneway: str = "no") -> RoadGraph:

@@ -24,7 +24,8 @@ from gridmap.network import (
 )
 from gridmap.network._speeds import DEFAULT_SPEEDS_KMH
 
-DATA = Path("/work/shared/data/osm")
+# The real data beside the checkout (../shared/data), as in conftest.SHARED_DATA.
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 SHENZHEN = DATA / "shenzhen_futian_roads.graphml"
 LIECHTENSTEIN = DATA / "liechtenstein-2013-08-03.osm.pbf"
 METRIC = "EPSG:32650"

@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python tests/data/make_ingest_fixtures.py``.
 Points are real features of the 贵溪市 OSM extract (ODbL) in
-/work/shared/data/osm/jiangxi_guixi.osm.pbf; everything else is made up.
+../shared/data/osm/jiangxi_guixi.osm.pbf; everything else is made up.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import shapely
 from gridmap.crs import bd09_from_wgs84, gcj02_from_wgs84
 
 HERE = Path(__file__).parent
-PBF = Path("/work/shared/data/osm/jiangxi_guixi.osm.pbf")
+PBF = Path(__file__).resolve().parents[3] / "shared/data/osm/jiangxi_guixi.osm.pbf"
 
 
 def guixi_communities() -> pd.DataFrame:
