@@ -75,6 +75,9 @@ def test_demo_is_repeatable(demo_dir: Path) -> None:
 
 
 def test_demo_reports_rates_per_area(demo_dir: Path) -> None:
+    text = (demo_dir / "demo-out" / "areas.csv").read_text(encoding="utf-8-sig")
+    ids = [line.split(",", 1)[0] for line in text.splitlines()[1:]]
+    assert all(i.isdigit() for i in ids[:-1]) and ids[-1] == ""  # no "4.0"; total row has none
     areas = pd.read_csv(demo_dir / "demo-out" / "areas.csv", dtype={"code": str})
     levels = set(areas["level"])
     assert {"county", "township", "village", "total"} <= levels

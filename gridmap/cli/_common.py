@@ -79,7 +79,11 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     """Print a table; plain text when stdout is not a terminal."""
     table = Table(title=title, show_lines=False)
     for column in columns:
-        table.add_column(column, justify="right" if column.endswith(("数", "%", "率")) else "left")
+        table.add_column(
+            column,
+            justify="right" if column.endswith(("数", "%", "率")) else "left",
+            overflow="fold",  # wrap long values onto more lines; never cut them off
+        )
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     console.print(table)

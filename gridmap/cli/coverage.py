@@ -172,15 +172,35 @@ def run(
             console.print(f"{name}: {path}")
 
 
+#: Short headers for the rates in ``gridmap coverage runs`` (right-aligned: they end in %).
+RUN_RATE_HEADERS = {
+    "org_rate": "组织 org %",
+    "work_rate": "工作 work %",
+    "combined_rate": "综合 all %",
+    "service_rate": "服务 unit %",
+    "service_population_rate": "服务 pop %",
+}
+
+
 @app.command()
 @handle_errors
 def runs() -> None:
     """List the stored runs with their headline rates."""
     with open_store() as store:
         frame = list_runs(store)
-    print_table(
-        "coverage runs", [str(c) for c in frame.columns], frame.astype(object).values.tolist()
-    )
+    columns = ["run", "时间 created", "as of", "label", "mode", *RUN_RATE_HEADERS.values()]
+    rows = [
+        (
+            r["run"],
+            f"{r['created_at']:%Y-%m-%d %H:%M}" if r["created_at"] is not None else None,
+            r["as_of"],
+            r["label"],
+            r["mode"],
+            *(_pct(r[key]) if r[key] is not None else None for key in RUN_RATE_HEADERS),
+        )
+        for r in frame.to_dict("records")
+    ]
+    print_table("coverage runs / 覆盖分析记录", columns, rows)
 
 
 @app.command()
@@ -197,14 +217,18 @@ def compare(
         comparison = compare_runs(store, run_a, run_b)
     rows = [
         (
-            str(r.key),
+            MEASURE_LABELS.get(str(r.key), str(r.key)),
             _fmt(r.a, str(r.key)),
             _fmt(r.b, str(r.key)),
             _fmt(r.delta, str(r.key), signed=True),
         )
         for r in comparison.rates.itertuples()
     ]
-    print_table(f"run {run_a} → run {run_b}", ["measure", "a", "b", "Δ"], rows)
+    print_table(
+        f"覆盖变化 / run {run_a} → run {run_b}",
+        ["指标 measure", f"run {run_a}", f"run {run_b}", "变化 Δ"],
+        rows,
+    )
     console.print(f"{len(comparison.changed_units)} unit changes")
     if out is not None:
         import pandas as pd
@@ -216,9 +240,25 @@ def compare(
         console.print(f"comparison: {out}")
 
 
+#: Bilingual names of the measures ``gridmap coverage compare`` prints.
+MEASURE_LABELS = {
+    "org_rate": "组织覆盖率 organisational",
+    "work_rate": "工作覆盖率 work",
+    "combined_rate": "综合覆盖率 combined",
+    "service_rate": "服务覆盖率（单位）service, units",
+    "service_population_rate": "服务覆盖率（人口）service, population",
+    "units": "单位数 units",
+    "must_have_branch": "应建未建 must have a branch",
+    "idle_orgs": "闲置组织 idle organisations",
+    "service_covered": "服务覆盖单位 units served",
+    "population_covered": "服务覆盖人口 people served",
+}
+
+
 def _fmt(value: Any, key: str, *, signed: bool = False) -> str:
-    if value is None:
+    if value is None or value != value:  # missing, or NaN
         return "-"
     if key.endswith("rate"):
         return f"{100 * value:+.1f} pt" if signed else _pct(value)
-    return f"{value:+d}" if signed else str(value)
+    count = round(float(value))  # counts come back as floats from the rates frame
+    return f"{count:+d}" if signed else str(count)

@@ -172,5 +172,6 @@ def rollup(
     )
     order = {"province": 0, "prefecture": 1, "county": 2, "township": 3, "village": 4, "total": 5}
     frame = pd.DataFrame(rows)
+    frame["area_id"] = frame["area_id"].astype("Int64")  # the total row has none
     frame["_order"] = frame["level"].map(order)
     return frame.sort_values(["_order", "code"]).drop(columns="_order").reset_index(drop=True)
