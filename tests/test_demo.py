@@ -128,3 +128,48 @@ def test_demo_map_works_offline_in_chromium(demo_dir: Path, browser: object) -> 
         page.screenshot(path=str(demo_dir / "demo-map.png"))
     finally:
         visit.page.close()
+
+
+def _cli(demo_dir: Path, *args: str) -> str:
+    """Run ``gridmap ARGS`` on the demo's store, from the demo directory, as a user would."""
+    cwd = Path.cwd()
+    os.chdir(demo_dir)
+    try:
+        env = {"GRIDMAP_DATABASE_URL": "sqlite:///gridmap.sqlite", "COLUMNS": "160"}
+        result = CliRunner().invoke(app, list(args), env=env)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_map_image_and_report_in_english(demo_dir: Path, tmp_path: Path) -> None:
+    html = tmp_path / "map-en.html"
+    _cli(demo_dir, "map", "export", str(html), "--lang", "en", "--basemap", "none")
+    text = html.read_text(encoding="utf-8")
+    assert "<script src=" not in text and "tile.openstreetmap.org" not in text
+    assert "Blind zone" in text or "blind zone" in text
+    png = tmp_path / "map.png"
+    _cli(demo_dir, "map", "image", str(png), "--dpi", "80")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    book_path = tmp_path / "report-en.xlsx"
+    _cli(demo_dir, "report", "--out", str(book_path), "--lang", "en", "--run", "1")
+    book = openpyxl.load_workbook(book_path, read_only=True)
+    assert {"roll-up", "must have a branch", "idle", "blind zones"} <= set(book.sheetnames)
+
+
+def test_cli_site_recommend_writes_sites_in_order(demo_dir: Path, tmp_path: Path) -> None:
+    output = _cli(
+        demo_dir, "site", "recommend", "--k", "3", "--method", "greedy", "--out", str(tmp_path)
+    )
+    assert "推荐站点" in output
+    sites = pd.read_csv(tmp_path / "sites.csv")
+    assert len(sites) == 3
+    assert sites["marginal_gain"].is_monotonic_decreasing
+    assert json.loads((tmp_path / "sites.geojson").read_text())["features"]
+
+
+def test_cli_compares_the_two_demo_runs(demo_dir: Path) -> None:
+    output = _cli(demo_dir, "coverage", "compare", "1", "2")
+    assert "组织覆盖率" in output and "+0.0 pt" in output  # the same data twice
+    assert "0 unit changes" in output
