@@ -7,6 +7,7 @@ stations and organisations placed at known distances from them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,13 @@ import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
 
-from gridmap.coverage import ReachOptions, compare_runs, load_inputs, run_coverage
+from gridmap.coverage import (
+    ReachOptions,
+    compare_runs,
+    load_inputs,
+    reproduce_run,
+    run_coverage,
+)
 from gridmap.coverage.rules import org_coverage
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
@@ -280,6 +287,37 @@ def test_runs_are_stored_and_compared(town: Store) -> None:
         for n in ("joint", "hosted", "instr", "idle_own")
         if not _by_name(second).loc[n, "service_covered"]
     }
+
+
+def test_reproducing_a_run_warns_when_records_changed(
+    town: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    stored = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF)
+    assert stored.run_id is not None
+    with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
+        again, _ = reproduce_run(town, CoverageSettings(), stored.run_id)
+    assert caplog.records == []  # same records, same rules (taken from the run): no warning
+    assert again.summary["org_rate"] == stored.summary["org_rate"]
+    with town.session() as s:
+        s.add(
+            models.Unit(
+                kind="firm",
+                name="new",
+                party_members=0,
+                geom=wkb(Point(east(60_000), LAT)),
+                source="t",
+                source_id="new",
+            )
+        )
+    with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
+        changed, _ = reproduce_run(town, CoverageSettings(), stored.run_id)
+    assert changed.summary["units"] == 7
+    assert f"run {stored.run_id}: records changed" in caplog.text
+    assert "units 6 -> 7" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
+        reproduce_run(town, CoverageSettings(), stored.run_id, warn=False)
+    assert caplog.records == []
 
 
 def test_org_coverage_is_pure_and_matches_the_run(town: Store) -> None:

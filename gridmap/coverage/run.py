@@ -210,19 +210,22 @@ def run_coverage(
 
 
 def reproduce_run(
-    store: Store, rules: CoverageSettings, run_id: int | None = None
+    store: Store, rules: CoverageSettings, run_id: int | None = None, *, warn: bool = True
 ) -> tuple[CoverageResult, CoverageInputs]:
     """Recompute a stored run (the latest when ``run_id`` is None) with its parameters.
 
     Maps and reports need every geometry of a run; the store keeps a run's
     parameters, summary and per-unit results, so the frames are recomputed with
-    the same options and as-of date (and match the stored run while the records
-    have not changed). With no stored run, a default radius run is computed.
+    the same options and as-of date. They match the stored run while the
+    records have not changed; when they no longer do, a warning names the
+    measures that differ (``warn=False`` for callers that want current records
+    anyway). With no stored run, a default radius run is computed.
     """
     from gridmap.coverage.runs import latest_run_id, run_record
 
     chosen = run_id if run_id is not None else latest_run_id(store)
     options, as_of = ReachOptions(), None
+    record: dict[str, Any] | None = None
     if chosen is not None:
         record = run_record(store, chosen)
         options = ReachOptions(**record["params"])
@@ -232,4 +235,32 @@ def reproduce_run(
             rules = CoverageSettings.model_validate(stored_rules)
     inputs = load_inputs(store, as_of=as_of)
     result = compute_coverage(inputs, rules, options)
+    if record is not None and warn:
+        changed = summary_drift(record["summary"], result.summary)
+        if changed:
+            logger.warning(
+                "run %d: records changed since it was stored; maps and reports show them as "
+                "they are now (%s)",
+                chosen,
+                ", ".join(f"{key} {was} -> {now}" for key, (was, now) in changed.items()),
+            )
     return CoverageResult(**{**result.__dict__, "run_id": chosen}), inputs
+
+
+def summary_drift(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Headline measures that differ between a stored run's summary and a recomputed one."""
+    from gridmap.coverage.runs import COUNT_KEYS, RATE_KEYS
+
+    changed: dict[str, tuple[Any, Any]] = {}
+    for key in (*COUNT_KEYS, *RATE_KEYS):
+        was, now = stored.get(key), current.get(key)
+        if was is None or now is None:
+            continue
+        if key in RATE_KEYS:
+            # as the tables print them; a rate that moves less hides behind its counts
+            was_pct, now_pct = f"{100 * float(was):.1f}%", f"{100 * float(now):.1f}%"
+            if was_pct != now_pct:
+                changed[key] = (was_pct, now_pct)
+        elif int(was) != int(now):
+            changed[key] = (int(was), int(now))
+    return changed
