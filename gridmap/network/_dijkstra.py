@@ -157,7 +157,11 @@ def _compiled() -> Callable[..., int]:
     """``_dial`` compiled by numba (imported here: it takes a moment to load)."""
     import numba
 
-    kernel: Callable[..., int] = numba.njit(cache=True, nogil=True)(_dial)
+    try:
+        kernel: Callable[..., int] = numba.njit(cache=True, nogil=True)(_dial)
+    except RuntimeError as exc:  # no writable cache directory (read-only install, no HOME)
+        logger.info("compiling without an on-disk cache (%s); set NUMBA_CACHE_DIR to keep it", exc)
+        kernel = numba.njit(cache=False, nogil=True)(_dial)
     return kernel
 
 
