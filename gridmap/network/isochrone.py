@@ -283,5 +283,10 @@ def _geometry(lines: npt.NDArray[np.object_], buffer_m: float) -> BaseGeometry:
     merged = shapely.multilinestrings(lines) if lines.size else shapely.MultiLineString()
     if buffer_m <= 0:
         return merged
-    buffered: BaseGeometry = merged.buffer(buffer_m)  # shapely's default: 16 segments a quarter
+    if not lines.size:
+        return shapely.Polygon()
+    # Buffer the pieces one by one and union them: the same shape as buffering the
+    # multi-line at once (up to how arcs are approximated), about five times faster.
+    # 16 segments a quarter circle, as BaseGeometry.buffer draws them.
+    buffered: BaseGeometry = shapely.union_all(shapely.buffer(lines, buffer_m, quad_segs=16))
     return buffered
