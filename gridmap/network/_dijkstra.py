@@ -169,9 +169,16 @@ def bucket_width(costs: FloatArray) -> float:
     """Bucket width for edge ``costs``: the cheapest positive edge, at least max / 65536."""
     if costs.size == 0:
         return 1.0
-    top = float(costs.max())
-    positive = costs[costs > 0]
-    cheapest = float(positive.min()) if positive.size else top
+    return _bucket_width(costs, float(costs.min()), float(costs.max()))
+
+
+def _bucket_width(costs: FloatArray, low: float, top: float) -> float:
+    """:func:`bucket_width` given the costs' minimum and maximum (one pass fewer each)."""
+    if low > 0:
+        cheapest = low
+    else:  # zero-cost edges: look for the cheapest positive one
+        positive = costs[costs > 0]
+        cheapest = float(positive.min()) if positive.size else top
     width = max(cheapest, top / MAX_BUCKETS)
     return width if width > 0 else 1.0
 
@@ -227,17 +234,18 @@ def nearest_seed(
         msg = f"graphs of up to 2**32 - 1 nodes are supported, got {n}"
         raise ValueError(msg)
     data = np.ascontiguousarray(matrix.data, dtype=np.float64)
-    if data.size and not (np.isfinite(data).all() and data.min() >= 0):
+    # One pass each for the extremes; NaN and inf show in them too.
+    low, top = (float(data.min()), float(data.max())) if data.size else (0.0, 0.0)
+    if not (low >= 0 and np.isfinite(top)):
         msg = "edge costs must be finite and non-negative"
         raise ValueError(msg)
     indptr = np.ascontiguousarray(matrix.indptr)
     indices = np.ascontiguousarray(matrix.indices)
     indices = indices.view(np.uint32) if indices.dtype == np.int32 else indices.astype(np.uint32)
-    width = bucket_width(data) if delta is None else float(delta)
+    width = _bucket_width(data, low, top) if delta is None else float(delta)
     if not width > 0:
         msg = f"bucket width must be positive, got {width}"
         raise ValueError(msg)
-    top = float(data.max()) if data.size else 0.0
     n_buckets = int(np.ceil(top / width)) + 2
     capacity = nodes.size + data.size + 16 if capacity is None else max(1, int(capacity))
     while True:
