@@ -265,19 +265,6 @@ def _network(
     for limit in np.unique(limits):
         members = np.flatnonzero(limits == limit)
         group = _subset(sources, members)
-        result = distances_to_points(
-            graph,
-            group,
-            targets,
-            weight=weight,
-            cutoff=limit,
-            access_speed_kmh=walk_speed,
-            source_access=True,
-        )
-        slack = limit - result.distance
-        better = slack > best
-        best[better] = slack[better]
-        which[better] = members[result.source[better]]
         nodes = multi_source_distances(
             graph,
             group,
@@ -286,6 +273,20 @@ def _network(
             source_access=True,
             access_speed_kmh=walk_speed,
         )
+        result = distances_to_points(
+            graph,
+            group,
+            targets,
+            weight=weight,
+            cutoff=limit,
+            access_speed_kmh=walk_speed,
+            source_access=True,
+            nodes=nodes,
+        )
+        slack = limit - result.distance
+        better = slack > best
+        best[better] = slack[better]
+        which[better] = members[result.source[better]]
         polys = service_areas(
             graph,
             nodes.distance,

@@ -144,6 +144,7 @@ def distances_to_points(
     cutoff: float | None = None,
     access_speed_kmh: float = 5.0,
     source_access: bool = False,
+    nodes: NodeDistances | None = None,
 ) -> PointDistances:
     """Cost from the nearest source to each snapped target point.
 
@@ -153,15 +154,20 @@ def distances_to_points(
     directly along it; the cheapest wins. Its off-road leg is then added
     (see :class:`PointDistances`). With ``source_access`` the sources' own
     off-road legs count too (see :func:`multi_source_distances`).
+
+    ``nodes``, when the caller needs the node costs too, is what
+    :func:`multi_source_distances` returned for the same arguments; it is
+    used instead of routing again.
     """
-    nodes = multi_source_distances(
-        graph,
-        sources,
-        weight=weight,
-        cutoff=cutoff,
-        source_access=source_access,
-        access_speed_kmh=access_speed_kmh,
-    )
+    if nodes is None:
+        nodes = multi_source_distances(
+            graph,
+            sources,
+            weight=weight,
+            cutoff=cutoff,
+            source_access=source_access,
+            access_speed_kmh=access_speed_kmh,
+        )
     forward, backward = graph.costs(weight)
     via_u = nodes.distance[targets.u] + _part(targets.fraction, forward[targets.link])
     via_v = nodes.distance[targets.v] + _part(1.0 - targets.fraction, backward[targets.link])
