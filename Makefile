@@ -1,27 +1,36 @@
 # gridmap: two commands do all the set-up on Debian.
 #   make demo   install what is missing, load the sample data, run the main job (SpatiaLite)
 #   make test   install what is missing (PostgreSQL + PostGIS too), run the suite on both stores
-# Both are idempotent; the second run only re-installs when pyproject.toml changed.
+# Both are idempotent. Python packages come from uv.lock (exact, tested versions); the
+# environment is re-synced only when uv.lock or pyproject.toml changed. `make lock` upgrades
+# the lock on purpose and runs the suite on it.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian's python3: its sqlite3 module can load SpatiaLite (pyenv builds often cannot).
 PYTHON ?= /usr/bin/python3
+# The one tool that installs from the lock, itself pinned; it lives in .cache/tools.
+UV_VERSION := 0.13.9
 VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .cache/stamps
+TOOLS := .cache/tools
+UV := $(TOOLS)/bin/uv
+UV_ENV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never \
+	UV_NO_PROGRESS=1
 
 APT_RUN := python3 python3-venv libsqlite3-mod-spatialite fonts-noto-cjk
 APT_TEST := $(APT_RUN) postgresql-15 postgresql-15-postgis-3 chromium
 
-.PHONY: help demo test bench lint serve clean system-run system-test
+.PHONY: help demo test bench lint lock serve clean system-run system-test
 
 help:
 	@echo "make demo    set up and run the demo on the embedded SpatiaLite store"
 	@echo "make test    set up (PostgreSQL + PostGIS included) and run the whole test suite"
 	@echo "make bench   run every benchmark (results in benchmarks/results/)"
 	@echo "make lint    ruff and mypy"
+	@echo "make lock    upgrade uv.lock to the newest allowed versions and run the suite on them"
 
 $(STAMPS):
 	@mkdir -p $@
@@ -32,16 +41,18 @@ system-run: | $(STAMPS)
 system-test: | $(STAMPS)
 	@scripts/ensure-apt.sh $(APT_TEST)
 
-$(BIN)/python: | system-run
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+$(UV): | system-run
+	@rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 
-$(STAMPS)/run: pyproject.toml $(BIN)/python | $(STAMPS)
-	$(BIN)/python -m pip install -q -e .
+# --inexact: `make demo` after `make test` keeps the test tools installed.
+$(STAMPS)/run: uv.lock pyproject.toml $(UV) | $(STAMPS)
+	$(UV_ENV) $(UV) sync -q --frozen --inexact
 	@touch $@
 
-$(STAMPS)/test: pyproject.toml $(BIN)/python | $(STAMPS)
-	$(BIN)/python -m pip install -q -e '.[test]'
+$(STAMPS)/test: uv.lock pyproject.toml $(UV) | $(STAMPS)
+	$(UV_ENV) $(UV) sync -q --frozen --inexact --extra test
 	@touch $@ $(STAMPS)/run
 
 demo: system-run $(STAMPS)/run
@@ -57,6 +68,14 @@ lint: $(STAMPS)/test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy gridmap
+
+# Upgrade on purpose: a new lock is committed only after the suite passed on it.
+lock: system-test $(UV) | $(STAMPS)
+	$(UV_ENV) $(UV) lock --upgrade
+	$(UV_ENV) $(UV) sync -q --frozen --extra test
+	@touch $(STAMPS)/test $(STAMPS)/run
+	scripts/run-tests.sh
+	@echo "uv.lock upgraded and the suite passed on it: review 'git diff uv.lock' and commit it"
 
 serve: system-run $(STAMPS)/run
 	$(BIN)/gridmap serve

@@ -5,7 +5,7 @@ the same function. The steps:
 
 1. import the OSM extract (areas, units, roads, candidate sites) and the
    county boundary, then the sample attributes, organisations, instructors and
-   stations (``data/sample``, fictional, placed on real features);
+   stations (``gridmap/data/sample``, fictional, placed on real features);
 2. give the sub-districts their official codes (MCA list) and boundaries: the
    OSM polygon where the extract has it, elsewhere the part of the study area
    nearest to the sub-district's place node; divide each sub-district among its
@@ -79,8 +79,8 @@ class DemoResult:
 
 
 def demo_data_dir() -> Path:
-    """The ``data/`` folder of the checkout gridmap runs from."""
-    return Path(__file__).resolve().parent.parent / "data"
+    """The demo data shipped inside the package (``gridmap/data``, also in the wheel)."""
+    return Path(__file__).resolve().parent / "data"
 
 
 def run_demo(

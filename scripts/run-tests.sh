@@ -10,5 +10,5 @@ echo "ruff and mypy"
 trap 'scripts/pg-cluster.sh stop' EXIT
 url=$(scripts/pg-cluster.sh start)
 export GRIDMAP_TEST_POSTGIS_URL="$url"
-echo "PostGIS test database: $url"
+echo "PostGIS test database: $(sed -E "s#://([^:/@]+):[^@]*@#://\1:***@#" <<<"$url")"
 .venv/bin/python -m pytest --require-all-backends "$@"

@@ -40,7 +40,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def test_demo_counts_match_the_osm_extract(demo_dir: Path) -> None:
-    extract = read_osm(ROOT / "data" / "osm" / "jiangxi_guixi.osm.pbf")
+    extract = read_osm(ROOT / "gridmap" / "data" / "osm" / "jiangxi_guixi.osm.pbf")
     units = pd.read_csv(demo_dir / "demo-out" / "units.csv")
     osm_units = units[units["source"] == "osm"]
     assert len(osm_units) == len(extract.units) == 186

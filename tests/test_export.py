@@ -19,7 +19,7 @@ from gridmap.export import EXPORT_KINDS, LEADING, export_records, write_records
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+SAMPLE = Path(__file__).resolve().parent.parent / "gridmap" / "data" / "sample"
 CELL = "360681001001001"
 
 

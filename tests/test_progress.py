@@ -59,7 +59,7 @@ def test_an_early_break_closes_the_bar() -> None:
 def test_an_import_is_silent_on_stderr_in_tests(
     store: Store, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    report, _ = import_layer(store, ROOT / "data" / "sample" / "units.csv", "unit", crs="4326")
+    report, _ = import_layer(store, ROOT / "gridmap" / "data" / "sample" / "units.csv", "unit", crs="4326")
     assert report.loaded > 0
     assert "loading" not in capfd.readouterr().err
 
@@ -69,7 +69,7 @@ def test_the_cli_draws_the_loader_bar_on_a_terminal_only(tmp_path: Path) -> None
     """`gridmap ingest layer` with stderr on a pseudo-terminal, then on a pipe."""
     env = {**os.environ, "GRIDMAP_DATABASE_URL": f"sqlite:///{tmp_path / 'g.sqlite'}"}
     env.pop("NO_COLOR", None)
-    args = [sys.executable, "-m", "gridmap", "ingest", "layer", "data/sample/stations.csv"]
+    args = [sys.executable, "-m", "gridmap", "ingest", "layer", "gridmap/data/sample/stations.csv"]
     args += ["--kind", "station", "--crs", "4326"]
     main, secondary = pty.openpty()
     with subprocess.Popen(

@@ -1,4 +1,4 @@
-"""The import templates in data/templates: they load cleanly and the README documents them."""
+"""The import templates in gridmap/data/templates: they load cleanly and the README documents them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from gridmap.ingest.pipeline import import_layer
 from gridmap.ingest.readers import read_layer
 from gridmap.store import Store, models
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
+TEMPLATES = Path(__file__).resolve().parent.parent / "gridmap" / "data" / "templates"
 KINDS = {
     "units": "unit",
     "party_orgs": "org",

@@ -1,6 +1,6 @@
 """Write the import templates and their README from one description of every column.
 
-Run from the checkout: ``.venv/bin/python data/templates/make_templates.py``. It
+Run from the checkout: ``.venv/bin/python gridmap/data/templates/make_templates.py``. It
 rewrites, next to itself, for each record kind ``KIND.csv`` / ``KIND.xlsx``
 (English headers) and ``KIND_zh.csv`` / ``KIND_zh.xlsx`` (Chinese headers), each
 with one fictional example row marked （样例）, and ``README.md``, which
