@@ -1,4 +1,4 @@
-"""The import templates in gridmap/data/templates: they load cleanly and the README documents them."""
+"""The import templates (gridmap/data/templates): they load cleanly, the README documents them."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from gridmap.domain import UnitKind
 @handle_errors
 def demo(
     data: Annotated[
-        Path | None, typer.Option(help="demo data folder (default: the data shipped in the package)")
+        Path | None, typer.Option(help="demo data folder (default: the data in the package)")
     ] = None,
     out: Annotated[Path, typer.Option(help="folder for the map, workbook and tables")] = Path(
         "demo-out"
