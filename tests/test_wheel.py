@@ -16,7 +16,12 @@ UV = Path(sys.executable).parent / "uv"
 
 
 def _uv(*args: str, cwd: Path | None = None, timeout: int = 600) -> str:
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
+    env = {
+        **os.environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+        "UV_SYSTEM_CERTS": "1",
+    }
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(
         [str(UV), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
