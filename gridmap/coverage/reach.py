@@ -2,14 +2,20 @@
 
 Each station reaches as far as its tier's reach (``CoverageSettings.reach_m``,
 or one ``meters`` / ``minutes`` for every tier). A unit is *service covered*
-when any active station reaches it. Two modes:
+when any counting station (see :mod:`gridmap.coverage.rules`) reaches it.
+``nearest_station_id`` / ``_m`` is the nearest station whatever its activity;
+``nearest_counting_station_m`` the nearest one that counts. Two modes:
 
 * ``radius``: straight-line metres in the metric CRS (KD-trees);
 * ``network``: along the road network built from the stored roads, for the
   ``walk`` or ``drive`` profile. Units and stations snap to the nearest point
-  on a road; a unit's off-road leg (its snap distance) is added to its
-  distance and reported; a unit farther than ``max_snap_m`` from every road is
-  flagged ``far_from_road`` and never counted as covered.
+  on a road; the off-road legs (snap distances) are added at both ends.
+  A unit and a station at most ``max_snap_m`` apart in a straight line are
+  also connected directly, on foot at ``walk_kmh``
+  (:mod:`gridmap.coverage._offroad`); the cheaper of the two counts, and each
+  station's service area includes that walking disc, so blind zones agree. A
+  unit farther than ``max_snap_m`` from every road is not routed; it is
+  flagged ``far_from_road`` when no station reaches it directly either.
 
 With ``minutes``, radius mode converts minutes to metres at the walking speed
 (``walk_kmh``); network mode measures travel time along the roads.
@@ -28,7 +34,9 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap.coverage._offroad import direct_links, walk_radius_m
 from gridmap.coverage.inputs import CoverageInputs, representative_points
+from gridmap.coverage.rules import counts
 from gridmap.errors import GridmapError
 from gridmap.network import (
     RoadGraph,
@@ -112,12 +120,11 @@ def _limits(
 
 
 def active_stations(
-    inputs: CoverageInputs, stations_idle: pd.Series, rules: CoverageSettings
+    inputs: CoverageInputs, stations_activity: pd.Series, rules: CoverageSettings
 ) -> gpd.GeoDataFrame:
-    """Stations that count: not idle, unless idle ones are configured to count."""
-    if rules.idle_counts:
-        return inputs.stations
-    return inputs.stations[~stations_idle.reindex(inputs.stations.index, fill_value=False)]
+    """Stations that count: active ones, unknown ones and idle ones as the rules say."""
+    state = stations_activity.reindex(inputs.stations.index, fill_value="active")
+    return inputs.stations[counts(state, rules).to_numpy()]
 
 
 def service_reach(
@@ -125,14 +132,47 @@ def service_reach(
     stations: gpd.GeoDataFrame,
     options: ReachOptions,
     rules: CoverageSettings,
+    *,
+    every_station: gpd.GeoDataFrame | None = None,
 ) -> ServiceReach:
-    """Measure the reach of ``stations`` over every unit (see the module docstring)."""
+    """Measure the reach of ``stations`` over every unit (see the module docstring).
+
+    ``every_station`` (default ``stations``) are the stations ``nearest_station_*``
+    is measured to, whatever their activity.
+    """
+    everyone = stations if every_station is None else every_station
+    sites = _sites(stations, everyone, inputs, _limits(stations, options, rules))
     points = representative_points(inputs.units).to_crs(inputs.metric_crs)
-    station_pts = stations.geometry.to_crs(inputs.metric_crs)
-    limits = _limits(stations, options, rules)
     if options.mode == "network":
-        return _network(inputs, stations, points, station_pts, limits, options, rules)
-    return _radius(inputs, stations, points, station_pts, limits)
+        return _network(inputs, sites, points, options, rules)
+    return _radius(inputs, sites, points)
+
+
+@dataclass(frozen=True)
+class _Sites:
+    """The counting stations with their reach limits, and every station, in metres."""
+
+    counting: gpd.GeoDataFrame
+    everyone: gpd.GeoDataFrame
+    xy: npt.NDArray[np.float64]
+    every_xy: npt.NDArray[np.float64]
+    limits: npt.NDArray[np.float64]
+
+
+def _sites(
+    counting: gpd.GeoDataFrame,
+    everyone: gpd.GeoDataFrame,
+    inputs: CoverageInputs,
+    limits: npt.NDArray[np.float64],
+) -> _Sites:
+    crs = inputs.metric_crs
+    return _Sites(
+        counting=counting,
+        everyone=everyone,
+        xy=_xy(counting.geometry.to_crs(crs)),
+        every_xy=_xy(everyone.geometry.to_crs(crs)),
+        limits=limits,
+    )
 
 
 def _empty(units: pd.Index) -> pd.DataFrame:
@@ -141,6 +181,7 @@ def _empty(units: pd.Index) -> pd.DataFrame:
             "service_covered": False,
             "nearest_station_id": pd.array([pd.NA] * len(units), dtype="Int64"),
             "nearest_station_m": np.inf,
+            "nearest_counting_station_m": np.inf,
             "covering_station_id": pd.array([pd.NA] * len(units), dtype="Int64"),
             "snap_m": np.nan,
             "far_from_road": False,
@@ -150,28 +191,24 @@ def _empty(units: pd.Index) -> pd.DataFrame:
 
 
 def _xy(series: gpd.GeoSeries) -> npt.NDArray[np.float64]:
-    return np.column_stack([series.x.to_numpy(), series.y.to_numpy()])
+    return np.column_stack([series.x.to_numpy(), series.y.to_numpy()]).reshape(-1, 2)
 
 
-def _radius(
-    inputs: CoverageInputs,
-    stations: gpd.GeoDataFrame,
-    points: gpd.GeoSeries,
-    station_pts: gpd.GeoSeries,
-    limits: npt.NDArray[np.float64],
-) -> ServiceReach:
+def _radius(inputs: CoverageInputs, sites: _Sites, points: gpd.GeoSeries) -> ServiceReach:
     frame = _empty(inputs.units.index)
-    if len(stations) and len(points):
-        unit_xy, station_xy = _xy(points), _xy(station_pts)
-        found = nearest(unit_xy, station_xy)
-        frame["nearest_station_id"] = stations.index.to_numpy()[found.station]
+    unit_xy = _xy(points)
+    if len(points) and len(sites.everyone):
+        found = nearest(unit_xy, sites.every_xy)
+        frame["nearest_station_id"] = sites.everyone.index.to_numpy()[found.station]
         frame["nearest_station_m"] = found.distance_m
-        slack = _best_slack(unit_xy, station_xy, limits)
-        covered = slack[0] >= 0
+    if len(points) and len(sites.counting):
+        frame["nearest_counting_station_m"] = nearest(unit_xy, sites.xy).distance_m
+        slack, which = _best_slack(unit_xy, sites.xy, sites.limits)
+        covered = slack >= 0
         frame["service_covered"] = covered
-        frame.loc[covered, "covering_station_id"] = stations.index.to_numpy()[slack[1][covered]]
-    circles = shapely.buffer(station_pts.values, limits, quad_segs=16)
-    areas = _areas_frame(stations, limits, circles, inputs)
+        frame.loc[covered, "covering_station_id"] = sites.counting.index.to_numpy()[which[covered]]
+    circles = shapely.buffer(shapely.points(sites.xy), sites.limits, quad_segs=16)
+    areas = _areas_frame(sites.counting, sites.limits, circles, inputs)
     return ServiceReach(units=frame, service_areas=areas)
 
 
@@ -231,39 +268,89 @@ def road_graph(inputs: CoverageInputs, profile: Profile) -> RoadGraph:
     return RoadGraph.from_lines(lines, profile=profile)
 
 
+def _snap_sites(graph: RoadGraph, xy: npt.NDArray[np.float64]) -> Snapped:
+    return snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
+
+
+def _nearest_along(
+    graph: RoadGraph,
+    station_xy: npt.NDArray[np.float64],
+    unit_xy: npt.NDArray[np.float64],
+    targets: Snapped,
+    rules: CoverageSettings,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Metres to the nearest station by road or by a direct walk, and its position."""
+    sources = _snap_sites(graph, station_xy)
+    by_road = distances_to_points(graph, sources, targets, weight="length", source_access=True)
+    direct = direct_links(
+        unit_xy, station_xy, max_m=rules.max_snap_m, weight="length", walk_kmh=rules.walk_kmh
+    )
+    walk, on_foot = direct.nearest()
+    use_walk = walk < by_road.distance
+    return np.where(use_walk, walk, by_road.distance), np.where(use_walk, on_foot, by_road.source)
+
+
 def _network(
     inputs: CoverageInputs,
-    stations: gpd.GeoDataFrame,
+    sites: _Sites,
     points: gpd.GeoSeries,
-    station_pts: gpd.GeoSeries,
-    limits: npt.NDArray[np.float64],
     options: ReachOptions,
     rules: CoverageSettings,
 ) -> ServiceReach:
     graph = road_graph(inputs, options.profile)
-    weight: Weight = "time" if options.minutes is not None else "length"
     frame = _empty(inputs.units.index)
-    targets = snap_points(
-        graph, points.x.to_numpy(), points.y.to_numpy(), max_snap_m=rules.max_snap_m
-    )
+    unit_xy = _xy(points)
+    targets = snap_points(graph, unit_xy[:, 0], unit_xy[:, 1], max_snap_m=rules.max_snap_m)
     frame["snap_m"] = targets.distance_m
     frame["far_from_road"] = targets.too_far
-    if not len(stations) or not len(points):
-        return ServiceReach(units=frame, service_areas=_areas_frame(stations, limits, [], inputs))
-    sources = snap_points(
-        graph, station_pts.x.to_numpy(), station_pts.y.to_numpy(), max_snap_m=None
-    )
-    overall = distances_to_points(graph, sources, targets, weight="length", source_access=True)
-    reached = np.isfinite(overall.distance)
-    ids = stations.index.to_numpy()
-    frame.loc[reached, "nearest_station_id"] = ids[overall.source[reached]]
-    frame["nearest_station_m"] = overall.distance
-    best = np.full(len(points), -np.inf)
-    which = np.full(len(points), -1, dtype=np.int64)
-    geoms = np.empty(len(stations), dtype=object)
+    if len(points) and len(sites.everyone):
+        distance, which = _nearest_along(graph, sites.every_xy, unit_xy, targets, rules)
+        found = which >= 0
+        frame.loc[found, "nearest_station_id"] = sites.everyone.index.to_numpy()[which[found]]
+        frame["nearest_station_m"] = distance
+    if not len(sites.counting) or not len(points):
+        empty = _areas_frame(sites.counting, sites.limits, [], inputs)
+        return ServiceReach(units=frame, service_areas=empty)
+    if sites.counting.index.equals(sites.everyone.index):
+        frame["nearest_counting_station_m"] = frame["nearest_station_m"]
+    else:
+        distance, _ = _nearest_along(graph, sites.xy, unit_xy, targets, rules)
+        frame["nearest_counting_station_m"] = distance
+    best, which, geoms = _network_reach(graph, sites, unit_xy, targets, options, rules)
+    covered = best >= 0
+    frame["service_covered"] = covered
+    frame["far_from_road"] = targets.too_far & ~covered
+    frame.loc[covered, "covering_station_id"] = sites.counting.index.to_numpy()[which[covered]]
+    logger.info("network reach: %d of %d units covered", int(covered.sum()), len(points))
+    areas = _areas_frame(sites.counting, sites.limits, geoms, inputs)
+    return ServiceReach(units=frame, service_areas=areas)
+
+
+def _network_reach(
+    graph: RoadGraph,
+    sites: _Sites,
+    unit_xy: npt.NDArray[np.float64],
+    targets: Snapped,
+    options: ReachOptions,
+    rules: CoverageSettings,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+    """Best slack per unit, the station giving it, and every station's service area.
+
+    Stations are routed once per distinct limit; a direct walk (see the module
+    docstring) counts where it is cheaper than the road, and its disc joins the
+    station's service area.
+    """
+    weight: Weight = "time" if options.minutes is not None else "length"
     walk_speed = rules.walk_kmh
-    for limit in np.unique(limits):
-        members = np.flatnonzero(limits == limit)
+    sources = _snap_sites(graph, sites.xy)
+    direct = direct_links(
+        unit_xy, sites.xy, max_m=rules.max_snap_m, weight=weight, walk_kmh=walk_speed
+    )
+    best = np.full(len(unit_xy), -np.inf)
+    which = np.full(len(unit_xy), -1, dtype=np.int64)
+    geoms = np.empty(len(sites.counting), dtype=object)
+    for limit in np.unique(sites.limits):
+        members = np.flatnonzero(sites.limits == limit)
         group = _subset(sources, members)
         nodes = multi_source_distances(
             graph,
@@ -273,20 +360,23 @@ def _network(
             source_access=True,
             access_speed_kmh=walk_speed,
         )
-        result = distances_to_points(
+        by_road = distances_to_points(
             graph,
             group,
             targets,
             weight=weight,
             cutoff=limit,
-            access_speed_kmh=walk_speed,
-            source_access=True,
             nodes=nodes,
+            source_access=True,
+            access_speed_kmh=walk_speed,
         )
-        slack = limit - result.distance
+        walk, on_foot = direct.nearest(members)
+        road_station = np.where(by_road.source >= 0, members[by_road.source], -1)
+        use_walk = walk < by_road.distance
+        slack = limit - np.where(use_walk, walk, by_road.distance)
         better = slack > best
         best[better] = slack[better]
-        which[better] = members[result.source[better]]
+        which[better] = np.where(use_walk, on_foot, road_station)[better]
         polys = service_areas(
             graph,
             nodes.distance,
@@ -299,9 +389,7 @@ def _network(
             source_access=True,
             access_speed_kmh=walk_speed,
         )
-        geoms[members] = polys
-    covered = (best >= 0) & ~targets.too_far
-    frame["service_covered"] = covered
-    frame.loc[covered, "covering_station_id"] = ids[which[covered]]
-    logger.info("network reach: %d of %d units covered", int(covered.sum()), len(points))
-    return ServiceReach(units=frame, service_areas=_areas_frame(stations, limits, geoms, inputs))
+        radius = walk_radius_m(limit, max_m=rules.max_snap_m, weight=weight, walk_kmh=walk_speed)
+        discs = shapely.buffer(shapely.points(sites.xy[members]), radius, quad_segs=16)
+        geoms[members] = shapely.union(np.asarray(polys, dtype=object), discs)
+    return best, which, geoms
