@@ -182,11 +182,13 @@ def test_no_active_station_warns_and_shows_zero_never_nan(
     stale = AS_OF.replace(year=AS_OF.year - 2)
     with town.session() as s:
         s.execute(update(models.Station).values(last_activity=stale))
-        s.execute(update(models.Unit).values(population=None))  # no population rate either
     with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
-        result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF, save=False)
+        result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF)  # stored, with people
     assert "no station counts as active" in caplog.text
     assert result.summary["service_rate"] == 0.0
+    assert result.summary["service_population_rate"] == 0.0
+    with town.session() as s:
+        s.execute(update(models.Unit).values(population=None))  # no population rate now
     code, output = _run(town, "run", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path))
     assert code == 0, output
     assert "nan" not in output.lower()
