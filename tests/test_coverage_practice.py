@@ -200,3 +200,16 @@ def test_no_active_station_warns_and_shows_zero_never_nan(
     code, listing = _run(town, "runs")
     assert code == 0, listing
     assert "nan" not in listing.lower()
+
+
+def test_settings_default_to_named_hosting_and_counting_unknown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gridmap.settings import Settings
+
+    rules = Settings(_env_file=None).coverage
+    assert rules.hub_reach_m is None and rules.unknown_counts is True
+    monkeypatch.setenv("GRIDMAP_COVERAGE__UNKNOWN_COUNTS", "false")
+    monkeypatch.setenv("GRIDMAP_COVERAGE__HUB_REACH_M", "800")
+    rules = Settings(_env_file=None).coverage
+    assert rules.unknown_counts is False and rules.hub_reach_m == 800
