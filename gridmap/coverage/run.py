@@ -157,30 +157,26 @@ def _with_activity(frame: gpd.GeoDataFrame, state: pd.Series) -> gpd.GeoDataFram
 
 def run_warnings(summary: dict[str, Any]) -> list[str]:
     """What a user must know before trusting a run's rates (logged by :func:`run_coverage`)."""
-    rules = summary.get("rules", {})
     messages = []
-    unknown_orgs, unknown_stations = (
-        summary.get("unknown_orgs", 0),
-        summary.get("unknown_stations", 0),
-    )
-    if unknown_orgs or unknown_stations:
-        counted = rules.get("unknown_counts", True)
-        messages.append(
-            f"{unknown_stations} station(s) and {unknown_orgs} organisation(s) have no activity "
-            "date (activity unknown): "
-            + (
-                "they count as covering; set GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false to leave "
-                "them out, or import their last activity dates"
-                if counted
-                else "they do not count (GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false)"
+    orgs, stations = summary.get("unknown_orgs", 0), summary.get("unknown_stations", 0)
+    if orgs or stations:
+        if summary.get("rules", {}).get("unknown_counts", True):
+            effect = (
+                "they count as covering; import their last activity dates, or set "
+                "GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false to leave them out"
             )
+        else:
+            effect = "they do not count (GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false)"
+        messages.append(
+            f"{stations} station(s) and {orgs} organisation(s) have no activity date "
+            f"(activity unknown): {effect}"
         )
     if summary.get("units") and not summary.get("counting_stations"):
         messages.append(
             f"no station counts as active ({summary.get('stations', 0)} stored, "
-            f"{summary.get('idle_stations', 0)} idle, {summary.get('unknown_stations', 0)} "
-            "unknown): service coverage is 0 %; import stations, their activity dates, "
-            "or check GRIDMAP_COVERAGE__IDLE_DAYS"
+            f"{summary.get('idle_stations', 0)} idle, {stations} unknown): service coverage "
+            "is 0 %; import stations with their activity dates, or check "
+            "GRIDMAP_COVERAGE__IDLE_DAYS"
         )
     return messages
 
