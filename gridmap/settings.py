@@ -40,7 +40,17 @@ class CoverageSettings(BaseModel):
     must_have_branch_members: int = Field(3, ge=1, description="members that oblige an own branch")
     idle_days: int = Field(180, ge=1, description="days without activity before a site is idle")
     idle_counts: bool = Field(False, description="whether idle branches and stations still cover")
-    hub_reach_m: float = Field(1000.0, gt=0, description="reach of a hub branch (托管型组织)")
+    unknown_counts: bool = Field(
+        True, description="whether branches and stations with no activity date cover"
+    )
+    hub_reach_m: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "proximity hosting (托管型组织): a hub committee or general branch hosts every unit "
+            "within this many metres; None (the default) counts only the units a hub names"
+        ),
+    )
     reach_m: dict[StationTier, float] = Field(default_factory=lambda: dict(DEFAULT_REACH_M))
     max_snap_m: float = Field(500.0, gt=0, description="farther than this from a road: flagged")
     walk_kmh: float = Field(4.8, gt=0)

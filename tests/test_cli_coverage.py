@@ -22,8 +22,8 @@ from gridmap.coverage import list_runs
 from gridmap.store import Store, models
 
 AS_OF = "2026-11-01"
-#: The town's rules: hubs reach 800 m (see test_coverage_rules.RULES).
-ENV = {"GRIDMAP_COVERAGE__HUB_REACH_M": "800"}
+#: The town's rules are the defaults (see test_coverage_rules.RULES).
+ENV: dict[str, str] = {}
 UNIT_CSV_COLUMNS = [
     "unit_id",
     "source_id",
@@ -80,7 +80,8 @@ def test_run_prints_the_rates_and_writes_every_file(district: Store, tmp_path: P
         "none": "none",
         "idle_own": "none",
     }
-    assert by_name.loc[["instr", "none", "idle_own"], "must_have_branch"].all()
+    assert by_name.loc[["instr", "none"], "must_have_branch"].all()
+    assert not by_name.loc["idle_own", "must_have_branch"]  # 空转, not 应建未建
     assert by_name.loc["own", "lon"] == pytest.approx(east(0), abs=1e-6)
     # The station 250 m east of "own" is its nearest; 300 m community reach covers it.
     assert by_name.loc["own", "nearest_station_m"] == pytest.approx(250, abs=1)
@@ -90,13 +91,19 @@ def test_run_prints_the_rates_and_writes_every_file(district: Store, tmp_path: P
     assert cells.loc[0, "units_total"] == 6
     areas = pd.read_csv(tmp_path / "areas.csv", dtype={"code": str})
     town_row = areas[areas["code"] == "360681001"].iloc[0]
-    assert (town_row["units"], town_row["org_covered"], town_row["must_have_branch"]) == (6, 3, 3)
+    assert (town_row["units"], town_row["org_covered"], town_row["must_have_branch"]) == (6, 3, 2)
+    assert (town_row["own_covered"], town_row["joint_covered"], town_row["hosted_covered"]) == (
+        1,
+        1,
+        1,
+    )
+    assert town_row["branch_idle"] == 1
     assert areas.iloc[-1]["level"] == "total"
     zones = json.loads((tmp_path / "blind_zones.geojson").read_text())
     assert zones["type"] == "FeatureCollection" and zones["features"]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["org_rate"] == pytest.approx(0.5)
-    assert summary["must_have_branch"] == 3
+    assert summary["must_have_branch"] == 2
     assert len(list_runs(district)) == 1  # stored
 
 

@@ -41,15 +41,19 @@ def wkb(geom: Any) -> Any:
     return from_shape(geom, srid=4326)
 
 
-#: Hubs reach 800 m here, so the township centre 900 m from "none" does not host it.
-RULES = CoverageSettings(hub_reach_m=800)
+#: The default rules: hosting only where a hub names the unit, no proximity hosting.
+RULES = CoverageSettings()
 RECENT = AS_OF - dt.timedelta(days=30)
 STALE = AS_OF - dt.timedelta(days=400)
 
 
 @pytest.fixture
 def town(store: Store) -> Iterator[Store]:
-    """Units with one of each organisational situation."""
+    """Units with one of each organisational situation.
+
+    The hub committee stands 600 m from "hosted" and names it; the township
+    centre is 900 m from "none"; the idle station 100 m from "instr".
+    """
     with store.session() as s:
         cell = models.GridCell(
             code="C1",
@@ -129,6 +133,7 @@ def town(store: Store) -> Iterator[Store]:
         s.add(instructor)
         s.flush()
         s.add(models.OrgUnit(org_id=orgs[1].id, unit_id=units["joint"].id))
+        s.add(models.OrgUnit(org_id=orgs[2].id, unit_id=units["hosted"].id))  # the hub names it
         s.add(models.InstructorUnit(instructor_id=instructor.id, unit_id=units["instr"].id))
         s.add_all(
             [
@@ -176,19 +181,23 @@ def test_every_unit_gets_the_first_status_that_applies(town: Store) -> None:
         "none": "none",
         "idle_own": "none",
     }
-    # 应建未建: >= 3 members and no own or joint branch
+    # 应建未建: >= 3 members and no own branch at all, nor a joint one
     assert units["must_have_branch"].to_dict() == {
         "own": False,
         "joint": False,
         "hosted": False,
         "instr": True,
         "none": True,
-        "idle_own": True,
+        "idle_own": False,  # its own branch exists and is idle: 空转, not 应建未建
     }
+    assert units.loc[units["branch_idle"]].index.tolist() == ["idle_own"]
     s = result.summary
     assert (s["org_covered"], s["work_covered"], s["combined_covered"], s["units"]) == (3, 1, 4, 6)
+    assert (s["own_covered"], s["joint_covered"], s["hosted_covered"]) == (1, 1, 1)
+    assert s["own_rate"] == s["joint_rate"] == s["hosted_rate"] == pytest.approx(1 / 6)
     assert s["org_rate"] == pytest.approx(3 / 6)
     assert s["work_rate"] == pytest.approx(1 / 6)
+    assert (s["must_have_branch"], s["branch_idle"]) == (2, 1)
     assert s["idle_orgs"] == 1
     assert s["idle_stations"] == 1
 
@@ -231,6 +240,10 @@ def test_radius_reach_per_tier(town: Store) -> None:
     }
     assert units.loc["own", "nearest_station_m"] == pytest.approx(250, rel=2e-3)
     assert units.loc["none", "nearest_station_m"] == pytest.approx(900, rel=2e-3)
+    # the nearest station whatever its state: the idle one 100 m away; the nearest that
+    # counts is the township centre, 10.9 km east
+    assert units.loc["instr", "nearest_station_m"] == pytest.approx(100, rel=2e-3)
+    assert units.loc["instr", "nearest_counting_station_m"] == pytest.approx(10_900, rel=2e-3)
     forced = run_coverage(town, RULES, ReachOptions(meters=200), as_of=AS_OF, save=False)
     assert not _by_name(forced)["service_covered"].any()
     minutes = run_coverage(

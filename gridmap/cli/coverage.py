@@ -28,40 +28,51 @@ app = typer.Typer(
 
 
 def _pct(value: Any) -> str:
-    return "-" if value is None else f"{100 * float(value):.1f}%"
+    """A rate as a percentage; ``-`` where there is nothing to divide (None or NaN)."""
+    if value is None or value != value:
+        return "-"
+    return f"{100 * float(value):.1f}%"
+
+
+#: Rows of the rates table: label, count key, rate key (organisational coverage apart first).
+SUMMARY_RATES = (
+    ("自有党组织 own branch", "own_covered", "own_rate"),
+    ("联合党支部 joint branch", "joint_covered", "joint_rate"),
+    ("托管 hosted by a hub", "hosted_covered", "hosted_rate"),
+    ("组织覆盖率 organisational", "org_covered", "org_rate"),
+    ("工作覆盖率 work (instructor)", "work_covered", "work_rate"),
+    ("综合覆盖率 combined", "combined_covered", "combined_rate"),
+    ("服务覆盖（单位）service, units", "service_covered", "service_rate"),
+)
+#: Rows of the rates table that are counts only.
+SUMMARY_COUNTS = (
+    ("应建未建 must have a branch", "must_have_branch"),
+    ("空转 idle own branch", "branch_idle"),
+    ("闲置组织 idle organisations", "idle_orgs"),
+    ("活动未知组织 organisations, activity unknown", "unknown_orgs"),
+    ("闲置站点 idle stations", "idle_stations"),
+    ("活动未知站点 stations, activity unknown", "unknown_stations"),
+    ("盲区 blind zones", "blind_zones"),
+    ("远离道路 far from any road", "far_from_road"),
+)
 
 
 def print_summary(result: CoverageResult) -> None:
     """The rates table every coverage run prints."""
     s = result.summary
     rows = [
-        ("组织覆盖率 organisational", f"{s['org_covered']} / {s['units']}", _pct(s["org_rate"])),
-        (
-            "工作覆盖率 work (instructor)",
-            f"{s['work_covered']} / {s['units']}",
-            _pct(s["work_rate"]),
-        ),
-        (
-            "综合覆盖率 combined",
-            f"{s['combined_covered']} / {s['units']}",
-            _pct(s["combined_rate"]),
-        ),
-        (
-            "服务覆盖（单位）service, units",
-            f"{s['service_covered']} / {s['units']}",
-            _pct(s["service_rate"]),
-        ),
+        (label, f"{s.get(count, 0)} / {s['units']}", _pct(s.get(rate)))
+        for label, count, rate in SUMMARY_RATES
+    ]
+    rows.insert(
+        len(SUMMARY_RATES),
         (
             "服务覆盖（人口）service, population",
             f"{s['population_covered']} / {s['population']}",
             _pct(s["service_population_rate"]),
         ),
-        ("应建未建 must have a branch", str(s["must_have_branch"]), ""),
-        ("闲置组织 idle organisations", str(s["idle_orgs"]), ""),
-        ("闲置站点 idle stations", str(s["idle_stations"]), ""),
-        ("盲区 blind zones", str(s["blind_zones"]), ""),
-        ("远离道路 far from any road", str(s["far_from_road"]), ""),
-    ]
+    )
+    rows += [(label, str(s.get(key, 0)), "") for label, key in SUMMARY_COUNTS]
     title = f"覆盖情况 / coverage as of {result.as_of} ({result.options.mode})"
     if result.run_id is not None:
         title += f", run {result.run_id}"
@@ -196,7 +207,7 @@ def runs() -> None:
             r["as_of"],
             r["label"],
             r["mode"],
-            *(_pct(r[key]) if r[key] is not None else None for key in RUN_RATE_HEADERS),
+            *(_pct(r[key]) for key in RUN_RATE_HEADERS),
         )
         for r in frame.to_dict("records")
     ]
@@ -249,6 +260,12 @@ MEASURE_LABELS = {
     "service_population_rate": "服务覆盖率（人口）service, population",
     "units": "单位数 units",
     "must_have_branch": "应建未建 must have a branch",
+    "branch_idle": "空转 idle own branch",
+    "own_rate": "自有党组织 own branch",
+    "joint_rate": "联合党支部 joint branch",
+    "hosted_rate": "托管 hosted by a hub",
+    "unknown_orgs": "活动未知组织 organisations, activity unknown",
+    "unknown_stations": "活动未知站点 stations, activity unknown",
     "idle_orgs": "闲置组织 idle organisations",
     "service_covered": "服务覆盖单位 units served",
     "population_covered": "服务覆盖人口 people served",

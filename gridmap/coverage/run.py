@@ -19,7 +19,7 @@ import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
-from gridmap.coverage.rules import org_coverage
+from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
 from gridmap.settings import CoverageSettings
@@ -27,7 +27,7 @@ from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage"]
+__all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage", "run_warnings"]
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,11 @@ def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) 
     return gpd.GeoDataFrame(frame.join(org).join(reach), crs=units.crs)
 
 
-def _idle_org_units(inputs: CoverageInputs, orgs_idle: pd.Series) -> list[int]:
-    """The unit each idle organisation belongs to, where one is known."""
-    idle = inputs.orgs[orgs_idle.reindex(inputs.orgs.index, fill_value=False)]
+def _org_units(inputs: CoverageInputs, which: pd.Series) -> list[int]:
+    """The unit each chosen organisation belongs to (its own, or the first it names)."""
+    chosen = inputs.orgs[which.reindex(inputs.orgs.index, fill_value=False)]
     first_cover = inputs.org_units.drop_duplicates("org_id").set_index("org_id")["unit_id"]
-    owners = idle["own_unit_id"].fillna(pd.Series(first_cover)).dropna()
+    owners = chosen["own_unit_id"].fillna(pd.Series(first_cover)).dropna()
     return [int(u) for u in owners]
 
 
@@ -106,27 +106,28 @@ def compute_coverage(
 ) -> CoverageResult:
     """Apply the rules and measure reach on ``inputs``; touches no store."""
     org = org_coverage(inputs, rules)
-    stations = active_stations(inputs, org.stations_idle, rules)
-    reach = service_reach(inputs, stations, options, rules)
+    stations = active_stations(inputs, org.stations_activity, rules)
+    reach = service_reach(inputs, stations, options, rules, every_station=inputs.stations)
     units = _unit_frame(inputs, org.units, reach.units)
     cells = gpd.GeoDataFrame(
         cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs
     )
-    idle_units = _idle_org_units(inputs, org.orgs_idle)
-    areas = rollup(units, inputs.cells, inputs.areas, idle_units)
+    areas = rollup(units, inputs.cells, inputs.areas, _org_units(inputs, org.orgs_idle))
     metric = inputs.metric_crs
     zones = blind_zones(
         units.to_crs(metric),
         reach.service_areas.geometry.to_crs(metric),
         inputs.cells.to_crs(metric) if len(inputs.cells) else None,
     )
-    orgs = inputs.orgs.assign(idle=org.orgs_idle.reindex(inputs.orgs.index, fill_value=False))
-    station_frame = inputs.stations.assign(
-        idle=org.stations_idle.reindex(inputs.stations.index, fill_value=False)
-    )
+    orgs = _with_activity(inputs.orgs, org.orgs_activity)
+    station_frame = _with_activity(inputs.stations, org.stations_activity)
     summary: dict[str, Any] = dict(rates(units, int(orgs["idle"].sum())))
     summary |= {
+        "unknown_orgs": int((orgs["activity"] == UNKNOWN).sum()),
+        "stations": len(station_frame),
+        "counting_stations": len(stations),
         "idle_stations": int(station_frame["idle"].sum()),
+        "unknown_stations": int((station_frame["activity"] == UNKNOWN).sum()),
         "cells": {s: int(n) for s, n in cells["status"].value_counts().items()},
         "blind_zones": len(zones),
         "far_from_road": int(units["far_from_road"].sum()),
@@ -146,6 +147,38 @@ def compute_coverage(
         stations=station_frame,
         summary=summary,
     )
+
+
+def _with_activity(frame: gpd.GeoDataFrame, state: pd.Series) -> gpd.GeoDataFrame:
+    """``frame`` with its ``activity`` (active / idle / unknown) and ``idle`` flag."""
+    activity = state.reindex(frame.index, fill_value=ACTIVE)
+    return frame.assign(activity=activity, idle=activity == IDLE)
+
+
+def run_warnings(summary: dict[str, Any]) -> list[str]:
+    """What a user must know before trusting a run's rates (logged by :func:`run_coverage`)."""
+    messages = []
+    orgs, stations = summary.get("unknown_orgs", 0), summary.get("unknown_stations", 0)
+    if orgs or stations:
+        if summary.get("rules", {}).get("unknown_counts", True):
+            effect = (
+                "they count as covering; import their last activity dates, or set "
+                "GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false to leave them out"
+            )
+        else:
+            effect = "they do not count (GRIDMAP_COVERAGE__UNKNOWN_COUNTS=false)"
+        messages.append(
+            f"{stations} station(s) and {orgs} organisation(s) have no activity date "
+            f"(activity unknown): {effect}"
+        )
+    if summary.get("units") and not summary.get("counting_stations"):
+        messages.append(
+            f"no station counts as active ({summary.get('stations', 0)} stored, "
+            f"{summary.get('idle_stations', 0)} idle, {stations} unknown): service coverage "
+            "is 0 %; import stations with their activity dates, or check "
+            "GRIDMAP_COVERAGE__IDLE_DAYS"
+        )
+    return messages
 
 
 def _what_if(
@@ -203,6 +236,8 @@ def run_coverage(
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
     result = compute_coverage(inputs, rules, options)
+    for message in run_warnings(result.summary):
+        logger.warning("%s", message)
     if not save:
         return result
     run_id = save_run(store, result, label=label)

@@ -26,13 +26,25 @@ __all__ = [
 ]
 
 RATE_KEYS = (
+    "own_rate",
+    "joint_rate",
+    "hosted_rate",
     "org_rate",
     "work_rate",
     "combined_rate",
     "service_rate",
     "service_population_rate",
 )
-COUNT_KEYS = ("units", "must_have_branch", "idle_orgs", "service_covered", "population_covered")
+COUNT_KEYS = (
+    "units",
+    "must_have_branch",
+    "branch_idle",
+    "idle_orgs",
+    "unknown_orgs",
+    "unknown_stations",
+    "service_covered",
+    "population_covered",
+)
 
 
 def _clean(value: Any) -> Any:
@@ -102,7 +114,7 @@ def list_runs(store: Store) -> pd.DataFrame:
                 "as_of": r["as_of"],
                 "label": r["label"],
                 "mode": r["params"].get("mode"),
-                **{k: r["summary"].get(k) for k in RATE_KEYS},
+                **{k: _clean(r["summary"].get(k)) for k in RATE_KEYS},
             }
             for r in rows
         ]
@@ -174,9 +186,9 @@ def compare_runs(store: Store, run_a: int, run_b: int) -> RunComparison:
     areas_a = pd.DataFrame(a["areas"]).set_index("code")
     areas_b = pd.DataFrame(b["areas"]).set_index("code")
     joined = areas_a[["name", "level"]].combine_first(areas_b[["name", "level"]])
-    for key in RATE_KEYS:
-        joined[f"{key}_a"] = areas_a[key]
-        joined[f"{key}_b"] = areas_b[key]
+    for key in RATE_KEYS:  # runs stored before a rate existed have none: NaN
+        joined[f"{key}_a"] = areas_a.get(key, pd.Series(dtype=float))
+        joined[f"{key}_b"] = areas_b.get(key, pd.Series(dtype=float))
         joined[f"{key}_delta"] = joined[f"{key}_b"] - joined[f"{key}_a"]
     return RunComparison(
         run_a=run_a,

@@ -2,17 +2,27 @@
 
 A cell is ``covered`` when every unit in it is service-covered, ``partial``
 when some are, ``blind`` when none is, and ``empty`` when it has no unit.
-Rates (all as fractions in [0, 1], ``None`` where there is nothing to divide):
+Rates (all as fractions in [0, 1], ``None`` where there is nothing to divide),
+each with its count (``<name>_covered``):
 
-* ``org_rate`` — units with own, joint or hosted coverage (organisational);
+* ``own_rate``, ``joint_rate``, ``hosted_rate`` — units with an own branch, a
+  joint branch, a hub that names them (organisational coverage, apart);
+* ``org_rate`` — their sum (organisational coverage);
 * ``work_rate`` — units with an instructor only (work coverage);
 * ``combined_rate`` — units with either;
 * ``service_rate`` — units a station reaches; ``service_population_rate`` —
   the same weighted by population.
 
+Counts beside them: ``units``, ``population``, ``population_covered``,
+``must_have_branch`` (应建未建), ``branch_idle`` (空转: an own branch that is
+idle) and ``idle_orgs``. The run's summary adds ``unknown_orgs``, ``stations``,
+``counting_stations``, ``idle_stations``, ``unknown_stations``, ``cells``,
+``blind_zones`` and ``far_from_road`` (:func:`gridmap.coverage.run.compute_coverage`).
+
 Areas roll up along ``parent_id``: a cell's village / community, its township /
 sub-district, its county, and so on; units outside every cell count only in
-the total row (code ``*``).
+the total row (code ``*``). Every row of the roll-up (``areas.csv``) has every
+rate and count above.
 """
 
 from __future__ import annotations
@@ -34,14 +44,22 @@ def _ratio(part: float, whole: float) -> float | None:
 
 
 def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | None]:
-    """Counts and the three organisational and two service rates of a set of units."""
+    """Counts and the organisational, work and service rates of a set of units."""
     n = len(units)
-    org = int(units["org_status"].isin(_ORG).sum())
-    work = int((units["org_status"] == OrgStatus.INSTRUCTOR.value).sum())
+    status = units["org_status"]
+    parts = {kind: int((status == kind).sum()) for kind in _ORG}
+    org = sum(parts.values())
+    work = int((status == OrgStatus.INSTRUCTOR.value).sum())
     covered = units["service_covered"].astype(bool)
     population = units["population"].fillna(0).astype(float)
+    branch_idle = units["branch_idle"] if "branch_idle" in units else pd.Series(False, units.index)
+    split: dict[str, float | int | None] = {}
+    for kind, count in parts.items():
+        split[f"{kind}_covered"] = count
+        split[f"{kind}_rate"] = _ratio(count, n)
     return {
         "units": n,
+        **split,
         "org_covered": org,
         "work_covered": work,
         "combined_covered": org + work,
@@ -54,6 +72,7 @@ def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | No
         "population_covered": int(population[covered].sum()),
         "service_population_rate": _ratio(population[covered].sum(), population.sum()),
         "must_have_branch": int(units["must_have_branch"].astype(bool).sum()),
+        "branch_idle": int(branch_idle.astype(bool).sum()),
         "idle_orgs": idle_orgs,
     }
 
