@@ -1,4 +1,4 @@
-"""The workbook against the run's own files (``areas.csv``, ``summary.json``, blind zones).
+"""The workbook and the map against the run's files (``areas.csv``, ``summary.json``, zones).
 
 The demo is loaded into each store; the coverage files and the workbook are written from
 the same run and read back as a department would open them.
@@ -19,6 +19,8 @@ import pytest
 
 from gridmap.coverage import CoverageResult, load_inputs, write_results
 from gridmap.demo import DEMO_AS_OF, run_demo
+from gridmap.maps._layers import EncodeOptions, layer_specs
+from gridmap.maps.from_coverage import map_data
 from gridmap.report import write_report
 from gridmap.store import Store
 
@@ -111,6 +113,9 @@ def test_workbook_agrees_with_areas_csv_and_summary(store: Store, tmp_path: Path
     assert total["组织覆盖率"].value == pytest.approx(summary["org_rate"])
     must = _sheet(books["zh"], "应建未建")
     assert len(must) == summary["must_have_branch"]
+    specs = layer_specs(map_data(result, inputs), "zh", EncodeOptions(), include_personal=False)
+    units = next(s.spec for s in specs if s.layer_id == "units")
+    assert sum(units["cols"]["_alert"]) == summary["must_have_branch"]  # the map's red rings
     _check_new_measures(result, inputs, tmp_path / "more.xlsx")
 
 
