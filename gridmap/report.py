@@ -95,13 +95,10 @@ def _rollup(result: CoverageResult, lang: Lang) -> pd.DataFrame:
     """Every roll-up column, the total row labelled 合计 / total."""
     areas = result.areas
     frame = pd.DataFrame(areas[_rollup_order(str(c) for c in areas.columns)]).copy()
-    total = frame["level"] == "total" if "level" in frame else pd.Series(False, frame.index)
+    total = frame["level"] == "total"  # code "*", name "合计 / total" in areas.csv
     word = _TOTAL[1] if lang == "en" else _TOTAL[0]
-    frame["level"] = frame["level"].astype(object).where(~total, word)
-    if "name" in frame:
-        frame["name"] = frame["name"].astype(object).where(~total, word)
-    if "code" in frame:
-        frame["code"] = frame["code"].astype(object).where(~total, None)
+    for column, value in (("level", word), ("name", word), ("code", None)):
+        frame[column] = frame[column].astype(object).where(~total, value)
     for column in [c for c in frame.columns if _is_rate(c)]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame

@@ -61,9 +61,10 @@ def find_cjk_font() -> str | None:
 
 
 def _language(lang: Lang) -> tuple[Lang, str | None]:
-    if lang == "en":
-        return "en", None
+    """The label language and font: the CJK font in English too, for Chinese names and titles."""
     family = find_cjk_font()
+    if lang == "en":
+        return "en", family
     if family is None:
         logger.warning(
             "no CJK font found (fc-list :lang=zh is empty): PNG labels fall back "
