@@ -155,6 +155,7 @@ def _write_outputs(
     store: Store, coverage: CoverageResult, sites: Recommendation, out_dir: Path
 ) -> dict[str, Path]:
     """Tables, the offline map, the static image and the workbook."""
+    from gridmap._spreadsheet import write_csv
     from gridmap.coverage import write_results
     from gridmap.maps import export_html, render_png
     from gridmap.maps.from_coverage import map_data
@@ -167,7 +168,7 @@ def _write_outputs(
     outputs["image"] = render_png(data, out_dir / "map.png")
     outputs["report"] = write_report(coverage, inputs, out_dir / "report.xlsx")
     sites_csv = out_dir / "sites.csv"
-    sites.sites.drop(columns="geometry").to_csv(sites_csv, index=False, encoding="utf-8-sig")
+    write_csv(sites.sites.drop(columns="geometry"), sites_csv)
     outputs["sites"] = sites_csv
     return outputs
 

@@ -38,6 +38,7 @@ import pandas as pd
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Connection, Table, select
 
+from gridmap._spreadsheet import write_csv, write_xlsx
 from gridmap.coverage.inputs import representative_points
 from gridmap.domain import UnitKind
 from gridmap.errors import GridmapError, UnknownValueError
@@ -265,11 +266,11 @@ def _dates_as_text(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _write_csv(frame: gpd.GeoDataFrame, path: Path) -> None:
-    _plain_table(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    write_csv(_plain_table(frame), path)
 
 
 def _write_xlsx(frame: gpd.GeoDataFrame, path: Path) -> None:
-    _plain_table(frame).to_excel(path, index=False)
+    write_xlsx(path, {"Sheet1": _plain_table(frame)})
 
 
 def _write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:
@@ -299,8 +300,10 @@ def write_records(frame: gpd.GeoDataFrame, path: Path | str) -> Path:
 
     ``.csv``: UTF-8 with BOM (Excel opens it with the Chinese intact), no
     geometry column (``lon``/``lat`` carry the location); ``.xlsx``: one sheet,
-    no geometry; ``.geojson``/``.json`` and ``.gpkg``: with geometries, dates as
-    ISO text. An existing file is replaced.
+    no geometry. In both, text that a spreadsheet would run as a formula
+    (``=...``, ``+``, ``-``, ``@``) is written as text (see
+    :mod:`gridmap._spreadsheet`). ``.geojson``/``.json`` and ``.gpkg``: with
+    geometries, dates as ISO text. An existing file is replaced.
 
     Raises
     ------

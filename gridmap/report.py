@@ -1,61 +1,42 @@
 """The workbook departments file upward: roll-up, 应建未建, idle organisations, blind zones,
 and one sheet per grid worker with the uncovered units of their cells.
 
-Headers are Simplified Chinese by default (``lang="en"`` for English); enumeration
-values are written as their labels (社区, 党支部, 未覆盖, ...).
+Headers are Simplified Chinese by default (``lang="en"`` for English), from
+:data:`COLUMN_LABELS`; enumeration values are written as their labels (社区,
+党支部, 未覆盖, ...), yes/no flags as 是/否. The roll-up sheet shows every
+column of the run's roll-up (``areas.csv``), so a measure added there appears
+without changes here: with its label if the catalogue has one, else under its
+key. Rates are fractions shown with a percent format; no text cell is a
+formula (:mod:`gridmap._spreadsheet`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Final
 
+import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from gridmap._report_columns import COLUMN_LABELS, Lang, column_label
+from gridmap._spreadsheet import write_xlsx
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.domain import AdminLevel, OrgKind, OrgStatus, StationTier, UnitKind
 
-__all__ = ["report_tables", "write_report"]
+__all__ = ["COLUMN_LABELS", "PERCENT_FORMAT", "column_label", "report_tables", "write_report"]
 
-Lang = Literal["zh", "en"]
+#: Number format of every rate column (rates are fractions 0-1).
+PERCENT_FORMAT: Final = "0.0%"
 
-_HEADERS: dict[str, tuple[str, str]] = {
-    "level": ("级别", "level"),
-    "code": ("代码", "code"),
-    "name": ("名称", "name"),
-    "units": ("单位数", "units"),
-    "org_covered": ("组织覆盖数", "organisational"),
-    "org_rate": ("组织覆盖率", "organisational rate"),
-    "work_covered": ("工作覆盖数", "work"),
-    "work_rate": ("工作覆盖率", "work rate"),
-    "combined_covered": ("综合覆盖数", "combined"),
-    "combined_rate": ("综合覆盖率", "combined rate"),
-    "service_covered": ("服务覆盖单位数", "service covered"),
-    "service_rate": ("服务覆盖率（单位）", "service rate (units)"),
-    "population": ("人口", "population"),
-    "population_covered": ("覆盖人口", "population covered"),
-    "service_population_rate": ("服务覆盖率（人口）", "service rate (population)"),
-    "must_have_branch": ("应建未建", "must have a branch"),
-    "idle_orgs": ("闲置组织数", "idle orgs"),
-    "kind": ("类型", "kind"),
-    "cell_code": ("网格编码", "cell code"),
-    "party_members": ("党员数", "party members"),
-    "org_status": ("组织覆盖状态", "org status"),
-    "lon": ("经度", "longitude"),
-    "lat": ("纬度", "latitude"),
-    "what": ("类别", "what"),
-    "last_activity": ("最近活动日期", "last activity"),
-    "idle_days": ("未活动天数", "days idle"),
-    "rank": ("排名", "rank"),
-    "area_m2": ("面积（平方米）", "area (m²)"),
-    "households": ("户数", "households"),
-    "priority": ("优先级", "priority"),
-    "cell_codes": ("网格编码", "cell codes"),
-    "nearest_station_m": ("最近站点距离（米）", "nearest station (m)"),
-    "far_from_road": ("远离道路", "far from road"),
-}
-_SHEETS: dict[str, tuple[str, str]] = {
+_NUMBER_FORMATS: Final = {"last_activity": "yyyy-mm-dd", "area_m2": "#,##0"}
+_ROLLUP_HIDDEN: Final = frozenset({"area_id", "parent_id"})  # store ids, not for people
+_TOTAL: Final = ("合计", "total")
+_YES_NO: Final = {"zh": ("是", "否"), "en": ("yes", "no")}
+_SHEETS: Final[dict[str, tuple[str, str]]] = {
     "rollup": ("汇总", "roll-up"),
     "must": ("应建未建", "must have a branch"),
     "idle": ("闲置组织", "idle"),
@@ -65,19 +46,32 @@ _SHEETS: dict[str, tuple[str, str]] = {
 _ENUMS = {"level": AdminLevel, "kind": UnitKind, "org_status": OrgStatus}
 
 
-def _head(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    index = 1 if lang == "en" else 0
-    return frame.rename(columns={c: _HEADERS[c][index] for c in frame.columns if c in _HEADERS})
+def _is_rate(key: str) -> bool:
+    return key.endswith("rate")
+
+
+def _is_flag(values: pd.Series) -> bool:
+    """A yes/no column: booleans, possibly with gaps (counts are numbers, never flags)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return True
+    present = values.dropna()
+    return (
+        values.dtype == object
+        and len(present) > 0
+        and bool(present.map(lambda v: isinstance(v, bool | np.bool_)).all())
+    )
 
 
 def _labels(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """Enumeration values as their labels, flags as yes/no words; counts untouched."""
     out = frame.copy()
     for column, enum in _ENUMS.items():
         if column in out:
             out[column] = out[column].map(lambda v, e=enum: _label(e, v, lang))
-    for column in ("must_have_branch", "service_covered", "far_from_road"):
-        if column in out and lang == "zh":
-            out[column] = out[column].map({True: "是", False: "否"})
+    yes, no = _YES_NO[lang]
+    for column in out.columns:
+        if _is_flag(out[column]):
+            out[column] = out[column].map(lambda v: None if pd.isna(v) else yes if v else no)
     return out
 
 
@@ -87,32 +81,26 @@ def _label(
     try:
         return enum(str(value)).label(lang)
     except ValueError:
-        return value  # e.g. the "total" row
+        return value
 
 
-def _rollup(result: CoverageResult) -> pd.DataFrame:
-    columns = [
-        "level",
-        "code",
-        "name",
-        "units",
-        "org_covered",
-        "org_rate",
-        "work_covered",
-        "work_rate",
-        "combined_covered",
-        "combined_rate",
-        "service_covered",
-        "service_rate",
-        "population",
-        "population_covered",
-        "service_population_rate",
-        "must_have_branch",
-        "idle_orgs",
-    ]
-    frame = result.areas[columns].copy()
-    for column in [c for c in columns if c.endswith("rate")]:
-        frame[column] = frame[column].astype(float).round(4)
+def _rollup_order(columns: Iterable[str]) -> list[str]:
+    """Catalogued keys in catalogue order, then any other keys in roll-up order."""
+    rank = {key: i for i, key in enumerate(COLUMN_LABELS)}
+    shown = [c for c in columns if c not in _ROLLUP_HIDDEN]
+    return sorted(shown, key=lambda c: (rank.get(c, len(rank)), shown.index(c)))
+
+
+def _rollup(result: CoverageResult, lang: Lang) -> pd.DataFrame:
+    """Every roll-up column, the total row labelled 合计 / total."""
+    areas = result.areas
+    frame = pd.DataFrame(areas[_rollup_order(str(c) for c in areas.columns)]).copy()
+    total = frame["level"] == "total"  # code "*", name "合计 / total" in areas.csv
+    word = _TOTAL[1] if lang == "en" else _TOTAL[0]
+    for column, value in (("level", word), ("name", word), ("code", None)):
+        frame[column] = frame[column].astype(object).where(~total, value)
+    for column in [c for c in frame.columns if _is_rate(c)]:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     return frame
 
 
@@ -177,37 +165,52 @@ def _worker_sheets(result: CoverageResult, inputs: CoverageInputs) -> dict[str, 
     names = inputs.workers.set_index("id")["name"]
     for worker_id, links in inputs.worker_cells.groupby("worker_id"):
         mine = uncovered[uncovered["cell_id"].isin(links["cell_id"])]
-        sheets[str(names.get(worker_id, worker_id))] = pd.DataFrame(
-            mine[
-                [
-                    "cell_code",
-                    "name",
-                    "kind",
-                    "org_status",
-                    "service_covered",
-                    "nearest_station_m",
-                    "must_have_branch",
-                    "far_from_road",
-                ]
-            ].sort_values(["cell_code", "name"])
-        )
+        sheets[str(names.get(worker_id, worker_id))] = _worker_rows(mine)
     return sheets
 
 
-def report_tables(
-    result: CoverageResult, inputs: CoverageInputs, *, lang: Lang = "zh"
+def _worker_rows(units: pd.DataFrame) -> pd.DataFrame:
+    columns = [
+        "cell_code",
+        "name",
+        "kind",
+        "org_status",
+        "service_covered",
+        "nearest_station_m",
+        "must_have_branch",
+        "far_from_road",
+    ]
+    frame = pd.DataFrame(units[columns]).sort_values(["cell_code", "name"])
+    distance = frame["nearest_station_m"].astype(float)
+    frame["nearest_station_m"] = distance.where(np.isfinite(distance)).round(1)  # none: empty
+    return frame.rename(columns={"service_covered": "served"})  # a flag here, not a count
+
+
+def _keyed_tables(
+    result: CoverageResult, inputs: CoverageInputs, lang: Lang
 ) -> dict[str, pd.DataFrame]:
-    """The workbook's sheets, by sheet name, with headers and labels in ``lang``."""
+    """The sheets by sheet name, values labelled, columns still named by their keys."""
     index = 1 if lang == "en" else 0
     tables = {
-        _SHEETS["rollup"][index]: _rollup(result),
+        _SHEETS["rollup"][index]: _rollup(result, lang),
         _SHEETS["must"][index]: _must(result),
         _SHEETS["idle"][index]: _idle(result, lang),
         _SHEETS["zones"][index]: _zones(result),
     }
     for name, frame in _worker_sheets(result, inputs).items():
         tables[_sheet_name(f"{_SHEETS['worker'][index]}-{name}", tables)] = frame
-    return {name: _head(_labels(frame, lang), lang) for name, frame in tables.items()}
+    return {name: _labels(frame, lang) for name, frame in tables.items()}
+
+
+def _head(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    return frame.set_axis([column_label(str(c), lang) for c in frame.columns], axis="columns")
+
+
+def report_tables(
+    result: CoverageResult, inputs: CoverageInputs, *, lang: Lang = "zh"
+) -> dict[str, pd.DataFrame]:
+    """The workbook's sheets, by sheet name, with headers and labels in ``lang``."""
+    return {name: _head(frame, lang) for name, frame in _keyed_tables(result, inputs, lang).items()}
 
 
 def _sheet_name(name: str, taken: dict[str, pd.DataFrame]) -> str:
@@ -220,18 +223,28 @@ def _sheet_name(name: str, taken: dict[str, pd.DataFrame]) -> str:
     return candidate
 
 
+def _format_sheet(sheet: Worksheet, keys: list[str]) -> None:
+    """Percent format on rate columns, widths from the content, the header row frozen."""
+    for position, key in enumerate(keys, start=1):
+        number_format = _NUMBER_FORMATS.get(key, PERCENT_FORMAT if _is_rate(key) else "")
+        column = [row[0] for row in sheet.iter_rows(min_col=position, max_col=position)]
+        for cell in column[1:] if number_format else []:
+            cell.number_format = number_format
+        width = max(len(str(c.value or "")) for c in column)
+        sheet.column_dimensions[get_column_letter(position)].width = min(40, 4 + 1.6 * width)
+    sheet.freeze_panes = "A2"
+
+
 def write_report(
     result: CoverageResult, inputs: CoverageInputs, path: Path | str, *, lang: Lang = "zh"
 ) -> Path:
     """Write the workbook to ``path`` (.xlsx)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in report_tables(result, inputs, lang=lang).items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column)
-                sheet.column_dimensions[column[0].column_letter].width = min(40, 4 + 1.6 * width)
-            sheet.freeze_panes = "A2"
-    return path
+    tables = _keyed_tables(result, inputs, lang)
+    keys = {name: [str(c) for c in frame.columns] for name, frame in tables.items()}
+    return write_xlsx(
+        path,
+        {name: _head(frame, lang) for name, frame in tables.items()},
+        on_sheet=lambda name, sheet: _format_sheet(sheet, keys[name]),
+    )

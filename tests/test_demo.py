@@ -173,3 +173,41 @@ def test_cli_compares_the_two_demo_runs(demo_dir: Path) -> None:
     output = _cli(demo_dir, "coverage", "compare", "1", "2")
     assert "组织覆盖率" in output and "+0.0 pt" in output  # the same data twice
     assert "0 unit changes" in output
+
+
+@pytest.mark.browser
+def test_demo_map_and_workbook_agree_with_the_run_files(demo_dir: Path, browser: object) -> None:
+    """The red rings on map.html, the workbook's totals and summary.json tell the same story."""
+    from conftest import open_offline
+    from test_maps_browser import RECORD_CIRCLES, count_red_rings
+
+    out = demo_dir / "demo-out"
+    summary = json.loads((out / "summary.json").read_text())
+    units = pd.read_csv(out / "units.csv")
+    areas = pd.read_csv(out / "areas.csv", dtype={"code": str})
+    must = int(units["must_have_branch"].sum())
+    uncovered = units["must_have_branch"] & (units["org_status"] == "none")
+    assert must == summary["must_have_branch"] > uncovered.sum()  # 16 > 3 in the demo
+
+    visit = open_offline(browser, out / "map.html", init_script=RECORD_CIRCLES)
+    try:
+        assert count_red_rings(visit.page) == (must, len(units))
+    finally:
+        visit.page.close()
+
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    rows = list(book["汇总"].iter_rows(values_only=True))
+    header, body = list(rows[0]), rows[1:]
+    assert len(body) == len(areas)
+    for key, label in (("units", "单位数"), ("service_covered", "服务覆盖单位数")):
+        assert [r[header.index(label)] for r in body] == areas[key].tolist(), key
+    assert [r[header.index("应建未建")] for r in body] == areas["must_have_branch"].tolist()
+    total = body[-1]
+    assert total[header.index("名称")] == "合计"
+    assert total[header.index("应建未建")] == summary["must_have_branch"] == must
+    assert total[header.index("服务覆盖单位数")] == summary["service_covered"]
+    assert len(list(book["应建未建"].iter_rows(min_row=2))) == must
+    zones = pd.DataFrame(json.loads((out / "blind_zones.geojson").read_text())["features"])
+    zone_must = [f["must_have_branch"] for f in zones["properties"]]
+    sheet = list(book["盲区"].iter_rows(values_only=True))
+    assert [r[sheet[0].index("应建未建")] for r in sheet[1:]] == zone_must

@@ -301,3 +301,78 @@ def test_100k_cells_render_without_freezing(browser: Any, tmp_path: Path) -> Non
         _screenshot(page, "map_100k_found.png")
     finally:
         page.close()
+
+
+ALERT_STROKE = "#e31a1c"
+#: Records the circles the page strokes on a canvas since the canvas was last cleared
+#: (units are canvas circle markers): centre in canvas pixels, radius, stroke colour.
+RECORD_CIRCLES = """
+window.__circles = [];
+(() => {
+    const P = CanvasRenderingContext2D.prototype;
+    const begin = P.beginPath, arc = P.arc, stroke = P.stroke, clear = P.clearRect;
+    P.clearRect = function () { window.__circles = []; return clear.apply(this, arguments); };
+    P.beginPath = function () { this.__arc = null; return begin.apply(this, arguments); };
+    P.arc = function (x, y, r) {
+        const t = this.getTransform();
+        this.__arc = [Math.round(x * t.a + t.e), Math.round(y * t.d + t.f), r];
+        return arc.apply(this, arguments);
+    };
+    P.stroke = function () {
+        if (this.__arc) { window.__circles.push([...this.__arc, String(this.strokeStyle)]); }
+        return stroke.apply(this, arguments);
+    };
+})();
+"""
+
+
+def count_red_rings(page: Any) -> tuple[int, int]:
+    """(red-ringed, all) circles of the canvas' last full redraw, every unit in view."""
+    page.evaluate("void GridMap.map.fitBounds(GridMap.layers.units.getBounds(), {animate: false})")
+    page.wait_for_timeout(500)  # the redraw of the fitted view
+    colours = [c for _, _, _, c in page.evaluate("window.__circles")]
+    return sum(c == ALERT_STROKE for c in colours), len(colours)
+
+
+def test_every_must_have_branch_unit_is_ringed(browser: Any, tmp_path: Path) -> None:
+    """The legend promises 应建未建（红框）: one red ring per flagged unit, whatever its status."""
+    data = sample_map_data(400)
+    units = data.layer("units")
+    assert units is not None
+    must = units["must_have_branch"].astype(bool)
+    assert (must & (units["org_status"] != "none")).any()  # flagged units with some coverage
+    visit = open_offline(
+        browser, export_html(data, tmp_path / "map.html"), init_script=RECORD_CIRCLES
+    )
+    try:
+        assert "应建未建（红框）" in visit.page.inner_text(".gm-legend")
+        assert count_red_rings(visit.page) == (int(must.sum()), len(units))
+    finally:
+        visit.page.close()
+
+
+def _rgb(css: str) -> tuple[int, ...]:
+    return tuple(int(float(v)) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+
+
+def test_clusters_are_neutral_and_explained(browser: Any, tmp_path: Path) -> None:
+    """Cluster bubbles must not read as cell status (green / amber / red) and are in the legend."""
+    data = sample_map_data(400, n_units=800)
+    visit = open_offline(browser, export_html(data, tmp_path / "clusters.html"))
+    page = visit.page
+    try:
+        page.evaluate("void GridMap.map.setZoom(GridMap.map.getMinZoom() + 11, {animate: false})")
+        page.locator(".marker-cluster").first.wait_for(timeout=10_000)
+        colours = page.evaluate(
+            """() => Array.from(document.querySelectorAll('.marker-cluster')).flatMap(c =>
+                [getComputedStyle(c).backgroundColor,
+                 getComputedStyle(c.firstElementChild).backgroundColor])"""
+        )
+        assert colours
+        for colour in colours:
+            rgb = _rgb(colour)
+            assert max(rgb) - min(rgb) <= 40, colour  # a grey slate, no status hue
+        assert "聚合点" in page.inner_text(".gm-legend")
+        assert page.locator(".gm-legend i.gm-cluster").count() == 1
+    finally:
+        page.close()

@@ -242,12 +242,10 @@ def compare(
     )
     console.print(f"{len(comparison.changed_units)} unit changes")
     if out is not None:
-        import pandas as pd
+        from gridmap._spreadsheet import write_xlsx  # no text cell runs as a formula
 
-        with pd.ExcelWriter(out) as writer:
-            comparison.rates.to_excel(writer, sheet_name="rates", index=False)
-            comparison.areas.to_excel(writer, sheet_name="areas", index=False)
-            comparison.changed_units.to_excel(writer, sheet_name="units", index=False)
+        sheets = {"rates": comparison.rates, "areas": comparison.areas}
+        write_xlsx(out, {**sheets, "units": comparison.changed_units})
         console.print(f"comparison: {out}")
 
 

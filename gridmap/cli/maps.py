@@ -57,7 +57,7 @@ def export(
 
     config = settings()
     result, inputs, sites = _prepared(run, with_sites=True)
-    data = map_data(result, inputs, sites=sites)  # type: ignore[arg-type]
+    data = map_data(result, inputs, sites=sites, lang=lang)  # type: ignore[arg-type]
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
     path = export_html(
         data, out, lang=lang, basemap=basemap, tianditu_key=key, include_personal=include_personal
@@ -78,7 +78,7 @@ def image(
     from gridmap.maps.from_coverage import map_data
 
     result, inputs, sites = _prepared(run, with_sites=True)
-    data = map_data(result, inputs, sites=sites)  # type: ignore[arg-type]
+    data = map_data(result, inputs, sites=sites, lang=lang)  # type: ignore[arg-type]
     path = render_png(data, out, lang=lang, dpi=dpi)
     console.print(f"image: {path}")
 

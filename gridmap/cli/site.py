@@ -98,9 +98,9 @@ def recommend(
     print_recommendation(rec)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        rec.sites.drop(columns="geometry").to_csv(
-            out / "sites.csv", index=False, encoding="utf-8-sig"
-        )
+        from gridmap._spreadsheet import write_csv  # no text cell runs as a formula
+
+        write_csv(rec.sites.drop(columns="geometry"), out / "sites.csv")
         rec.sites.to_file(out / "sites.geojson", driver="GeoJSON")
-        rec.uncoverable.to_csv(out / "uncoverable.csv", index=False, encoding="utf-8-sig")
+        write_csv(rec.uncoverable, out / "uncoverable.csv")
         console.print(f"sites: {out / 'sites.csv'}, {out / 'sites.geojson'}")

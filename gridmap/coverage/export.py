@@ -1,4 +1,7 @@
-"""Write a run's results: CSV/GeoJSON/JSON files, or one Excel workbook."""
+"""Write a run's results: CSV/GeoJSON/JSON files, or one Excel workbook.
+
+Text that a spreadsheet would run as a formula is written as text (:mod:`gridmap._spreadsheet`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from gridmap._spreadsheet import write_csv, write_xlsx
 from gridmap.coverage.run import CoverageResult
 from gridmap.coverage.runs import _clean
 
@@ -80,17 +84,9 @@ def write_results(
     paths["blind_zones"] = geojson
     tables = {"units": _units(result), "cells": _cells(result), "areas": result.areas}
     if fmt == "xlsx":
-        book = out_dir / "coverage.xlsx"
-        with pd.ExcelWriter(book) as writer:
-            for name, frame in tables.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
-            pd.DataFrame(zones.drop(columns=zones.geometry.name)).to_excel(
-                writer, sheet_name="blind_zones", index=False
-            )
-        paths["workbook"] = book
+        sheets = {**tables, "blind_zones": pd.DataFrame(zones.drop(columns=zones.geometry.name))}
+        paths["workbook"] = write_xlsx(out_dir / "coverage.xlsx", sheets)
         return paths
     for name, frame in tables.items():
-        path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-        paths[name] = path
+        paths[name] = write_csv(frame, out_dir / f"{name}.csv")
     return paths

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from gridmap._spreadsheet import write_table
 from gridmap.ingest.load import LoadReport, load_many
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
 from gridmap.store import Store
@@ -35,11 +36,7 @@ def write_rejects(rejects: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     front = [c for c in ("_row", "reason") if c in rejects]
     frame = rejects[front + [c for c in rejects.columns if c not in front]]
-    if path.suffix.lower() == ".xlsx":
-        frame.to_excel(path, index=False)
-    else:
-        frame.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    return write_table(frame, path)  # text a spreadsheet would run as a formula stays text
 
 
 def import_layer(

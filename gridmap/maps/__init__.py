@@ -9,7 +9,7 @@ from gridmap.maps._layers import EncodeOptions
 from gridmap.maps.build import build_map
 from gridmap.maps.data import LAYER_COLUMNS, MapData
 from gridmap.maps.export import UnknownAssetError, export_html
-from gridmap.maps.image import render_png
+from gridmap.maps.image import render_figure, render_png
 
 __all__ = [
     "BASEMAPS",
@@ -19,5 +19,6 @@ __all__ = [
     "UnknownAssetError",
     "build_map",
     "export_html",
+    "render_figure",
     "render_png",
 ]

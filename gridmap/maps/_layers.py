@@ -20,7 +20,14 @@ from gridmap.maps import _encode
 from gridmap.maps.data import PERSONAL_COLUMNS, MapData
 from gridmap.maps.i18n import Lang, status_label, tr
 
-__all__ = ["STATUS_COLORS", "UNIT_KIND_COLORS", "EncodeOptions", "LayerSpec", "layer_specs"]
+__all__ = [
+    "ALERT_COLOR",
+    "STATUS_COLORS",
+    "UNIT_KIND_COLORS",
+    "EncodeOptions",
+    "LayerSpec",
+    "layer_specs",
+]
 
 #: Fill colour of a cell by status (colour-blind safe green / amber / red).
 STATUS_COLORS: Final = {
@@ -39,7 +46,8 @@ UNIT_KIND_COLORS: Final = {
     "social_org": "#c51b7d",
 }
 _OTHER_COLOR: Final = "#777777"
-_ALERT_COLOR: Final = "#e31a1c"
+#: Ring of units flagged 应建未建 (``must_have_branch``).
+ALERT_COLOR: Final = "#e31a1c"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,12 +284,11 @@ def _color_by(name: str, frame: gpd.GeoDataFrame, lang: Lang) -> dict[str, Any] 
 
 
 def _alert_column(name: str, frame: gpd.GeoDataFrame) -> list[int] | None:
-    """Units that should have their own branch and have none get a red ring."""
-    if name != "units" or not {"must_have_branch", "org_status"} <= set(frame.columns):
+    """Units flagged 应建未建 (``must_have_branch``: enough members, no own or joint branch,
+    whatever other coverage they have) get a red ring."""
+    if name != "units" or "must_have_branch" not in frame.columns:
         return None
-    must = frame["must_have_branch"].fillna(False).astype(bool)
-    none = frame["org_status"].astype(str).str.lower().isin(["none", "未覆盖"])
-    flags: list[int] = (must & none).astype(int).tolist()
+    flags: list[int] = frame["must_have_branch"].fillna(False).astype(bool).astype(int).tolist()
     return flags
 
 
@@ -319,7 +326,7 @@ def _spec(
         "style": d.style,
         "symbol": d.symbol,
         "colorBy": _color_by(name, frame, lang),
-        "alert": {"color": _ALERT_COLOR, "weight": 2.5} if alert is not None else None,
+        "alert": {"color": ALERT_COLOR, "weight": 2.5} if alert is not None else None,
         "tooltip": list(d.tooltip),
         "search": list(d.search),
         "cluster": cluster,

@@ -188,6 +188,8 @@ def _legend_entries(specs: list[LayerSpec], lang: Lang) -> list[dict[str, str]]:
     shown = [
         {**entry, "t": tr(f"layer.{layer}", lang)} for layer, entry in symbols if layer in present
     ]
+    if any(s.cluster for s in specs):  # cluster bubbles: a neutral colour, explained
+        shown.append({"sw": "cluster", "t": tr("legend.cluster", lang)})
     if shown:
         entries.append({"h": tr("legend.symbols", lang)})
         entries += shown

@@ -7,6 +7,7 @@ import pandas as pd
 
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.maps.data import MapData
+from gridmap.maps.i18n import Lang, tr
 
 __all__ = ["map_data"]
 
@@ -40,12 +41,25 @@ def _workers(inputs: CoverageInputs) -> gpd.GeoDataFrame | None:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WGS84) if rows else None
 
 
+def _run_label(result: CoverageResult, lang: Lang) -> str:
+    """``批次 3 · 2026-11-01 · 路网（步行）``: run, as-of date and how reach was measured."""
+    options = result.options
+    mode = tr(f"mode.{options.mode}", lang)
+    if options.mode == "network":
+        mode += tr(f"profile.{options.profile}", lang)
+    label = f"{result.as_of.isoformat()} · {mode}"
+    if result.run_id is not None:
+        label = f"{tr('ctl.run', lang)} {result.run_id} · {label}"
+    return label
+
+
 def map_data(
     result: CoverageResult,
     inputs: CoverageInputs,
     *,
     sites: gpd.GeoDataFrame | None = None,
     title: str | None = None,
+    lang: Lang = "zh",
 ) -> MapData:
     """The map layers of one coverage run.
 
@@ -59,6 +73,8 @@ def map_data(
         Recommended new sites (``rank``, ``name``, ``marginal_gain``, ``source``), if any.
     title
         Map title; defaults to the interface title.
+    lang
+        Language of the run label under the title (``"zh"`` or ``"en"``).
     """
     areas = inputs.areas[inputs.areas.geometry.notna()]
     area_names = inputs.areas["name"].to_dict()
@@ -66,9 +82,7 @@ def map_data(
     station_names = inputs.stations["name"].to_dict()
     units = result.units
     orgs = result.orgs[result.orgs.geometry.notna()]
-    label = f"{result.as_of.isoformat()} · {result.options.mode}"
-    if result.run_id is not None:
-        label = f"run {result.run_id} · {label}"
+    label = _run_label(result, lang)
     return MapData(
         areas=_frame(
             {"code": areas["code"], "name": areas["name"], "level": areas["level"]}, areas.geometry

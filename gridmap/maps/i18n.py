@@ -46,6 +46,13 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "legend.units": ("单位类型", "Unit kinds"),
     "legend.symbols": ("符号", "Symbols"),
     "legend.must_build": ("应建未建（红框）", "should have a branch, has none (red ring)"),
+    "legend.cluster": ("聚合点（数字为点数）", "cluster (number of points)"),
+    "legend.png.blind_zones": ("盲区范围（斜线）", "Blind zones (hatched)"),
+    "legend.png.service_areas": ("服务范围", "Service areas"),
+    "legend.png.areas": ("行政区划界线", "Administrative boundaries"),
+    # static image axes
+    "axis.lon": ("经度", "Longitude"),
+    "axis.lat": ("纬度", "Latitude"),
     # fields
     "f.code": ("网格编码", "cell code"),
     "f.area_code": ("区划代码", "area code"),
@@ -84,6 +91,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "ctl.fullscreen_exit": ("退出全屏", "Exit full screen"),
     "ctl.locate": ("显示我的位置", "Show my location"),
     "ctl.run": ("批次", "run"),
+    # how a run measured reach
+    "mode.radius": ("直线距离", "straight line"),
+    "mode.network": ("路网", "road network"),
+    "profile.walk": ("（步行）", " (walking)"),
+    "profile.drive": ("（驾车）", " (driving)"),
 }
 
 

