@@ -35,6 +35,12 @@ HEADERS = {
     "units": ("单位数", "units"),
     "org_covered": ("组织覆盖数", "organisational"),
     "org_rate": ("组织覆盖率", "organisational rate"),
+    "own_covered": ("单独建立数", "own branch"),
+    "own_rate": ("单独建立率", "own branch rate"),
+    "joint_covered": ("联合建立数", "joint branch"),
+    "joint_rate": ("联合建立率", "joint branch rate"),
+    "hosted_covered": ("托管覆盖数", "hosted"),
+    "hosted_rate": ("托管覆盖率", "hosted rate"),
     "work_covered": ("工作覆盖数", "work"),
     "work_rate": ("工作覆盖率", "work rate"),
     "combined_covered": ("综合覆盖数", "combined"),
@@ -45,6 +51,7 @@ HEADERS = {
     "population_covered": ("覆盖人口", "population covered"),
     "service_population_rate": ("服务覆盖率（人口）", "service rate (population)"),
     "must_have_branch": ("应建未建", "must have a branch"),
+    "branch_idle": ("空转", "idle branch"),
     "idle_orgs": ("闲置组织数", "idle orgs"),
 }
 
