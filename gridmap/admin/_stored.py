@@ -1,0 +1,79 @@
+"""Read the areas and place units a derivation starts from, and list areas for users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from geoalchemy2.shape import to_shape
+from sqlalchemy import Table, func, select
+
+from gridmap.admin._codes import code_origin
+from gridmap.store import Store, models
+
+__all__ = ["LEVEL_ORDER", "list_areas", "place_units", "stored_areas"]
+
+WGS84 = "EPSG:4326"
+#: Levels from the top down, the order ``gridmap areas list`` shows them in.
+LEVEL_ORDER = ("province", "prefecture", "county", "township", "village")
+#: Unit kinds that stand for a village / community committee (a place point or area).
+PLACE_KINDS = ("village", "community")
+
+
+def _geometries(rows: Any, column: str) -> list[Any]:
+    return [None if r[column] is None else to_shape(r[column]) for r in rows]
+
+
+def stored_areas(store: Store) -> gpd.GeoDataFrame:
+    """Every stored area: ``id, code, name, level, parent_id, parent_code, source, source_id``."""
+    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    columns = ("id", "code", "name", "level", "parent_id", "source", "source_id")
+    data: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in columns}
+    frame = gpd.GeoDataFrame(data, geometry=_geometries(rows, "boundary"), crs=WGS84)
+    codes = dict(zip(frame["id"], frame["code"], strict=True))
+    frame["parent_code"] = [codes.get(p) for p in frame["parent_id"]]
+    return frame
+
+
+def place_units(store: Store) -> gpd.GeoDataFrame:
+    """Village and community units (OSM place nodes, or imported): ``source, source_id, name``."""
+    table: Table = models.Unit.__table__  # type: ignore[assignment]
+    query = select(table.c.source, table.c.source_id, table.c.name, table.c.kind, table.c.geom)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query.where(table.c.kind.in_(PLACE_KINDS))).mappings().all()
+    data = {c: [r[c] for r in rows] for c in ("source", "source_id", "name", "kind")}
+    return gpd.GeoDataFrame(data, geometry=_geometries(rows, "geom"), crs=WGS84)
+
+
+def list_areas(store: Store) -> pd.DataFrame:
+    """The stored areas from the top level down, with where each code comes from.
+
+    Columns: ``level, code, name, parent_code, code_origin`` (``official``,
+    ``generated`` or ``none``), ``source``, ``boundary`` (whether it has one)
+    and ``cells`` (grid cells stored in it).
+    """
+    areas = stored_areas(store)
+    cell = models.GridCell
+    with store.session() as session:
+        counts = dict(session.execute(select(cell.area_id, func.count()).group_by(cell.area_id)))
+    frame = pd.DataFrame(
+        {
+            "level": areas["level"],
+            "code": areas["code"],
+            "name": areas["name"],
+            "parent_code": areas["parent_code"],
+            "code_origin": [
+                code_origin(c, s) for c, s in zip(areas["code"], areas["source"], strict=True)
+            ],
+            "source": areas["source"],
+            "boundary": areas.geometry.notna().to_numpy(),
+            "cells": [int(counts.get(i, 0)) for i in areas["id"]],
+        }
+    )
+    rank = frame["level"].map({level: i for i, level in enumerate(LEVEL_ORDER)})
+    frame = frame.assign(_rank=rank.fillna(len(LEVEL_ORDER)), _code=frame["code"].fillna(""))
+    ordered = frame.sort_values(["_rank", "_code", "name"], kind="stable")
+    return ordered.drop(columns=["_rank", "_code"]).reset_index(drop=True)
