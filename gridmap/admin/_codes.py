@@ -46,20 +46,20 @@ def code_level(code: str) -> str | None:
     return _LEVELS.get(len(code))
 
 
-def is_generated(code: str | None) -> bool:
+def is_generated(code: object) -> bool:
     """Whether ``code`` is one gridmap generated (by its county or township digits)."""
-    if not code:
+    if not isinstance(code, str) or not code:
         return False
     return code.startswith("99") or (len(code) >= 9 and code[6] == "9")
 
 
-def code_origin(code: str | None, source: str | None) -> str:
+def code_origin(code: object, source: object) -> str:
     """Where an area's code comes from: ``generated``, ``official`` or ``none``.
 
     ``official`` means imported or matched by name in the MCA list; derived
     villages (source :data:`DERIVED_SOURCE`) always carry generated codes.
     """
-    if not code:
+    if not isinstance(code, str) or not code:
         return "none"
     if is_generated(code) or (source == DERIVED_SOURCE and len(code) == 12):
         return "generated"

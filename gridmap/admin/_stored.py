@@ -58,7 +58,8 @@ def list_areas(store: Store) -> pd.DataFrame:
     areas = stored_areas(store)
     cell = models.GridCell
     with store.session() as session:
-        counts = dict(session.execute(select(cell.area_id, func.count()).group_by(cell.area_id)))
+        rows = session.execute(select(cell.area_id, func.count()).group_by(cell.area_id))
+        counts = {area_id: int(n) for area_id, n in rows}
     frame = pd.DataFrame(
         {
             "level": areas["level"],
@@ -76,4 +77,7 @@ def list_areas(store: Store) -> pd.DataFrame:
     rank = frame["level"].map({level: i for i, level in enumerate(LEVEL_ORDER)})
     frame = frame.assign(_rank=rank.fillna(len(LEVEL_ORDER)), _code=frame["code"].fillna(""))
     ordered = frame.sort_values(["_rank", "_code", "name"], kind="stable")
+    for column in ("code", "parent_code"):
+        values = ordered[column].astype(object)
+        ordered[column] = values.where(values.notna(), None)
     return ordered.drop(columns=["_rank", "_code"]).reset_index(drop=True)

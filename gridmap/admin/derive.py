@@ -191,6 +191,9 @@ def derive_areas(
     frame["code_origin"] = [
         code_origin(c, s) for c, s in zip(frame["code"], frame["source"], strict=True)
     ]
+    rank = frame["level"].map({"county": 0, "township": 1, "village": 2})
+    frame = frame.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable")
+    frame = frame.drop(columns="_rank").reset_index(drop=True)
     report = DeriveReport(code, gpd.GeoDataFrame(frame, crs=WGS84), tuple(loads), tuple(notes))
     logger.info("derived areas %s", report.summary())
     return report
@@ -230,7 +233,7 @@ def _containing_code(stored: gpd.GeoDataFrame, boundary: BaseGeometry) -> str | 
     share = shapely.area(shapely.intersection(coded.geometry.to_numpy(), boundary)) / shapely.area(
         boundary
     )
-    holding = coded[(share >= 0.5).to_numpy()].assign(share=share)
+    holding = coded[share >= 0.5].assign(share=share[share >= 0.5])
     if holding.empty:
         return None
     holding = holding.assign(fine=holding["level"] == "township")
@@ -352,9 +355,13 @@ def _villages(
             continue
         inside = places[places.within(town.geometry)]
         if inside.empty:
-            notes.append(f"{town['name']} ({town['code']}) has no village or community place")
-            continue
-        areas = areas_from_points(inside[["source_id", "name", "geometry"]], town.geometry)
+            notes.append(
+                f"{town['name']} ({town['code']}) has no village or community place: "
+                "one area covers it all"
+            )
+            areas = _whole_town(town)
+        else:
+            areas = areas_from_points(inside[["source_id", "name", "geometry"]], town.geometry)
         areas["code"] = _village_codes(areas, str(town["code"]), divisions)
         areas["parent_code"] = town["code"]
         pieces.append(areas)
@@ -364,6 +371,12 @@ def _villages(
     frame["level"] = "village"
     frame["source"] = DERIVED_SOURCE
     return gpd.GeoDataFrame(frame[COLUMNS], geometry="geometry", crs=WGS84)
+
+
+def _whole_town(town: pd.Series) -> gpd.GeoDataFrame:
+    """One village / community area for a township without places: all of it."""
+    row = {"source_id": f"{town['code']}-all", "name": f"{town['name']}（全域）"}
+    return gpd.GeoDataFrame([row], geometry=[town.geometry], crs=WGS84)
 
 
 def _village_codes(areas: gpd.GeoDataFrame, town: str, divisions: Sequence[Division]) -> list[str]:
