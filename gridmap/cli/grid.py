@@ -5,8 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from shapely.geometry.base import BaseGeometry
@@ -17,10 +18,13 @@ from gridmap.cells import (
     area_boundary,
     assign_units,
     check_stored_grid,
+    communities_intersecting,
     communities_within,
     generate_grid,
+    generate_grid_in,
     save_cells,
 )
+from gridmap.cells_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
     CrsOption,
@@ -35,6 +39,7 @@ from gridmap.cli._common import (
     parse_mapping,
     print_table,
 )
+from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
 from gridmap.export import export_records, write_records
@@ -143,17 +148,17 @@ def _require_communities(count: int, area: str, scheme: CodeScheme) -> None:
     if count:
         return
     msg = (
-        f"area {area} has no village/community areas with a boundary below it, and "
+        f"--area {area} has no village/community areas with a boundary below it, and "
         f"{scheme.name} codes every cell under its village or community "
-        f"({scheme.layout()}): a cell never belongs directly to a township. Import the "
-        "community/village areas first (`gridmap ingest layer FILE --kind area` with "
-        "level village and parent_code "
-        f"{area}), or derive them (see `gridmap demo`), then generate again"
+        f"({scheme.layout()}): a cell never belongs directly to a township. Derive them "
+        f"from the place points (`gridmap areas derive --area {area}`) or import them "
+        "(`gridmap ingest layer FILE --kind area`, level village, parent_code "
+        f"{area}), then generate again"
     )
     raise GridmapError(msg)
 
 
-def _refuse_stored_cells(store: Store, area: str, boundary: BaseGeometry) -> None:
+def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice: str) -> None:
     """Refuse to add a second grid over cells already stored there.
 
     Saving upserts by code: a grid of another size would leave the old cells that
@@ -170,23 +175,91 @@ def _refuse_stored_cells(store: Store, area: str, boundary: BaseGeometry) -> Non
         return
     sources = ", ".join(sorted(set(inside["source"])))
     msg = (
-        f"area {area} already has {len(inside)} stored cells (source {sources}); a new grid "
-        "would be saved beside them and overlap. Check them with `gridmap grid check --area "
-        f"{area}`, or give --replace to replace them"
+        f"{what} already has {len(inside)} stored cells (source {sources}); a new grid "
+        f"would be saved beside them and overlap. {advice}"
     )
     raise GridmapError(msg)
+
+
+@dataclass(frozen=True)
+class _Size:
+    shape: Shape
+    size: float | None
+    resolution: int | None
+    scheme: CodeScheme
+
+
+def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
+    boundary = area_boundary(store, area)
+    _require_communities(_community_count(store, area), area, size.scheme)
+    if not replace:
+        advice = (
+            f"Check them with `gridmap grid check --area {area}`, or give --replace to replace them"
+        )
+        _refuse_stored_cells(store, f"--area {area}", boundary, advice)
+    cells = generate_grid(
+        store,
+        area,
+        shape=size.shape.value,
+        size_m=size.size,
+        resolution=size.resolution,
+        scheme=size.scheme,
+    )
+    with _codes_unique(f"cells over {area}"):
+        saved = save_cells(
+            store, cells, source=f"grid-{area}", replace_area=area if replace else None
+        )
+    return cells, saved.summary()
+
+
+def _generate_in_polygon(
+    store: Store, target: Target, size: _Size, parent_code: str | None
+) -> tuple[Any, str]:
+    flag = "--bbox" if target.label == "bbox" else "--boundary"
+    if communities_intersecting(store, target.boundary).empty:
+        print_derived(derive_in(store, target, parent_code=parent_code))
+    elif parent_code is not None:
+        msg = (
+            f"--parent-code applies when villages/communities are derived, and {flag} "
+            "already overlaps stored ones: drop --parent-code"
+        )
+        raise GridmapError(msg)
+    _refuse_stored_cells(store, flag, target.boundary, "Check them with `gridmap grid check`")
+    cells = generate_grid_in(
+        store,
+        target.boundary,
+        shape=size.shape.value,
+        size_m=size.size,
+        resolution=size.resolution,
+        scheme=size.scheme,
+    )
+    with _codes_unique(f"cells in {flag}"):
+        saved = save_cells(store, cells, source=f"grid-{target.label}")
+    return cells, saved.summary()
 
 
 @app.command()
 @handle_errors
 def generate(
-    area: Annotated[str, typer.Option(help="code of the township/county area to cover")],
+    area: Annotated[
+        str | None, typer.Option(help="code of the township/county area to cover")
+    ] = None,
+    boundary: Annotated[
+        Path | None, typer.Option(help="or a polygon file (GeoJSON, GPKG, Shapefile, KML)")
+    ] = None,
+    bbox: Annotated[
+        str | None, typer.Option(help="or minlon,minlat,maxlon,maxlat (WGS-84)")
+    ] = None,
     shape: Annotated[Shape, typer.Option(help="cell shape")] = Shape.SQUARE,
     size: Annotated[
         float | None, typer.Option(help="square side or hexagon side, in metres")
     ] = None,
     resolution: Annotated[int | None, typer.Option(help="H3 resolution (0-15)")] = None,
     scheme: Annotated[Scheme, typer.Option(help="cell-code preset")] = Scheme.BEIJING,
+    parent_code: Annotated[
+        str | None,
+        typer.Option(help="with --boundary/--bbox: county or township code of derived areas"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="also write the cells: .geojson, .gpkg, .csv, .xlsx")
     ] = None,
@@ -194,27 +267,25 @@ def generate(
         bool, typer.Option(help="replace the area's stored cells (their worker links go too)")
     ] = False,
 ) -> None:
-    """Generate cells over an area, split by its communities, code, store them, assign units."""
-    code_scheme = SCHEMES[scheme]
+    """Generate cells over an area, split by its communities, code, store them, assign units.
+
+    With --boundary or --bbox, the cells go to the villages/communities the polygon
+    overlaps; where none is stored, they are derived first (`gridmap areas derive`).
+    """
+    sizing = _Size(shape, size, resolution, SCHEMES[scheme])
     with open_store() as store:
-        boundary = area_boundary(store, area)  # an unknown code fails here, listing known ones
-        _require_communities(_community_count(store, area), area, code_scheme)
-        if not replace:
-            _refuse_stored_cells(store, area, boundary)
-        cells = generate_grid(
-            store,
-            area,
-            shape=shape.value,
-            size_m=size,
-            resolution=resolution,
-            scheme=code_scheme,
-        )
-        with _codes_unique(f"cells over {area}"):
-            saved = save_cells(
-                store, cells, source=f"grid-{area}", replace_area=area if replace else None
-            )
+        target = resolve_target(store, area, boundary, bbox)
+        if target.area_code is None and replace:
+            msg = "--replace works with --area only; remove the old cells first, or use --area"
+            raise GridmapError(msg)
+        if target.area_code is not None:
+            if parent_code is not None:
+                raise GridmapError("--parent-code goes with --boundary or --bbox, not --area")
+            cells, summary = _generate_in_area(store, target.area_code, sizing, replace)
+        else:
+            cells, summary = _generate_in_polygon(store, target, sizing, parent_code)
         assignment = assign_units(store)
-    console.print(f"网格生成 / cells over {area} ({code_scheme.name}): {saved.summary()}")
+    console.print(f"网格生成 / cells over {target.label} ({sizing.scheme.name}): {summary}")
     _print_assignment(assignment)
     if out is not None:
         console.print(f"cells: {write_records(cells, out)}")
@@ -262,10 +333,31 @@ def _print_check(report: GridReport, area: str) -> None:
     print_table(title, list(GridReport.TABLE_COLUMNS), report.to_table())
 
 
+def _print_store_check(report: StoreGridReport) -> None:
+    if not report.areas:
+        console.print("网格检查 / grid check: no grid cells are stored (`gridmap grid generate`)")
+        return
+    print_table(
+        f"网格检查 / grid check of every cell ({report.n_cells})",
+        ["区域 area", "网格数", "问题数", "result"],
+        [
+            (a.label, a.n_cells, len(a.report.to_table()), "ok" if a.report.ok else "problems")
+            for a in report.areas
+        ],
+    )
+    if report.ok:
+        console.print("no gaps, overlaps, crossings or duplicate codes in any area")
+        return
+    print_table("问题 / problems", list(TABLE_COLUMNS), report.to_table())
+
+
 @app.command()
 @handle_errors
 def check(
-    area: Annotated[str, typer.Option(help="code of the area whose cells to check")],
+    area: Annotated[
+        str | None,
+        typer.Option(help="code of the area whose cells to check (default: every cell)"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="write the problems with their shapes as GeoJSON")
     ] = None,
@@ -273,11 +365,24 @@ def check(
         float, typer.Option(help="overlaps up to this many m² are ignored", min=0.0)
     ] = 1.0,
 ) -> None:
-    """Find gaps, overlaps, cells across two communities and duplicate codes; exit 1 if any."""
+    """Find gaps, overlaps, cells across two communities and duplicate codes; exit 1 if any.
+
+    Without --area every stored cell is checked, area by area; gaps are measured
+    against the boundaries of the cells' villages/communities.
+    """
     with open_store() as store:
-        report = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
-    _print_check(report, area)
+        if area is None:
+            result: GridReport | StoreGridReport = check_all_grids(
+                store, overlap_tolerance_m2=tolerance
+            )
+        else:
+            stored_boundary(store, area)  # an unknown code fails here, naming --area
+            result = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
+    if isinstance(result, StoreGridReport):
+        _print_store_check(result)
+    else:
+        _print_check(result, area or "")
     if out is not None:
-        console.print(f"problems: {write_records(report.to_geodataframe(), out)}")
-    if not report.ok:
+        console.print(f"problems: {write_records(result.to_geodataframe(), out)}")
+    if not result.ok:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from gridmap.grid._common import (
     WGS84,
     GeomArray,
+    frame_in_metric,
     frame_to_metric,
     metric_crs_of,
     polygon_parts,
@@ -36,7 +37,7 @@ from gridmap.grid._report import (
     UnfitCell,
 )
 
-__all__ = ["check_grid"]
+__all__ = ["check_grid", "find_overlaps"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,21 @@ def check_grid(
     )
     logger.info("checked %d cells: %s", len(cells), "ok" if report.ok else "problems found")
     return report
+
+
+def find_overlaps(
+    cells: gpd.GeoDataFrame, *, overlap_tolerance_m2: float = 1.0
+) -> tuple[Overlap, ...]:
+    """Pairs of cells covering the same ground, anywhere (no boundary needed).
+
+    Measured in the metric CRS picked at the centre of the cells' bounds;
+    ``cells`` need a CRS (none means WGS-84) and may have a ``code`` column.
+    """
+    if cells.empty:
+        return ()
+    geoms, metric = frame_in_metric(cells)
+    fixed = np.asarray(shapely.make_valid(geoms), dtype=object)
+    return _overlaps(fixed, _labels(cells), metric, overlap_tolerance_m2)
 
 
 def _labels(cells: gpd.GeoDataFrame) -> list[str]:
