@@ -49,8 +49,25 @@ def areas_from_points(points: gpd.GeoDataFrame, boundary: BaseGeometry) -> gpd.G
             cells[point_i] = shapely.intersection(regions[region_i], area)
     result = projected.copy()
     result.geometry = gpd.GeoSeries(np.asarray(cells, dtype=object), index=projected.index, crs=crs)
-    result = result[~result.geometry.is_empty & result.geometry.notna()]
-    return result.to_crs("EPSG:4326")
+    result = result[~result.geometry.is_empty & result.geometry.notna()].to_crs("EPSG:4326")
+    return _repaired(result)
+
+
+def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mend the few polygons that projecting back to degrees makes self-intersect."""
+    geoms = frame.geometry.to_numpy()
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(bad) == 0:
+        return frame
+    fixed = geoms.copy()
+    for i in bad:
+        parts = [
+            p for p in shapely.get_parts(shapely.make_valid(geoms[i])) if p.geom_type == "Polygon"
+        ]
+        fixed[i] = shapely.union_all(parts)
+    out = frame.copy()
+    out.geometry = gpd.GeoSeries(fixed, index=frame.index, crs=frame.crs)
+    return out
 
 
 def child_codes(

@@ -353,7 +353,7 @@ def _villages(
         if len(imported) and (_share_inside(imported.geometry, town.geometry) > MIN_SHARE).any():
             notes.append(f"{town['name']} ({town['code']}) has imported village areas: kept")
             continue
-        inside = places[places.within(town.geometry)]
+        inside = _distinct(places[places.within(town.geometry)], notes)
         if inside.empty:
             notes.append(
                 f"{town['name']} ({town['code']}) has no village or community place: "
@@ -371,6 +371,16 @@ def _villages(
     frame["level"] = "village"
     frame["source"] = DERIVED_SOURCE
     return gpd.GeoDataFrame(frame[COLUMNS], geometry="geometry", crs=WGS84)
+
+
+def _distinct(places: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    """One place per location: two nodes at the same point would get the same area."""
+    keys = shapely.to_wkb(places.geometry.to_numpy())
+    dup = pd.Series(keys, index=places.index).duplicated()
+    if dup.any():
+        names = ", ".join(places.loc[dup.to_numpy(), "name"].astype(str))
+        notes.append(f"places at the same point as another were left out: {names}")
+    return places[~dup.to_numpy()]
 
 
 def _whole_town(town: pd.Series) -> gpd.GeoDataFrame:

@@ -123,12 +123,21 @@ def _to_wgs84(geom: BaseGeometry, metric: CRS) -> BaseGeometry:
     return out
 
 
+#: Gaps and spills thinner than this on average (m) are rounding along long edges.
+SLIVER_WIDTH_M = 0.01
+
+
 def _pieces(geom: BaseGeometry, metric: CRS, tolerance: float) -> list[tuple[BaseGeometry, float]]:
-    """Polygon parts of ``geom`` above ``tolerance`` m², in WGS-84, with their areas."""
+    """Polygon parts of ``geom`` above ``tolerance`` m², in WGS-84, with their areas.
+
+    A part whose mean width (2 x area / perimeter) is under :data:`SLIVER_WIDTH_M`
+    is left out too: cells clipped along a boundary edge kilometres long leave a
+    strip a few millimetres wide that is no ground anyone manages.
+    """
     return [
         (_to_wgs84(part, metric), float(part.area))
         for part in polygon_parts(geom)
-        if part.area > tolerance
+        if part.area > tolerance and 2.0 * part.area / part.length >= SLIVER_WIDTH_M
     ]
 
 
