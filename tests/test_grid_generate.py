@@ -184,3 +184,20 @@ def test_bad_arguments_are_reported_together() -> None:
             size_m=100.0,
             communities=gpd.GeoDataFrame(geometry=[boundary], crs=WGS84),
         )
+
+
+def test_a_ring_that_projection_collapses_loses_no_cell() -> None:
+    """A needle hole, left by the union of derived villages (Liechtenstein, Triesenberg).
+
+    Two of its vertices are 1e-14 degrees apart: valid in WGS-84, a ring of three
+    points once projected. Clipping the lattice to that invalid polygon dropped
+    whole cells, which ``grid check`` then reported as gaps.
+    """
+    needle = [(9.5306091, 47.1315197), (9.5306091, 47.13151969999999),
+              (9.5311968, 47.1320489), (9.5306091, 47.1315197)]  # fmt: skip
+    boundary = shapely.Polygon(shapely.box(9.525, 47.127, 9.537, 47.136).exterior.coords, [needle])
+    assert boundary.is_valid
+    cells = generate_cells(boundary, shape="square", size_m=250.0)
+    report = check_grid(cells, boundary)
+    assert report.gaps == ()
+    assert report.cell_area_m2 == pytest.approx(report.boundary_area_m2, rel=1e-9)

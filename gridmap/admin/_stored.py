@@ -48,19 +48,19 @@ def place_units(store: Store) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=_geometries(rows, "geom"), crs=WGS84)
 
 
-def list_areas(store: Store) -> pd.DataFrame:
+def list_areas(store: Store) -> gpd.GeoDataFrame:
     """The stored areas from the top level down, with where each code comes from.
 
     Columns: ``level, code, name, parent_code, code_origin`` (``official``,
-    ``generated`` or ``none``), ``source``, ``boundary`` (whether it has one)
-    and ``cells`` (grid cells stored in it).
+    ``generated`` or ``none``), ``source``, ``boundary`` (whether it has one),
+    ``cells`` (grid cells stored in it) and the WGS-84 boundary as ``geometry``.
     """
     areas = stored_areas(store)
     cell = models.GridCell
     with store.session() as session:
         rows = session.execute(select(cell.area_id, func.count()).group_by(cell.area_id))
         counts = {area_id: int(n) for area_id, n in rows}
-    frame = pd.DataFrame(
+    frame = gpd.GeoDataFrame(
         {
             "level": areas["level"],
             "code": areas["code"],
@@ -72,7 +72,9 @@ def list_areas(store: Store) -> pd.DataFrame:
             "source": areas["source"],
             "boundary": areas.geometry.notna().to_numpy(),
             "cells": [int(counts.get(i, 0)) for i in areas["id"]],
-        }
+        },
+        geometry=areas.geometry.to_numpy(),
+        crs=WGS84,
     )
     rank = frame["level"].map({level: i for i, level in enumerate(LEVEL_ORDER)})
     frame = frame.assign(_rank=rank.fillna(len(LEVEL_ORDER)), _code=frame["code"].fillna(""))

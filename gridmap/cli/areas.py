@@ -225,6 +225,9 @@ def list_(
     under: Annotated[
         str | None, typer.Option(help="only areas whose code starts with this one")
     ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="also write them: .csv, .xlsx, .geojson (boundaries)")
+    ] = None,
 ) -> None:
     """List the stored areas by level, with codes, names and where each code comes from."""
     if level is not None and level not in LEVEL_ORDER:
@@ -246,3 +249,5 @@ def list_(
             for r in areas.itertuples()
         ],
     )  # fmt: skip
+    if out is not None:
+        console.print(f"areas: {write_records(areas, out)}")
