@@ -186,16 +186,15 @@ def test_bad_arguments_are_reported_together() -> None:
         )
 
 
-def test_a_ring_that_projection_collapses_loses_no_cell() -> None:
-    """A needle hole, left by the union of derived villages (Liechtenstein, Triesenberg).
+def test_rings_that_projection_collapses_lose_no_cell() -> None:
+    """Needle holes left by the union of derived villages (Liechtenstein, 9.50-9.56 E).
 
-    Two of its vertices are 1e-14 degrees apart: valid in WGS-84, a ring of three
-    points once projected. Clipping the lattice to that invalid polygon dropped
-    whole cells, which ``grid check`` then reported as gaps.
+    Some hole vertices are 1e-14 degrees apart: the polygon is valid in WGS-84 but
+    has rings of three points, or crossing itself, once projected. Clipping the
+    lattice to it dropped whole cells, which ``grid check`` reported as gaps.
     """
-    needle = [(9.5306091, 47.1315197), (9.5306091, 47.13151969999999),
-              (9.5311968, 47.1320489), (9.5306091, 47.1315197)]  # fmt: skip
-    boundary = shapely.Polygon(shapely.box(9.525, 47.127, 9.537, 47.136).exterior.coords, [needle])
+    text = (Path(__file__).parent / "data" / "liechtenstein_bbox_villages.wkt").read_text()
+    boundary = shapely.from_wkt(text)
     assert boundary.is_valid
     cells = generate_cells(boundary, shape="square", size_m=250.0)
     report = check_grid(cells, boundary)
