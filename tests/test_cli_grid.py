@@ -400,3 +400,25 @@ def test_check_names_an_unknown_area_flag(store: Store, tmp_path: Path) -> None:
     code, output = _run(store, "grid", "check", "--area", "999")
     assert code == EXIT_ERROR
     assert "--area 999 is not a stored area" in " ".join(output.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "--shape square needs --size, the cell side in metres (e.g. 250), got None"),
+        (["--size", "-5"], "--shape square needs --size"),
+        (["--shape", "h3"], "--shape h3 needs --resolution 0-15"),
+        (["--shape", "h3", "--resolution", "9", "--size", "250"], "--size applies to --shape"),
+        (["--size", "250", "--resolution", "9"], "--resolution applies to --shape h3 only"),
+    ],
+    ids=["no-size", "negative", "h3-no-resolution", "h3-with-size", "square-resolution"],
+)
+def test_generate_size_errors_name_the_flags(
+    store: Store, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    _seed(store, tmp_path)
+    code, output = _run(store, "grid", "generate", "--area", TOWNSHIP, *args)
+    assert code == EXIT_ERROR, output
+    text = " ".join(output.split())
+    assert expected in text and "size_m" not in text and "shape=" not in text
+    assert _cells(store) == {}

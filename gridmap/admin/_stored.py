@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 from geoalchemy2.shape import to_shape
 from sqlalchemy import Table, func, select
 

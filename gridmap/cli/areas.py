@@ -43,6 +43,7 @@ class Target:
     boundary: BaseGeometry
     area_code: str | None  # set for --area
     label: str  # how messages and source names call it
+    flag: str  # the option it came from: --area, --boundary or --bbox
 
 
 def resolve_target(
@@ -57,16 +58,16 @@ def resolve_target(
         msg = f"give one of --area, --boundary, --bbox, not {' and '.join(given)}"
         raise GridmapError(msg)
     if boundary is not None:
-        return Target(read_boundary(boundary, flag="--boundary"), None, boundary.stem)
+        return Target(read_boundary(boundary, flag="--boundary"), None, boundary.stem, "--boundary")
     if bbox is not None:
-        return Target(bbox_boundary(bbox, flag="--bbox"), None, "bbox")
+        return Target(bbox_boundary(bbox, flag="--bbox"), None, "bbox", "--bbox")
     if area is None:
         msg = (
             "say which area: --area CODE (a stored area), --boundary FILE (a polygon file) "
             "or --bbox minlon,minlat,maxlon,maxlat"
         )
         raise GridmapError(msg)
-    return Target(stored_boundary(store, area), area, area)
+    return Target(stored_boundary(store, area), area, area, "--area")
 
 
 def stored_boundary(store: Store, code: str) -> BaseGeometry:

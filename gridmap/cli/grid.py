@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -181,6 +182,41 @@ def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice
     raise GridmapError(msg)
 
 
+def _check_community_codes(communities: Any, scheme: CodeScheme) -> None:
+    """Every community needs a code of the length the scheme extends."""
+    width = scheme.parent_width
+    bad = [
+        f"{name} ({code})"
+        for code, name in zip(communities["code"], communities["name"], strict=True)
+        if not (isinstance(code, str) and len(code) == width and code.isdigit())
+    ]
+    if bad:
+        msg = (
+            f"--scheme {scheme.name} extends {width}-digit village/community codes, and "
+            f"{len(bad)} areas have none or another one: {', '.join(bad[:5])}. Fix their codes "
+            "(`gridmap ingest layer FILE --kind area`) or derive them (`gridmap areas derive`)"
+        )
+        raise GridmapError(msg)
+
+
+def _check_size(shape: Shape, size: float | None, resolution: int | None) -> None:
+    """The size options that go with ``--shape``, named as flags."""
+    if shape is Shape.H3:
+        if resolution is None or not 0 <= resolution <= 15:
+            msg = f"--shape h3 needs --resolution 0-15 (9 is about 170 m across), got {resolution}"
+            raise GridmapError(msg)
+        if size is not None:
+            raise GridmapError(
+                "--size applies to --shape square/hex; --shape h3 takes --resolution"
+            )
+        return
+    if size is None or not math.isfinite(size) or size <= 0:
+        msg = f"--shape {shape.value} needs --size, the cell side in metres (e.g. 250), got {size}"
+        raise GridmapError(msg)
+    if resolution is not None:
+        raise GridmapError(f"--resolution applies to --shape h3 only, not --shape {shape.value}")
+
+
 @dataclass(frozen=True)
 class _Size:
     shape: Shape
@@ -192,6 +228,7 @@ class _Size:
 def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
     boundary = area_boundary(store, area)
     _require_communities(_community_count(store, area), area, size.scheme)
+    _check_community_codes(communities_within(store, area), size.scheme)
     if not replace:
         advice = (
             f"Check them with `gridmap grid check --area {area}`, or give --replace to replace them"
@@ -215,15 +252,18 @@ def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tu
 def _generate_in_polygon(
     store: Store, target: Target, size: _Size, parent_code: str | None
 ) -> tuple[Any, str]:
-    flag = "--bbox" if target.label == "bbox" else "--boundary"
-    if communities_intersecting(store, target.boundary).empty:
+    flag = target.flag
+    communities = communities_intersecting(store, target.boundary)
+    if communities.empty:
         print_derived(derive_in(store, target, parent_code=parent_code))
+        communities = communities_intersecting(store, target.boundary)
     elif parent_code is not None:
         msg = (
             f"--parent-code applies when villages/communities are derived, and {flag} "
             "already overlaps stored ones: drop --parent-code"
         )
         raise GridmapError(msg)
+    _check_community_codes(communities, size.scheme)
     _refuse_stored_cells(store, flag, target.boundary, "Check them with `gridmap grid check`")
     cells = generate_grid_in(
         store,
@@ -272,6 +312,7 @@ def generate(
     With --boundary or --bbox, the cells go to the villages/communities the polygon
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
+    _check_size(shape, size, resolution)
     sizing = _Size(shape, size, resolution, SCHEMES[scheme])
     with open_store() as store:
         target = resolve_target(store, area, boundary, bbox)
