@@ -277,6 +277,12 @@ def test_generate_in_a_bbox_derives_villages_when_none_are_stored(
     code, output = _run(store, "grid", "check")
     assert code == 0, output
     assert "no gaps, overlaps, crossings or duplicate codes in any area" in " ".join(output.split())
+    listed = tmp_path / "areas.csv"
+    assert _run(store, "areas", "list", "--out", str(listed))[0] == 0
+    table = pd.read_csv(listed, dtype={"code": str}).set_index("code")
+    assert table.loc[TOWNSHIP, "cells"] == len(cells)  # its villages' cells count for it
+    assert table.loc[WEST, "cells"] + table.loc[EAST, "cells"] == len(cells)
+    assert table.loc[WEST, "code_origin"] == "generated"
 
 
 def test_generate_in_a_bbox_of_liechtenstein_gives_a_clean_grid(

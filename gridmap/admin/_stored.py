@@ -52,7 +52,8 @@ def list_areas(store: Store) -> gpd.GeoDataFrame:
 
     Columns: ``level, code, name, parent_code, code_origin`` (``official``,
     ``generated`` or ``none``), ``source``, ``boundary`` (whether it has one),
-    ``cells`` (grid cells stored in it) and the WGS-84 boundary as ``geometry``.
+    ``cells`` (grid cells in it and in the areas below it) and the WGS-84 boundary
+    as ``geometry``.
     """
     areas = stored_areas(store)
     cell = models.GridCell
@@ -70,7 +71,7 @@ def list_areas(store: Store) -> gpd.GeoDataFrame:
             ],
             "source": areas["source"],
             "boundary": areas.geometry.notna().to_numpy(),
-            "cells": [int(counts.get(i, 0)) for i in areas["id"]],
+            "cells": _with_descendants(counts, areas),
         },
         geometry=areas.geometry.to_numpy(),
         crs=WGS84,
@@ -82,3 +83,17 @@ def list_areas(store: Store) -> gpd.GeoDataFrame:
         values = ordered[column].astype(object)
         ordered[column] = values.where(values.notna(), None)
     return ordered.drop(columns=["_rank", "_code"]).reset_index(drop=True)
+
+
+def _with_descendants(counts: dict[Any, int], areas: gpd.GeoDataFrame) -> list[int]:
+    """Cells of each area plus those of every area below it."""
+    parents = dict(zip(areas["id"], areas["parent_id"], strict=True))
+    totals = dict.fromkeys(parents, 0)
+    for area_id, n in counts.items():
+        seen: set[Any] = set()
+        current = area_id
+        while current in totals and current not in seen:
+            totals[current] += n
+            seen.add(current)
+            current = parents[current]
+    return [totals[i] for i in areas["id"]]
