@@ -8,12 +8,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import LineString, Point, Polygon, box
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.cli._common import EXIT_ERROR
+from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store, models
 from tests.test_areas_derive import GUIXI, MCA, SUB_DISTRICTS, guixi_store, liechtenstein_store
@@ -176,3 +177,28 @@ def test_list_shows_every_level_in_order(store: Store, shared_data: Path, tmp_pa
     assert table["boundary"].all() and (table["code_origin"] == "none").all()
     code, output = _run(store, "areas", "list", "--level", "hamlet")
     assert code == EXIT_ERROR and "--level takes one of province" in output
+
+
+def test_derive_under_a_new_township_code_links_it_to_its_county(
+    store: Store, shared_data: Path, tmp_path: Path
+) -> None:
+    guixi_store(store, shared_data, tmp_path)
+    code, output = _run(
+        store, "areas", "derive", "--bbox", "117.20,28.28,117.26,28.32",
+        "--parent-code", "360681099", "--name", "演示街道",
+    )  # fmt: skip
+    assert code == 0, output
+    listed = tmp_path / "areas.csv"
+    assert _run(store, "areas", "list", "--under", "360681099", "--out", str(listed))[0] == 0
+    table = pd.read_csv(listed, dtype=str)
+    town = table[table["level"] == "township"]
+    assert town[["code", "name", "parent_code"]].values.tolist() == [
+        ["360681099", "演示街道", "360681"]
+    ]
+    units = read_osm(shared_data / GUIXI).units
+    places = units[units["kind"].isin(["village", "community"])]
+    inside = int(places.within(box(117.20, 28.28, 117.26, 28.32)).sum())
+    assert inside == 18  # of the extract's 20 villages and communities
+    villages = table[table["level"] == "village"]
+    assert set(villages["parent_code"]) == {"360681099"}
+    assert sorted(villages["code"]) == [f"360681099{i:03d}" for i in range(1, inside + 1)]

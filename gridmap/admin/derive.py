@@ -181,9 +181,10 @@ def derive_areas(
     villages = _villages(place_units(store), towns, stored, divisions, notes)
     if villages.empty:
         msg = (
-            f"no village or community place lies inside the boundary under {code}: import "
-            "the OSM extract (`gridmap ingest osm`) or a list of villages/communities with "
-            "their locations (`gridmap ingest layer FILE --kind unit`) first"
+            f"nothing to derive under {code}: its townships already have imported "
+            "village/community areas (grid them with `gridmap grid generate`)"
+            if any("imported village areas" in n for n in notes)
+            else f"no township lies inside the boundary under {code}"
         )
         raise DeriveError(msg)
     loads = _store(store, parent, towns_stored, villages, [str(t) for t in towns["code"]])
@@ -254,7 +255,10 @@ def _parent_row(
     official = {c: n for _, c, _, n in divisions}
     level = code_level(code) or "county"
     label = name or official.get(code) or f"生成区域 {code}"
-    return _single(DERIVED_SOURCE, code, label, level, boundary)
+    row = _single(DERIVED_SOURCE, code, label, level, boundary)
+    if level == "township" and (stored["code"] == code[:6]).any():
+        row["parent_code"] = code[:6]
+    return row
 
 
 def _townships(
