@@ -30,19 +30,25 @@ from gridmap.grid import (
     check_grid,
     generate_cells,
 )
+from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
 
+#: A community sharing less than this (m²) with an area to grid only touches it.
+_SHARED_M2 = 1.0
+
 __all__ = [
     "AssignReport",
     "area_boundary",
     "assign_units",
     "check_stored_grid",
+    "communities_intersecting",
     "communities_within",
     "generate_grid",
+    "generate_grid_in",
     "save_cells",
 ]
 
@@ -122,6 +128,58 @@ def generate_grid(
         raise GridmapError(msg)
     cells = assign_codes(cells, scheme)
     logger.info("generated %d cells over %s", len(cells), area_code)
+    return cells
+
+
+def communities_intersecting(store: Store, boundary: Any) -> gpd.GeoDataFrame:
+    """Village / community areas sharing more than 1 m² with ``boundary`` (WGS-84)."""
+    areas = _areas(store)
+    villages = areas[(areas["level"] == "village") & areas.geometry.notna()]
+    if villages.empty:
+        return villages[["code", "name", "geometry"]]
+    metric = metric_crs_of(boundary)
+    shared = shapely.area(
+        shapely.intersection(
+            frame_to_metric(villages, metric), project(boundary, WGS84, metric).item()
+        )
+    )
+    return villages[shared > _SHARED_M2][["code", "name", "geometry"]]
+
+
+def generate_grid_in(
+    store: Store,
+    boundary: Any,
+    *,
+    shape: CellShape,
+    size_m: float | None = None,
+    resolution: int | None = None,
+    scheme: CodeScheme = BEIJING_DB11_T_2157_2023,
+) -> gpd.GeoDataFrame:
+    """Cells inside a WGS-84 polygon, split by and assigned to the communities it overlaps.
+
+    Only the part of ``boundary`` inside those communities is gridded (a cell
+    belongs to a village or community, never to none); the rest is logged.
+    """
+    communities = communities_intersecting(store, boundary)
+    if communities.empty:
+        msg = (
+            "no village/community area with a boundary overlaps the area to grid: a cell "
+            "belongs to a village or community; derive them first (`gridmap areas derive`)"
+        )
+        raise GridmapError(msg)
+    covered = shapely.intersection(boundary, shapely.union_all(communities.geometry.values))
+    covered = shapely.union_all(polygon_parts(shapely.make_valid(covered)))
+    left = shapely.area(boundary) - shapely.area(covered)
+    if left > 1e-3 * shapely.area(boundary):
+        logger.warning(
+            "%.1f %% of the area lies in no village/community and gets no cells",
+            100 * left / shapely.area(boundary),
+        )
+    cells = generate_cells(
+        covered, shape=shape, size_m=size_m, resolution=resolution, communities=communities
+    )
+    cells = assign_codes(cells, scheme)
+    logger.info("generated %d cells over %d communities", len(cells), len(communities))
     return cells
 
 

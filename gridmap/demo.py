@@ -28,13 +28,13 @@ import pandas as pd
 import shapely
 from sqlalchemy import func, select
 
-from gridmap.admin import areas_from_points, child_codes, load_divisions, township_codes
+from gridmap.admin import Division, derive_areas, load_divisions
 from gridmap.cells import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.coverage import CoverageResult, ReachOptions, load_inputs, run_coverage
-from gridmap.ingest.load import LoadReport, load_many
+from gridmap.ingest.load import LoadReport
 from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer, import_osm
-from gridmap.ingest.records import IngestError, ReadResult, RecordKind
+from gridmap.ingest.records import IngestError, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.siting.recommend import Recommendation, recommend_sites
 from gridmap.store import Store, models
@@ -204,7 +204,7 @@ def _study_area(
 
 
 def _derive_areas(
-    store: Store, places: gpd.GeoDataFrame, divisions: list[tuple[int, str, str, str]]
+    store: Store, places: gpd.GeoDataFrame, divisions: list[Division]
 ) -> list[tuple[str, LoadReport]]:
     """Codes and boundaries for the sub-districts, then community / village areas inside them."""
     inputs = load_inputs(store)
@@ -214,61 +214,12 @@ def _derive_areas(
         msg = f"county {COUNTY_CODE} not loaded"
         raise IngestError(msg)
     study = _study_area(inputs.units, county.geometry.iloc[0], inputs.metric_crs)
-    towns = areas[areas["level"] == "township"].copy()
-    codes = township_codes(divisions, COUNTY_CODE)
-    towns["code"] = towns["name"].map(codes)
-    points = places.set_index("source_id").geometry
-    missing = towns.geometry.isna()
-    towns.loc[missing, "geometry"] = towns.loc[missing, "source_id"].map(points)
-    towns = _township_shapes(towns, study)
-    towns["parent_code"] = COUNTY_CODE
-    town_result = _as_result(
-        towns[["source_id", "name", "code", "level", "parent_code", "geometry"]]
+    derived = derive_areas(
+        store,
+        boundary=study,
+        parent_code=COUNTY_CODE,
+        divisions=divisions,
+        places=places.set_index("source_id").geometry,
+        clip_townships=True,
     )
-    communities = _community_areas(inputs.units, towns)
-    community_result = _as_result(communities)
-    reports = load_many(store, [(RecordKind.AREA, town_result)], source="osm")
-    reports += load_many(store, [(RecordKind.AREA, community_result)], source="derived")
-    return [
-        ("sub-district codes and boundaries", reports[0]),
-        ("community / village areas (derived)", reports[1]),
-    ]
-
-
-def _township_shapes(towns: gpd.GeoDataFrame, study: shapely.Geometry) -> gpd.GeoDataFrame:
-    """OSM polygons where complete; the rest of the study area split among the others' points."""
-    has_polygon = towns.geometry.notna() & towns.geometry.geom_type.isin(
-        ["Polygon", "MultiPolygon"]
-    )
-    complete = towns[has_polygon].copy()
-    complete["geometry"] = complete.geometry.intersection(study)
-    rest = (
-        shapely.difference(study, shapely.union_all(complete.geometry.values))
-        if len(complete)
-        else study
-    )
-    points = towns[~has_polygon]
-    derived = areas_from_points(points, rest) if len(points) else points
-    return gpd.GeoDataFrame(pd.concat([complete, derived]), geometry="geometry", crs="EPSG:4326")
-
-
-def _community_areas(units: gpd.GeoDataFrame, towns: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    places = units[units["kind"].isin(["village", "community"])]
-    pieces = []
-    for _, town in towns.iterrows():
-        inside = places[places.within(town.geometry)]
-        if inside.empty:
-            continue
-        areas = areas_from_points(inside[["source_id", "name", "geometry"]], town.geometry)
-        areas["code"] = child_codes(str(town["code"]), areas)
-        areas["parent_code"] = town["code"]
-        pieces.append(areas)
-    frame = pd.concat(pieces, ignore_index=True)
-    frame["level"] = "village"
-    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
-
-
-def _as_result(frame: gpd.GeoDataFrame) -> ReadResult:
-    return ReadResult(
-        records=frame.reset_index(drop=True), rejects=pd.DataFrame(), n_read=len(frame)
-    )
+    return list(derived.loads)

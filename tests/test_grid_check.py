@@ -155,3 +155,15 @@ def test_generated_and_coded_county_grid_is_clean(shared_data: Path) -> None:
     assert report.ok, report.to_table()[:5]
     assert coded["code"].str.startswith("360681100").all()
     assert report.cell_area_m2 == pytest.approx(report.boundary_area_m2, rel=1e-6)
+
+
+def test_a_millimetre_strip_along_a_long_edge_is_not_a_gap() -> None:
+    """Cells clipped along a 2 km border edge leave a strip 4 mm wide (8.8 m², Ruggell)."""
+    boundary_m = shapely.box(X0, Y0, X0 + 2000.0, Y0 + 500.0)
+    cells_m = [shapely.box(X0, Y0, X0 + 2000.0, Y0 + 500.0 - 0.004)]
+    boundary = project(boundary_m, GK_117E, WGS84).item()
+    cells = gpd.GeoDataFrame({"code": ["a"]}, geometry=project(cells_m, GK_117E, WGS84), crs=4326)
+    assert check_grid(cells, boundary).gaps == ()
+    wide = [shapely.box(X0, Y0, X0 + 2000.0, Y0 + 500.0 - 0.05)]  # 5 cm: 100 m², a real gap
+    cells = gpd.GeoDataFrame({"code": ["a"]}, geometry=project(wide, GK_117E, WGS84), crs=4326)
+    assert len(check_grid(cells, boundary).gaps) == 1

@@ -184,3 +184,19 @@ def test_bad_arguments_are_reported_together() -> None:
             size_m=100.0,
             communities=gpd.GeoDataFrame(geometry=[boundary], crs=WGS84),
         )
+
+
+def test_rings_that_projection_collapses_lose_no_cell() -> None:
+    """Needle holes left by the union of derived villages (Liechtenstein, 9.50-9.56 E).
+
+    Some hole vertices are 1e-14 degrees apart: the polygon is valid in WGS-84 but
+    has rings of three points, or crossing itself, once projected. Clipping the
+    lattice to it dropped whole cells, which ``grid check`` reported as gaps.
+    """
+    text = (Path(__file__).parent / "data" / "liechtenstein_bbox_villages.wkt").read_text()
+    boundary = shapely.from_wkt(text)
+    assert boundary.is_valid
+    cells = generate_cells(boundary, shape="square", size_m=250.0)
+    report = check_grid(cells, boundary)
+    assert report.gaps == ()
+    assert report.cell_area_m2 == pytest.approx(report.boundary_area_m2, rel=1e-9)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gridmap import __version__
-from gridmap.cli import coverage, db, demo, ingest, maps, site
+from gridmap.cli import areas, coverage, db, demo, ingest, maps, site
 from gridmap.cli import export as export_cli
 from gridmap.cli import grid as grid_cli
 from gridmap.cli._common import setup_logging
@@ -28,6 +28,7 @@ app.add_typer(maps.app, name="map")
 app.command(name="report")(maps.report)
 app.command(name="demo")(demo.demo)
 app.add_typer(grid_cli.app, name="grid")
+app.add_typer(areas.app, name="areas")
 app.command(name="export")(export_cli.export)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from shapely.geometry.base import BaseGeometry
@@ -17,10 +19,13 @@ from gridmap.cells import (
     area_boundary,
     assign_units,
     check_stored_grid,
+    communities_intersecting,
     communities_within,
     generate_grid,
+    generate_grid_in,
     save_cells,
 )
+from gridmap.cells_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
     CrsOption,
@@ -35,6 +40,7 @@ from gridmap.cli._common import (
     parse_mapping,
     print_table,
 )
+from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
 from gridmap.export import export_records, write_records
@@ -143,17 +149,17 @@ def _require_communities(count: int, area: str, scheme: CodeScheme) -> None:
     if count:
         return
     msg = (
-        f"area {area} has no village/community areas with a boundary below it, and "
+        f"--area {area} has no village/community areas with a boundary below it, and "
         f"{scheme.name} codes every cell under its village or community "
-        f"({scheme.layout()}): a cell never belongs directly to a township. Import the "
-        "community/village areas first (`gridmap ingest layer FILE --kind area` with "
-        "level village and parent_code "
-        f"{area}), or derive them (see `gridmap demo`), then generate again"
+        f"({scheme.layout()}): a cell never belongs directly to a township. Derive them "
+        f"from the place points (`gridmap areas derive --area {area}`) or import them "
+        "(`gridmap ingest layer FILE --kind area`, level village, parent_code "
+        f"{area}), then generate again"
     )
     raise GridmapError(msg)
 
 
-def _refuse_stored_cells(store: Store, area: str, boundary: BaseGeometry) -> None:
+def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice: str) -> None:
     """Refuse to add a second grid over cells already stored there.
 
     Saving upserts by code: a grid of another size would leave the old cells that
@@ -170,23 +176,130 @@ def _refuse_stored_cells(store: Store, area: str, boundary: BaseGeometry) -> Non
         return
     sources = ", ".join(sorted(set(inside["source"])))
     msg = (
-        f"area {area} already has {len(inside)} stored cells (source {sources}); a new grid "
-        "would be saved beside them and overlap. Check them with `gridmap grid check --area "
-        f"{area}`, or give --replace to replace them"
+        f"{what} already has {len(inside)} stored cells (source {sources}); a new grid "
+        f"would be saved beside them and overlap. {advice}"
     )
     raise GridmapError(msg)
+
+
+def _check_community_codes(communities: Any, scheme: CodeScheme) -> None:
+    """Every community needs a code of the length the scheme extends."""
+    width = scheme.parent_width
+    bad = [
+        f"{name} ({code})"
+        for code, name in zip(communities["code"], communities["name"], strict=True)
+        if not (isinstance(code, str) and len(code) == width and code.isdigit())
+    ]
+    if bad:
+        msg = (
+            f"--scheme {scheme.name} extends {width}-digit village/community codes, and "
+            f"{len(bad)} areas have none or another one: {', '.join(bad[:5])}. Fix their codes "
+            "(`gridmap ingest layer FILE --kind area`) or derive them (`gridmap areas derive`)"
+        )
+        raise GridmapError(msg)
+
+
+def _check_size(shape: Shape, size: float | None, resolution: int | None) -> None:
+    """The size options that go with ``--shape``, named as flags."""
+    if shape is Shape.H3:
+        if resolution is None or not 0 <= resolution <= 15:
+            msg = f"--shape h3 needs --resolution 0-15 (9 is about 170 m across), got {resolution}"
+            raise GridmapError(msg)
+        if size is not None:
+            raise GridmapError(
+                "--size applies to --shape square/hex; --shape h3 takes --resolution"
+            )
+        return
+    if size is None or not math.isfinite(size) or size <= 0:
+        msg = f"--shape {shape.value} needs --size, the cell side in metres (e.g. 250), got {size}"
+        raise GridmapError(msg)
+    if resolution is not None:
+        raise GridmapError(f"--resolution applies to --shape h3 only, not --shape {shape.value}")
+
+
+@dataclass(frozen=True)
+class _Size:
+    shape: Shape
+    size: float | None
+    resolution: int | None
+    scheme: CodeScheme
+
+
+def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
+    boundary = area_boundary(store, area)
+    _require_communities(_community_count(store, area), area, size.scheme)
+    _check_community_codes(communities_within(store, area), size.scheme)
+    if not replace:
+        advice = (
+            f"Check them with `gridmap grid check --area {area}`, or give --replace to replace them"
+        )
+        _refuse_stored_cells(store, f"--area {area}", boundary, advice)
+    cells = generate_grid(
+        store,
+        area,
+        shape=size.shape.value,
+        size_m=size.size,
+        resolution=size.resolution,
+        scheme=size.scheme,
+    )
+    with _codes_unique(f"cells over {area}"):
+        saved = save_cells(
+            store, cells, source=f"grid-{area}", replace_area=area if replace else None
+        )
+    return cells, saved.summary()
+
+
+def _generate_in_polygon(
+    store: Store, target: Target, size: _Size, parent_code: str | None
+) -> tuple[Any, str]:
+    flag = target.flag
+    communities = communities_intersecting(store, target.boundary)
+    if communities.empty:
+        print_derived(derive_in(store, target, parent_code=parent_code))
+        communities = communities_intersecting(store, target.boundary)
+    elif parent_code is not None:
+        msg = (
+            f"--parent-code applies when villages/communities are derived, and {flag} "
+            "already overlaps stored ones: drop --parent-code"
+        )
+        raise GridmapError(msg)
+    _check_community_codes(communities, size.scheme)
+    _refuse_stored_cells(store, flag, target.boundary, "Check them with `gridmap grid check`")
+    cells = generate_grid_in(
+        store,
+        target.boundary,
+        shape=size.shape.value,
+        size_m=size.size,
+        resolution=size.resolution,
+        scheme=size.scheme,
+    )
+    with _codes_unique(f"cells in {flag}"):
+        saved = save_cells(store, cells, source=f"grid-{target.label}")
+    return cells, saved.summary()
 
 
 @app.command()
 @handle_errors
 def generate(
-    area: Annotated[str, typer.Option(help="code of the township/county area to cover")],
+    area: Annotated[
+        str | None, typer.Option(help="code of the township/county area to cover")
+    ] = None,
+    boundary: Annotated[
+        Path | None, typer.Option(help="or a polygon file (GeoJSON, GPKG, Shapefile, KML)")
+    ] = None,
+    bbox: Annotated[
+        str | None, typer.Option(help="or minlon,minlat,maxlon,maxlat (WGS-84)")
+    ] = None,
     shape: Annotated[Shape, typer.Option(help="cell shape")] = Shape.SQUARE,
     size: Annotated[
         float | None, typer.Option(help="square side or hexagon side, in metres")
     ] = None,
     resolution: Annotated[int | None, typer.Option(help="H3 resolution (0-15)")] = None,
     scheme: Annotated[Scheme, typer.Option(help="cell-code preset")] = Scheme.BEIJING,
+    parent_code: Annotated[
+        str | None,
+        typer.Option(help="with --boundary/--bbox: county or township code of derived areas"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="also write the cells: .geojson, .gpkg, .csv, .xlsx")
     ] = None,
@@ -194,27 +307,26 @@ def generate(
         bool, typer.Option(help="replace the area's stored cells (their worker links go too)")
     ] = False,
 ) -> None:
-    """Generate cells over an area, split by its communities, code, store them, assign units."""
-    code_scheme = SCHEMES[scheme]
+    """Generate cells over an area, split by its communities, code, store them, assign units.
+
+    With --boundary or --bbox, the cells go to the villages/communities the polygon
+    overlaps; where none is stored, they are derived first (`gridmap areas derive`).
+    """
+    _check_size(shape, size, resolution)
+    sizing = _Size(shape, size, resolution, SCHEMES[scheme])
     with open_store() as store:
-        boundary = area_boundary(store, area)  # an unknown code fails here, listing known ones
-        _require_communities(_community_count(store, area), area, code_scheme)
-        if not replace:
-            _refuse_stored_cells(store, area, boundary)
-        cells = generate_grid(
-            store,
-            area,
-            shape=shape.value,
-            size_m=size,
-            resolution=resolution,
-            scheme=code_scheme,
-        )
-        with _codes_unique(f"cells over {area}"):
-            saved = save_cells(
-                store, cells, source=f"grid-{area}", replace_area=area if replace else None
-            )
+        target = resolve_target(store, area, boundary, bbox)
+        if target.area_code is None and replace:
+            msg = "--replace works with --area only; remove the old cells first, or use --area"
+            raise GridmapError(msg)
+        if target.area_code is not None:
+            if parent_code is not None:
+                raise GridmapError("--parent-code goes with --boundary or --bbox, not --area")
+            cells, summary = _generate_in_area(store, target.area_code, sizing, replace)
+        else:
+            cells, summary = _generate_in_polygon(store, target, sizing, parent_code)
         assignment = assign_units(store)
-    console.print(f"网格生成 / cells over {area} ({code_scheme.name}): {saved.summary()}")
+    console.print(f"网格生成 / cells over {target.label} ({sizing.scheme.name}): {summary}")
     _print_assignment(assignment)
     if out is not None:
         console.print(f"cells: {write_records(cells, out)}")
@@ -262,10 +374,31 @@ def _print_check(report: GridReport, area: str) -> None:
     print_table(title, list(GridReport.TABLE_COLUMNS), report.to_table())
 
 
+def _print_store_check(report: StoreGridReport) -> None:
+    if not report.areas:
+        console.print("网格检查 / grid check: no grid cells are stored (`gridmap grid generate`)")
+        return
+    print_table(
+        f"网格检查 / grid check of every cell ({report.n_cells})",
+        ["区域 area", "网格数", "问题数", "result"],
+        [
+            (a.label, a.n_cells, len(a.report.to_table()), "ok" if a.report.ok else "problems")
+            for a in report.areas
+        ],
+    )
+    if report.ok:
+        console.print("no gaps, overlaps, crossings or duplicate codes in any area")
+        return
+    print_table("问题 / problems", list(TABLE_COLUMNS), report.to_table())
+
+
 @app.command()
 @handle_errors
 def check(
-    area: Annotated[str, typer.Option(help="code of the area whose cells to check")],
+    area: Annotated[
+        str | None,
+        typer.Option(help="code of the area whose cells to check (default: every cell)"),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="write the problems with their shapes as GeoJSON")
     ] = None,
@@ -273,11 +406,24 @@ def check(
         float, typer.Option(help="overlaps up to this many m² are ignored", min=0.0)
     ] = 1.0,
 ) -> None:
-    """Find gaps, overlaps, cells across two communities and duplicate codes; exit 1 if any."""
+    """Find gaps, overlaps, cells across two communities and duplicate codes; exit 1 if any.
+
+    Without --area every stored cell is checked, area by area; gaps are measured
+    against the boundaries of the cells' villages/communities.
+    """
     with open_store() as store:
-        report = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
-    _print_check(report, area)
+        if area is None:
+            result: GridReport | StoreGridReport = check_all_grids(
+                store, overlap_tolerance_m2=tolerance
+            )
+        else:
+            stored_boundary(store, area)  # an unknown code fails here, naming --area
+            result = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
+    if isinstance(result, StoreGridReport):
+        _print_store_check(result)
+    else:
+        _print_check(result, area or "")
     if out is not None:
-        console.print(f"problems: {write_records(report.to_geodataframe(), out)}")
-    if not report.ok:
+        console.print(f"problems: {write_records(result.to_geodataframe(), out)}")
+    if not result.ok:
         raise typer.Exit(EXIT_PROBLEMS)

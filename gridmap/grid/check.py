@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from gridmap.grid._common import (
     WGS84,
     GeomArray,
+    frame_in_metric,
     frame_to_metric,
     metric_crs_of,
     polygon_parts,
@@ -36,7 +37,7 @@ from gridmap.grid._report import (
     UnfitCell,
 )
 
-__all__ = ["check_grid"]
+__all__ = ["check_grid", "find_overlaps"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,21 @@ def check_grid(
     return report
 
 
+def find_overlaps(
+    cells: gpd.GeoDataFrame, *, overlap_tolerance_m2: float = 1.0
+) -> tuple[Overlap, ...]:
+    """Pairs of cells covering the same ground, anywhere (no boundary needed).
+
+    Measured in the metric CRS picked at the centre of the cells' bounds;
+    ``cells`` need a CRS (none means WGS-84) and may have a ``code`` column.
+    """
+    if cells.empty:
+        return ()
+    geoms, metric = frame_in_metric(cells)
+    fixed = np.asarray(shapely.make_valid(geoms), dtype=object)
+    return _overlaps(fixed, _labels(cells), metric, overlap_tolerance_m2)
+
+
 def _labels(cells: gpd.GeoDataFrame) -> list[str]:
     """The code of each cell, or ``row N`` when it has none."""
     codes = cells["code"] if "code" in cells.columns else [None] * len(cells)
@@ -107,12 +123,21 @@ def _to_wgs84(geom: BaseGeometry, metric: CRS) -> BaseGeometry:
     return out
 
 
+#: Gaps and spills thinner than this on average (m) are rounding along long edges.
+SLIVER_WIDTH_M = 0.01
+
+
 def _pieces(geom: BaseGeometry, metric: CRS, tolerance: float) -> list[tuple[BaseGeometry, float]]:
-    """Polygon parts of ``geom`` above ``tolerance`` m², in WGS-84, with their areas."""
+    """Polygon parts of ``geom`` above ``tolerance`` m², in WGS-84, with their areas.
+
+    A part whose mean width (2 x area / perimeter) is under :data:`SLIVER_WIDTH_M`
+    is left out too: cells clipped along a boundary edge kilometres long leave a
+    strip a few millimetres wide that is no ground anyone manages.
+    """
     return [
         (_to_wgs84(part, metric), float(part.area))
         for part in polygon_parts(geom)
-        if part.area > tolerance
+        if part.area > tolerance and 2.0 * part.area / part.length >= SLIVER_WIDTH_M
     ]
 
 

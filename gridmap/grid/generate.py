@@ -110,11 +110,13 @@ def generate_cells(
     """
     _validate(boundary, shape, size_m, resolution, communities, min_area_fraction)
     metric = metric_crs_of(boundary)
-    boundary_m = project(boundary, WGS84, metric).item()
+    boundary_m = _valid_polygons(project(boundary, WGS84, metric)).item()
     lattice = _lattice(boundary, boundary_m, shape, size_m, resolution, metric)
     pieces = clip_to_boundary(lattice.cells, boundary_m)
     if communities is not None:
-        community_geoms = disjoint_communities(frame_to_metric(communities, metric))
+        community_geoms = disjoint_communities(
+            _valid_polygons(frame_to_metric(communities, metric))
+        )
         codes = [str(c) for c in communities["code"]]
         pieces = split_by_communities(pieces, community_geoms, codes)
         _warn_outside_communities(pieces)
@@ -130,6 +132,20 @@ def generate_cells(
     }
     logger.info("generated %d %s cells in %s", len(frame), shape, metric.to_string())
     return frame
+
+
+def _valid_polygons(geoms: GeomArray) -> GeomArray:
+    """Repair polygons that projection made invalid (a ring collapsed to a sliver).
+
+    A valid WGS-84 polygon with a near-degenerate ring can come out of the
+    projection with "too few points" or a self-touching ring; clipping cells to
+    it would then silently drop whole cells.
+    """
+    out = np.asarray(geoms, dtype=object).copy()
+    flat = out.reshape(-1)
+    for i in np.flatnonzero(~shapely.is_valid(flat)):
+        flat[i] = shapely.union_all(polygon_parts(shapely.make_valid(flat[i])))
+    return out
 
 
 def _warn_outside_communities(pieces: Pieces) -> None:

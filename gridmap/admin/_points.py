@@ -1,21 +1,6 @@
-"""Administrative codes and areas: official codes by name, areas from place points.
-
-Two things users need before they can grid an area:
-
-* **Codes.** :func:`load_divisions` reads the Ministry of Civil Affairs code list
-  (GB/T 2260 counties + 9-digit township codes) and :func:`township_codes`
-  finds the official code of each township / sub-district of a county by name.
-* **Areas.** Community and village boundaries are rarely published; OSM often
-  has only a point per place. :func:`areas_from_points` divides a boundary
-  among its places: each gets the part of the boundary nearer to it than to any
-  other place (Voronoi cells, clipped). These are approximations, and are
-  marked ``derived`` wherever gridmap stores them.
-"""
+"""Areas from place points: divide a boundary among its places (Voronoi cells, clipped)."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -24,24 +9,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gridmap.crs import metric_crs_for
 
-__all__ = ["Division", "areas_from_points", "child_codes", "load_divisions", "township_codes"]
-
-Division = tuple[int, str, str, str]  # level, code, parent code, name
-
-
-def load_divisions(path: Path) -> list[Division]:
-    """Read the MCA code list (``{"divisions": [[level, code, parent, name], ...]}``)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [(int(d[0]), str(d[1]), str(d[2]), str(d[3])) for d in data["divisions"]]
-
-
-def township_codes(divisions: list[Division], county_code: str) -> dict[str, str]:
-    """Official 9-digit codes of the townships / sub-districts of a county, by name."""
-    return {
-        name: code
-        for level, code, parent, name in divisions
-        if level == 4 and parent == county_code
-    }
+__all__ = ["areas_from_points", "child_codes"]
 
 
 def areas_from_points(points: gpd.GeoDataFrame, boundary: BaseGeometry) -> gpd.GeoDataFrame:
@@ -81,19 +49,56 @@ def areas_from_points(points: gpd.GeoDataFrame, boundary: BaseGeometry) -> gpd.G
             cells[point_i] = shapely.intersection(regions[region_i], area)
     result = projected.copy()
     result.geometry = gpd.GeoSeries(np.asarray(cells, dtype=object), index=projected.index, crs=crs)
-    result = result[~result.geometry.is_empty & result.geometry.notna()]
-    return result.to_crs("EPSG:4326")
+    result = result[~result.geometry.is_empty & result.geometry.notna()].to_crs("EPSG:4326")
+    return _repaired(result)
 
 
-def child_codes(parent_code: str, children: gpd.GeoDataFrame, *, width: int = 3) -> list[str]:
+def _repaired(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mend the few polygons that projecting back to degrees makes self-intersect."""
+    geoms = frame.geometry.to_numpy()
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(bad) == 0:
+        return frame
+    fixed = geoms.copy()
+    for i in bad:
+        parts = [
+            p for p in shapely.get_parts(shapely.make_valid(geoms[i])) if p.geom_type == "Polygon"
+        ]
+        fixed[i] = shapely.union_all(parts)
+    out = frame.copy()
+    out.geometry = gpd.GeoSeries(fixed, index=frame.index, crs=frame.crs)
+    return out
+
+
+def child_codes(
+    parent_code: str,
+    children: gpd.GeoDataFrame,
+    *,
+    width: int = 3,
+    first: int = 1,
+    used: frozenset[str] = frozenset(),
+) -> list[str]:
     """Sequence codes for ``children`` of one parent: north to south, then west to east.
 
     Village / community committees get ``parent_code`` + a ``width``-digit
     sequence, the layout of the statistical codes (GB/T 10114: 9 + 3 digits).
+    Numbers start at ``first``; codes in ``used`` are skipped.
+
+    Raises
+    ------
+    ValueError
+        When the sequence runs past ``width`` digits.
     """
     points = shapely.point_on_surface(children.geometry.values)
     order = np.lexsort((shapely.get_x(points), -shapely.get_y(points)))
     codes = [""] * len(children)
-    for seq, i in enumerate(order, start=1):
+    seq = first
+    for i in order:
+        while f"{parent_code}{seq:0{width}d}" in used:
+            seq += 1
+        if seq >= 10**width:
+            msg = f"more than {10**width - first} children of {parent_code} to number"
+            raise ValueError(msg)
         codes[i] = f"{parent_code}{seq:0{width}d}"
+        seq += 1
     return codes
