@@ -86,7 +86,7 @@ def stored_boundary(store: Store, code: str) -> BaseGeometry:
 
 
 def default_divisions() -> Path | None:
-    """The MCA code list shipped in the checkout's ``data/china``, when there."""
+    """The MCA code list shipped in the package (``gridmap/data/china``)."""
     from gridmap.demo import DIVISIONS, demo_data_dir
 
     path = demo_data_dir() / DIVISIONS
