@@ -13,26 +13,48 @@ rejects: ``n_read == loaded + rejected`` always holds.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import shapely
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from gridmap.ingest.records import ReadResult, RecordKind
+from gridmap.errors import StoreError
+from gridmap.ingest._write import (
+    count_geometries,
+    dropped_reason,
+    insert_rows,
+    stored,
+    type_problem,
+    update_row,
+)
+from gridmap.ingest.provenance import Merge, merge, now, origins_of
+from gridmap.ingest.provenance import first as first_provenance
+from gridmap.ingest.records import IngestError, ReadResult, RecordKind
 from gridmap.progress import track
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoadReport", "load_into", "load_many", "load_records"]
+__all__ = [
+    "ConfirmOverwrite",
+    "LoadReport",
+    "Overwrite",
+    "OverwriteRefused",
+    "default_actor",
+    "load_into",
+    "load_many",
+    "load_records",
+    "load_with",
+]
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,8 @@ class LoadReport:
     n_repaired: int
     rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    absent: int = 0
+    closed: int = 0
 
     @property
     def loaded(self) -> int:
@@ -132,15 +156,77 @@ class LoadReport:
 
     def summary(self) -> str:
         """The one-line account the CLI prints."""
-        return (
+        line = (
             f"read {self.n_read}, loaded {self.loaded}, rejected {self.rejected} "
             f"(inserted {self.inserted}, updated {self.updated}, unchanged {self.unchanged}, "
             f"repaired {self.n_repaired})"
         )
+        if self.absent:
+            line += f"; absent from this file: {self.absent}"
+            line += f" (closed {self.closed})" if self.closed else " (--sync closes them)"
+        return line
+
+
+@dataclass(frozen=True)
+class Overwrite:
+    """A stored record another file supplied whose values an import would replace."""
+
+    table: str
+    source_id: str
+    name: str | None
+    origins: tuple[str, ...]
+    fields: dict[str, tuple[str, str]]  # field -> (stored value, new value), shortened
+
+
+class OverwriteRefused(IngestError):
+    """An import stopped before overwriting what another file supplied; nothing was written."""
+
+    def __init__(self, overwrites: list[Overwrite]) -> None:
+        self.overwrites = overwrites
+        origins = sorted({o for w in overwrites for o in w.origins})
+        table = overwrites[0].table
+        super().__init__(
+            f"{len(overwrites)} {table} records of this source came from another file "
+            f"({', '.join(origins)}) and would be overwritten; nothing was changed: give this "
+            "file its own --source NAME to keep both lists, or pass --yes to overwrite"
+        )
+
+
+def default_actor() -> str:
+    """Who is importing: the operating-system user, or ``gridmap`` when it has no name."""
+    try:
+        return getpass.getuser() or "gridmap"
+    except (OSError, KeyError, ImportError):
+        return "gridmap"
+
+
+#: Called with what an import would change in records another file supplied; it returns
+#: True to go on, False to stop (the transaction is then rolled back).
+ConfirmOverwrite = Callable[[list[Overwrite]], bool]
+
+
+@dataclass(frozen=True)
+class Options:
+    """How one import writes: who, from which file family, when, and what to do at conflicts."""
+
+    source: str
+    origin: str
+    actor: str
+    at: str
+    sync: bool = False
+    confirm: ConfirmOverwrite | None = None
 
 
 def load_records(
-    store: Store, kind: RecordKind, result: ReadResult, *, source: str, actor: str = "gridmap"
+    store: Store,
+    kind: RecordKind,
+    result: ReadResult,
+    *,
+    source: str,
+    origin: str | None = None,
+    actor: str | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
 ) -> LoadReport:
     """Write ``result.records`` into the store in one transaction.
 
@@ -154,10 +240,25 @@ def load_records(
         A reader's output; its rejects are carried into the report.
     source
         Source name the records are matched on, with each record's ``source_id``.
+    origin
+        The file family the records come from (:func:`gridmap.ingest.provenance.origin_of`);
+        defaults to ``source``. Field provenance is kept per origin.
     actor
-        Who is importing, for the audit log.
+        Who is importing, for the audit log (default: the operating-system user).
+    sync
+        Close the records this origin supplied before that are absent from ``result``.
+    confirm
+        Asked before overwriting values another file supplied (default: go on).
     """
-    return load_many(store, [(kind, result)], source=source, actor=actor)[0]
+    return load_many(
+        store,
+        [(kind, result)],
+        source=source,
+        origin=origin,
+        actor=actor,
+        sync=sync,
+        confirm=confirm,
+    )[0]
 
 
 def load_many(
@@ -165,60 +266,116 @@ def load_many(
     batches: Sequence[tuple[RecordKind, ReadResult]],
     *,
     source: str,
-    actor: str = "gridmap",
+    origin: str | None = None,
+    actor: str | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
+    then: Callable[[Connection], None] | None = None,
 ) -> list[LoadReport]:
-    """Load several kinds from one source (an OSM extract) in ONE transaction, in order."""
+    """Load several kinds from one source (an OSM extract) in ONE transaction, in order.
+
+    ``then`` runs on the same connection after the batches (e.g. putting units in cells),
+    so it commits or rolls back with them.
+    """
+    options = Options(
+        source=source,
+        origin=origin or source,
+        actor=actor or default_actor(),
+        at=now(),
+        sync=sync,
+        confirm=confirm,
+    )
     with store.engine.begin() as conn:
-        reports = [
-            load_into(conn, kind, result, source=source, actor=actor) for kind, result in batches
-        ]
+        reports = [load_with(conn, kind, result, options) for kind, result in batches]
+        if then is not None:
+            then(conn)
     for report in reports:
         logger.info("%s from %s: %s", report.kind.value, source, report.summary())
     return reports
 
 
 def load_into(
-    conn: Connection, kind: RecordKind, result: ReadResult, *, source: str, actor: str = "gridmap"
+    conn: Connection,
+    kind: RecordKind,
+    result: ReadResult,
+    *,
+    source: str,
+    origin: str | None = None,
+    actor: str | None = None,
 ) -> LoadReport:
     """Load one kind on an open connection, inside the caller's transaction."""
+    options = Options(source, origin or source, actor or default_actor(), now())
+    return load_with(conn, kind, result, options)
+
+
+def load_with(
+    conn: Connection, kind: RecordKind, result: ReadResult, options: Options
+) -> LoadReport:
+    """Load one kind on an open connection with the given options."""
     target = _TARGETS[kind]
     table: Table = target.model.__table__  # type: ignore[assignment]
     frame = result.records.reset_index(drop=True)
-    resolved, link_ids, loader_rejects = _resolve(conn, kind, frame, source)
+    resolved, link_ids, rejects = _resolve(conn, kind, frame, options.source)
     rows = _rows(frame, target, resolved)
-    keep = [i for i in range(len(frame)) if i not in loader_rejects]
-    existing = _existing(conn, table, target, source)
-    inserted, updated, unchanged = _upsert(conn, table, target, source, rows, keep, existing, actor)
+    if kind is RecordKind.ORG:
+        _locate_orgs(conn, rows)
+    if target.geometry:
+        _check_types(table, target.geometry, rows, rejects)
+    keep = [i for i in range(len(frame)) if i not in rejects]
+    existing = _existing(conn, table, target, options.source, by_code=kind is RecordKind.AREA)
+    plan = _plan(rows, keep, existing, options)
+    overwrites = _overwrites(plan, existing, table.name, options.origin)
+    if overwrites and options.confirm is not None and not options.confirm(overwrites):
+        raise OverwriteRefused(overwrites)
+    written = _write(conn, table, target, plan, options, rejects)
+    in_file = {r["source_id"] for r in rows} | _rejected_ids(result)
+    absent, closed = _absent(
+        conn,
+        table,
+        existing,
+        in_file,
+        options,
+        has_rejects=bool(rejects) or result.n_read > len(frame),
+    )
+    kept = [i for i in keep if i not in rejects]
     if kind in _LINKS:
-        _replace_links(conn, kind, table, source, frame, keep, link_ids)
+        _replace_links(conn, kind, table, options.source, frame, kept, link_ids)
     notes = list(result.notes)
     if kind is RecordKind.AREA and "parent_code" in frame:
-        notes += _link_parents(conn, frame.iloc[keep])
+        notes += _link_parents(conn, frame.iloc[kept])
+    if absent:
+        notes.append(_absent_note(table.name, absent, closed, options.sync))
+    inserted, updated, unchanged = written
     _audit(
         conn,
-        actor,
+        options.actor,
         "import",
         table.name,
         None,
         {
-            "source": source,
+            "source": options.source,
+            "origin": options.origin,
             "read": result.n_read,
             "inserted": inserted,
             "updated": updated,
             "unchanged": unchanged,
-            "rejected": len(result.rejects) + len(loader_rejects),
+            "rejected": len(result.rejects) + len(rejects),
+            "absent": len(absent),
+            "closed": closed,
         },
     )
     report = LoadReport(
         kind=kind,
-        source=source,
+        source=options.source,
         n_read=result.n_read,
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
         n_repaired=result.n_repaired,
-        rejects=_all_rejects(result, frame, loader_rejects),
+        rejects=_all_rejects(result, frame, rejects),
         notes=notes,
+        absent=len(absent),
+        closed=closed,
     )
     assert report.n_read == report.loaded + report.rejected, report.summary()
     return report
@@ -362,28 +519,119 @@ def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry 
     return geom
 
 
+@dataclass
+class _Existing:
+    """Stored records an import may match: by source id (same source), by code (areas)."""
+
+    by_sid: dict[str, dict[str, Any]]
+    by_code: dict[str, dict[str, Any]]
+
+
+_META = ("id", "source", "source_id", "provenance", "closed_at")
+
+
 def _existing(
-    conn: Connection, table: Table, target: _Target, source: str
-) -> dict[str, dict[str, Any]]:
-    columns = ["id", "source_id", *target.values]
+    conn: Connection, table: Table, target: _Target, source: str, *, by_code: bool
+) -> _Existing:
+    fills = sorted(c for c in _FILL_COLUMNS if c in table.c)
+    columns = [*_META, *target.values, *fills]
     if target.geometry:
         columns.append(target.geometry)
-    rows = conn.execute(select(*(table.c[c] for c in columns)).where(table.c.source == source))
-    found: dict[str, dict[str, Any]] = {}
-    for row in rows.mappings():
+    query = select(*(table.c[c] for c in columns))
+    if not by_code:
+        query = query.where(table.c.source == source)
+    found = _Existing({}, {})
+    for row in conn.execute(query).mappings():
         record = dict(row)
         if target.geometry and record[target.geometry] is not None:
             record[target.geometry] = to_shape(record[target.geometry])
-        found[str(record["source_id"])] = record
+        if record["source"] == source:
+            found.by_sid[str(record["source_id"])] = record
+        if by_code and record.get("code") is not None:
+            found.by_code[str(record["code"])] = record
     return found
 
 
-def _same(old: object, new: object) -> bool:
-    if isinstance(old, BaseGeometry) or isinstance(new, BaseGeometry):
-        if old is None or new is None:
-            return old is new
-        return bool(shapely.equals_exact(old, new, tolerance=1e-9))
-    return old == new
+#: Columns filled from references (``area_code`` -> ``area_id``), compared like values.
+_FILL_COLUMNS = frozenset(fills for refs in _REFERENCES.values() for fills, _, _ in refs.values())
+
+
+def _values(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _META}
+
+
+@dataclass
+class _Plan:
+    """What an import will do, decided before anything is written."""
+
+    inserts: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[int, dict[str, Any], Merge]] = field(default_factory=list)
+    silent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    unchanged: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def _plan(
+    rows: list[dict[str, Any]], keep: list[int], existing: _Existing, options: Options
+) -> _Plan:
+    plan = _Plan()
+    for i in keep:
+        row = rows[i]
+        record = existing.by_sid.get(row["source_id"])
+        if record is None and row.get("code") is not None:
+            record = existing.by_code.get(str(row["code"]))
+        values = {k: v for k, v in row.items() if k != "source_id"}
+        if record is None:
+            provenance = first_provenance(values, origin=options.origin, at=options.at)
+            plan.inserts.append((i, row | {"source": options.source, "provenance": provenance}))
+            continue
+        change = merge(
+            _values(record), record["provenance"], values, origin=options.origin, at=options.at
+        )
+        if record["closed_at"] is not None:
+            change.changed["closed_at"] = None
+            change.before_by["closed_at"] = None
+        if change.changed:
+            plan.updates.append((i, record, change))
+        elif change.provenance_changed:
+            plan.silent.append((i, record | {"provenance": change.provenance}))
+        else:
+            plan.unchanged.append((i, record))
+    return plan
+
+
+def _brief(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, BaseGeometry):
+        return f"{value.geom_type} ({shapely.get_num_coordinates(value)} points)"
+    text = str(_jsonable(value))
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _overwrites(plan: _Plan, existing: _Existing, table: str, origin: str) -> list[Overwrite]:
+    """Updates that replace non-empty values supplied by other files only."""
+    found: list[Overwrite] = []
+    for _, record, change in plan.updates:
+        origins = origins_of(record["provenance"])
+        if not origins or origin in origins:
+            continue
+        fields = {
+            k: (_brief(record.get(k)), _brief(v))
+            for k, v in change.changed.items()
+            if k != "closed_at" and record.get(k) is not None
+        }
+        if fields:
+            name = record.get("name")
+            found.append(
+                Overwrite(
+                    table,
+                    str(record["source_id"]),
+                    None if name is None else str(name),
+                    tuple(sorted(origins)),
+                    fields,
+                )
+            )
+    return found
 
 
 def _jsonable(value: object) -> object:
@@ -394,54 +642,172 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def _upsert(
+def _write(
     conn: Connection,
     table: Table,
     target: _Target,
-    source: str,
-    rows: list[dict[str, Any]],
-    keep: list[int],
-    existing: Mapping[str, dict[str, Any]],
-    actor: str,
+    plan: _Plan,
+    options: Options,
+    rejects: dict[int, str],
 ) -> tuple[int, int, int]:
-    new_rows: list[dict[str, Any]] = []
-    unchanged = updated = 0
-    for i in track(keep, description=f"loading {table.name}"):
-        row = rows[i]
-        old = existing.get(row["source_id"])
-        if old is None:
-            new_rows.append(row)
+    """Write the plan; rows the store refuses join ``rejects``. Returns the counts."""
+    column = target.geometry
+    for i, reason in insert_rows(conn, table, column, plan.inserts).items():
+        rejects[i] = reason
+    if column is not None and plan.inserts:
+        _drop_lost_geometries(conn, table, column, plan, options.source, rejects)
+    updated = 0
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for i, record, change in track(plan.updates, description=f"updating {table.name}"):
+        values = change.changed | {"provenance": change.provenance, "updated_at": stamp}
+        problem = update_row(conn, table, column, record["id"], values)
+        if problem is not None:
+            rejects[i] = problem
             continue
-        changed = {k: v for k, v in row.items() if k in old and not _same(old[k], v)}
-        changed |= {k: v for k, v in row.items() if k not in old and k != "source_id"}
-        if not changed:
-            unchanged += 1
+        updated += 1
+        _audit_update(conn, table.name, record, change, options)
+    for _, record in plan.silent:
+        conn.execute(
+            update(table).where(table.c.id == record["id"]).values(provenance=record["provenance"])
+        )
+    if column is not None:
+        _check_geometries(conn, table, column, plan, options.source, rejects)
+    inserted = sum(1 for i, _ in plan.inserts if i not in rejects)
+    return inserted, updated, len(plan.silent) + len(plan.unchanged)
+
+
+def _drop_lost_geometries(
+    conn: Connection, table: Table, column: str, plan: _Plan, source: str, rejects: dict[int, str]
+) -> None:
+    """Inserted records whose geometry the database stored as NULL are removed and rejected."""
+    stored_now = stored(conn, table, column, source)
+    for i, row in plan.inserts:
+        if i in rejects or row.get(column) is None:
             continue
-        conn.execute(update(table).where(table.c.id == old["id"]).values(**_bind(changed, target)))
+        record_id, is_null = stored_now[row["source_id"]]
+        if is_null:
+            conn.execute(delete(table).where(table.c.id == record_id))
+            rejects[i] = dropped_reason(row[column])
+
+
+def _check_geometries(
+    conn: Connection, table: Table, column: str, plan: _Plan, source: str, rejects: dict[int, str]
+) -> None:
+    """Every loaded record whose file gave a geometry has one stored: counted, not assumed."""
+    ids = stored(conn, table, column, source)
+    expected: list[int] = []
+    for i, row in plan.inserts:
+        if i not in rejects and row.get(column) is not None:
+            expected.append(ids[row["source_id"]][0])
+    for i, record, change in plan.updates:
+        if i not in rejects and (change.changed.get(column) or record.get(column)) is not None:
+            expected.append(int(record["id"]))
+    for _, record in plan.silent + plan.unchanged:
+        if record.get(column) is not None:
+            expected.append(int(record["id"]))
+    found = count_geometries(conn, table, column, expected)
+    if found != len(expected):
+        msg = (
+            f"{table.name}: {len(expected)} geometries were loaded but {found} are stored; "
+            "nothing was changed"
+        )
+        raise StoreError(msg)
+
+
+def _audit_update(
+    conn: Connection, table: str, record: Mapping[str, Any], change: Merge, options: Options
+) -> None:
+    detail: dict[str, Any] = {
+        "source": options.source,
+        "source_id": str(record["source_id"]),
+        "origin": options.origin,
+        "before": {k: _jsonable(record.get(k)) for k in change.changed},
+        "after": {k: _jsonable(v) for k, v in change.changed.items()},
+    }
+    by = {k: v for k, v in change.before_by.items() if v is not None}
+    if by:
+        detail["before_by"] = by
+    _audit(conn, options.actor, "update", table, int(record["id"]), detail)
+
+
+def _absent(
+    conn: Connection,
+    table: Table,
+    existing: _Existing,
+    in_file: set[str],
+    options: Options,
+    *,
+    has_rejects: bool = False,
+) -> tuple[list[dict[str, Any]], int]:
+    """Open records this origin supplied before that the file no longer has; close with sync."""
+    gone = [
+        record
+        for sid, record in existing.by_sid.items()
+        if sid not in in_file
+        and record["closed_at"] is None
+        and (record["provenance"] is None or options.origin in origins_of(record["provenance"]))
+    ]
+    if not options.sync or has_rejects:
+        return gone, 0
+    only_here = [r for r in gone if origins_of(r["provenance"]) <= {options.origin}]
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for record in only_here:
+        conn.execute(update(table).where(table.c.id == record["id"]).values(closed_at=stamp))
         _audit(
             conn,
-            actor,
-            "update",
+            options.actor,
+            "close",
             table.name,
-            old["id"],
+            int(record["id"]),
             {
-                "source": source,
-                "source_id": row["source_id"],
-                "before": {k: _jsonable(old.get(k)) for k in changed},
-                "after": {k: _jsonable(v) for k, v in changed.items()},
+                "source": options.source,
+                "source_id": str(record["source_id"]),
+                "origin": options.origin,
             },
         )
-        updated += 1
-    if new_rows:
-        conn.execute(insert(table), [_bind(r, target) | {"source": source} for r in new_rows])
-    return len(new_rows), updated, unchanged
+    return gone, len(only_here)
 
 
-def _bind(row: Mapping[str, Any], target: _Target) -> dict[str, Any]:
-    out = dict(row)
-    if target.geometry and out.get(target.geometry) is not None:
-        out[target.geometry] = from_shape(out[target.geometry], srid=models.SRID)
-    return out
+def _rejected_ids(result: ReadResult) -> set[str]:
+    """Source ids of rows the reader rejected: still in the file, so not absent."""
+    if "source_id" not in result.rejects:
+        return set()
+    return {str(v) for v in result.rejects["source_id"] if not _missing(v)}
+
+
+def _absent_note(table: str, absent: list[dict[str, Any]], closed: int, sync: bool) -> str:
+    listed = ", ".join(sorted(str(r["source_id"]) for r in absent)[:10])
+    more = "" if len(absent) <= 10 else f" and {len(absent) - 10} more"
+    note = f"absent from this file: {len(absent)} {table} records it had before ({listed}{more})"
+    if not sync:
+        return note + "; import with --sync to close them (kept as history, left out of runs)"
+    kept = len(absent) - closed
+    note += f"; closed {closed}"
+    if kept:
+        note += f"; {kept} also come from other files or the import has rejects: left open"
+    return note
+
+
+def _check_types(
+    table: Table, column: str, rows: list[dict[str, Any]], rejects: dict[int, str]
+) -> None:
+    for i, row in enumerate(rows):
+        problem = type_problem(table, column, row.get(column))
+        if problem is not None:
+            rejects[i] = _join(rejects.get(i), problem)
+
+
+def _locate_orgs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """An organisation without coordinates takes its own unit's location."""
+    wanted = {r["own_unit_id"] for r in rows if r.get("geom") is None and r.get("own_unit_id")}
+    if not wanted:
+        return
+    units: Table = models.Unit.__table__  # type: ignore[assignment]
+    found = conn.execute(select(units.c.id, units.c.geom).where(units.c.id.in_(sorted(wanted))))
+    places = {int(i): shapely.point_on_surface(to_shape(g)) for i, g in found if g is not None}
+    for row in rows:
+        if row.get("geom") is None and row.get("own_unit_id") in places:
+            row["geom"] = places[row["own_unit_id"]]
 
 
 def _replace_links(
