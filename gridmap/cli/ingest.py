@@ -75,11 +75,16 @@ def _print_overwrites(overwrites: list[Overwrite]) -> None:
         console.print(f"... and {len(overwrites) - 20} more")
 
 
+def _interactive() -> bool:
+    """Whether someone can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def _confirm(yes: bool) -> ConfirmOverwrite:
     """Overwrite with --yes; ask at a terminal; refuse otherwise (one line, exit 2)."""
 
     def ask(overwrites: list[Overwrite]) -> bool:
-        if not yes and not sys.stdin.isatty():
+        if not yes and not _interactive():
             return False
         _print_overwrites(overwrites)
         if yes:

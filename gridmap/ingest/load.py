@@ -183,12 +183,12 @@ class OverwriteRefused(IngestError):
 
     def __init__(self, overwrites: list[Overwrite]) -> None:
         self.overwrites = overwrites
-        origins = sorted({o for w in overwrites for o in w.origins})
-        table = overwrites[0].table
+        origins = ", ".join(sorted({o for w in overwrites for o in w.origins}))
+        ids = ", ".join(w.source_id for w in overwrites[:3])
+        more = ", ..." if len(overwrites) > 3 else ""
         super().__init__(
-            f"{len(overwrites)} {table} records of this source came from another file "
-            f"({', '.join(origins)}) and would be overwritten; nothing was changed: give this "
-            "file its own --source NAME to keep both lists, or pass --yes to overwrite"
+            f"{len(overwrites)} {overwrites[0].table} ids ({ids}{more}) belong to {origins}; "
+            "nothing changed: --source NAME keeps both lists, --yes overwrites"
         )
 
 
@@ -602,6 +602,8 @@ def _plan(
 def _brief(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, shapely.Point):
+        return f"{value.x:.6f},{value.y:.6f}"
     if isinstance(value, BaseGeometry):
         return f"{value.geom_type} ({shapely.get_num_coordinates(value)} points)"
     text = str(_jsonable(value))
