@@ -44,6 +44,7 @@ __all__ = [
     "check_stored_grid",
     "communities_within",
     "generate_grid",
+    "has_grid",
     "save_cells",
 ]
 
@@ -231,10 +232,23 @@ def _frame(
     return frame.set_index(pd.Index(data["id"], dtype="int64"), drop=False)
 
 
+def has_grid(conn: Connection) -> bool:
+    """Whether there are open cells, or units still in a cell: assignment has work to do."""
+    cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+    unit: Table = models.Unit.__table__  # type: ignore[assignment]
+    for query in (
+        select(cells.c.id).where(cells.c.closed_at.is_(None)),
+        select(unit.c.id).where(unit.c.cell_id.is_not(None)),
+    ):
+        if conn.execute(query.limit(1)).first() is not None:
+            return True
+    return False
+
+
 def assign_units_on(conn: Connection) -> AssignReport:
     """:func:`assign_units` on an open connection, inside the caller's transaction."""
-    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name"))
     cells = _frame(conn, models.GridCell, ("id", "code"))
+    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name"))
     cell_ids = np.full(len(units), -1, dtype=np.int64)
     shares: list[tuple[int, int, float]] = []
     multi = 0

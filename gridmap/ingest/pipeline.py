@@ -182,8 +182,10 @@ def _load(
 
     def assign(conn: Connection) -> None:
         if any(kind in (RecordKind.UNIT, RecordKind.CELL) for kind, _ in batches):
-            from gridmap.cells import assign_units_on
+            from gridmap.cells import assign_units_on, has_grid
 
+            if not has_grid(conn):
+                return
             report = assign_units_on(conn)
             if report.units and report.cells:
                 assigned.append(f"units in cells: {report.summary()}")
