@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from gridmap.admin import areas_from_points, child_codes, load_divisions, township_codes
 from gridmap.cells import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.coverage import CoverageResult, ReachOptions, load_inputs, run_coverage
-from gridmap.ingest.load import LoadReport, Overwrite, load_many
+from gridmap.ingest.load import LoadReport, load_many
 from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind
@@ -102,9 +102,7 @@ def run_demo(
     reports += [(f"{OSM_EXTRACT} ({r.kind.value})", r) for r in osm_reports]
     for name, kind, source in SAMPLE_FILES:
         reject_file = rejects / f"{Path(name).stem}.csv"
-        report, _ = import_layer(
-            store, data / name, kind, source=source, reject_file=reject_file, confirm=_enrich
-        )
+        report, _ = import_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
     places = read_osm(data / OSM_EXTRACT).places
     reports += _derive_areas(store, places, load_divisions(data / DIVISIONS))
@@ -151,12 +149,6 @@ def run_demo(
         sites=sites,
         outputs=outputs,
     )
-
-
-def _enrich(overwrites: list[Overwrite]) -> bool:
-    """The sample files enrich the OSM records on purpose (e.g. surveyed locations)."""
-    logger.info("the sample refines %d records from other files", len(overwrites))
-    return True
 
 
 def _write_outputs(

@@ -323,7 +323,7 @@ def load_with(
         _check_types(table, target.geometry, rows, rejects)
     keep = [i for i in range(len(frame)) if i not in rejects]
     existing = _existing(conn, table, target, options.source, by_code=kind is RecordKind.AREA)
-    plan = _plan(rows, keep, existing, options)
+    plan = _plan(rows, keep, existing, options, f"loading {table.name}")
     overwrites = _overwrites(plan, existing, table.name, options.origin)
     if overwrites and options.confirm is not None and not options.confirm(overwrites):
         raise OverwriteRefused(overwrites)
@@ -571,10 +571,14 @@ class _Plan:
 
 
 def _plan(
-    rows: list[dict[str, Any]], keep: list[int], existing: _Existing, options: Options
+    rows: list[dict[str, Any]],
+    keep: list[int],
+    existing: _Existing,
+    options: Options,
+    description: str,
 ) -> _Plan:
     plan = _Plan()
-    for i in keep:
+    for i in track(keep, description=description):
         row = rows[i]
         record = existing.by_sid.get(row["source_id"])
         if record is None and row.get("code") is not None:
@@ -610,6 +614,17 @@ def _brief(value: object) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
+#: Geometries that differ by less than this (degrees, about 1 m) are the same place refined.
+_SAME_PLACE_DEG = 1e-5
+
+
+def _nearby(old: object, new: object) -> bool:
+    """Whether a new geometry only refines the stored one (rounded coordinates)."""
+    if not isinstance(old, BaseGeometry) or not isinstance(new, BaseGeometry):
+        return False
+    return bool(shapely.equals_exact(old, new, tolerance=_SAME_PLACE_DEG))
+
+
 def _overwrites(plan: _Plan, existing: _Existing, table: str, origin: str) -> list[Overwrite]:
     """Updates that replace non-empty values supplied by other files only."""
     found: list[Overwrite] = []
@@ -620,7 +635,7 @@ def _overwrites(plan: _Plan, existing: _Existing, table: str, origin: str) -> li
         fields = {
             k: (_brief(record.get(k)), _brief(v))
             for k, v in change.changed.items()
-            if k != "closed_at" and record.get(k) is not None
+            if k != "closed_at" and record.get(k) is not None and not _nearby(record.get(k), v)
         }
         if fields:
             name = record.get("name")
@@ -660,7 +675,7 @@ def _write(
         _drop_lost_geometries(conn, table, column, plan, options.source, rejects)
     updated = 0
     stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for i, record, change in track(plan.updates, description=f"updating {table.name}"):
+    for i, record, change in plan.updates:
         values = change.changed | {"provenance": change.provenance, "updated_at": stamp}
         problem = update_row(conn, table, column, record["id"], values)
         if problem is not None:
