@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,22 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from gridmap.errors import StoreError
+from gridmap.ingest._plan import (
+    ConfirmOverwrite,
+    Options,
+    Overwrite,
+    OverwriteRefused,
+    Plan,
+    absent_note,
+    audit,
+    close_absent,
+    jsonable,
+    missing,
+    overwrites_in,
+    plan_load,
+    read_existing,
+    rejected_ids,
+)
 from gridmap.ingest._write import (
     count_geometries,
     dropped_reason,
@@ -36,10 +51,8 @@ from gridmap.ingest._write import (
     type_problem,
     update_row,
 )
-from gridmap.ingest.provenance import Merge, merge, now, origins_of
-from gridmap.ingest.provenance import first as first_provenance
-from gridmap.ingest.records import IngestError, ReadResult, RecordKind
-from gridmap.progress import track
+from gridmap.ingest.provenance import Merge, now
+from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
@@ -167,54 +180,12 @@ class LoadReport:
         return line
 
 
-@dataclass(frozen=True)
-class Overwrite:
-    """A stored record another file supplied whose values an import would replace."""
-
-    table: str
-    source_id: str
-    name: str | None
-    origins: tuple[str, ...]
-    fields: dict[str, tuple[str, str]]  # field -> (stored value, new value), shortened
-
-
-class OverwriteRefused(IngestError):
-    """An import stopped before overwriting what another file supplied; nothing was written."""
-
-    def __init__(self, overwrites: list[Overwrite]) -> None:
-        self.overwrites = overwrites
-        origins = ", ".join(sorted({o for w in overwrites for o in w.origins}))
-        ids = ", ".join(w.source_id for w in overwrites[:3])
-        more = ", ..." if len(overwrites) > 3 else ""
-        super().__init__(
-            f"{len(overwrites)} {overwrites[0].table} ids ({ids}{more}) belong to {origins}; "
-            "nothing changed: --source NAME keeps both lists, --yes overwrites"
-        )
-
-
 def default_actor() -> str:
     """Who is importing: the operating-system user, or ``gridmap`` when it has no name."""
     try:
         return getpass.getuser() or "gridmap"
     except (OSError, KeyError, ImportError):
         return "gridmap"
-
-
-#: Called with what an import would change in records another file supplied; it returns
-#: True to go on, False to stop (the transaction is then rolled back).
-ConfirmOverwrite = Callable[[list[Overwrite]], bool]
-
-
-@dataclass(frozen=True)
-class Options:
-    """How one import writes: who, from which file family, when, and what to do at conflicts."""
-
-    source: str
-    origin: str
-    actor: str
-    at: str
-    sync: bool = False
-    confirm: ConfirmOverwrite | None = None
 
 
 def load_records(
@@ -322,14 +293,17 @@ def load_with(
     if target.geometry:
         _check_types(table, target.geometry, rows, rejects)
     keep = [i for i in range(len(frame)) if i not in rejects]
-    existing = _existing(conn, table, target, options.source, by_code=kind is RecordKind.AREA)
-    plan = _plan(rows, keep, existing, options, f"loading {table.name}")
-    overwrites = _overwrites(plan, existing, table.name, options.origin)
+    compared = [*target.values, *sorted(c for c in _FILL_COLUMNS if c in table.c)]
+    existing = read_existing(
+        conn, table, compared, target.geometry, options.source, by_code=kind is RecordKind.AREA
+    )
+    plan = plan_load(rows, keep, existing, options, f"loading {table.name}")
+    overwrites = overwrites_in(plan, existing, table.name, options.origin)
     if overwrites and options.confirm is not None and not options.confirm(overwrites):
         raise OverwriteRefused(overwrites)
     written = _write(conn, table, target, plan, options, rejects)
-    in_file = {r["source_id"] for r in rows} | _rejected_ids(result)
-    absent, closed = _absent(
+    in_file = {r["source_id"] for r in rows} | rejected_ids(result)
+    absent, closed = close_absent(
         conn,
         table,
         existing,
@@ -344,9 +318,9 @@ def load_with(
     if kind is RecordKind.AREA and "parent_code" in frame:
         notes += _link_parents(conn, frame.iloc[kept])
     if absent:
-        notes.append(_absent_note(table.name, absent, closed, options.sync))
+        notes.append(absent_note(table.name, absent, closed, options.sync))
     inserted, updated, unchanged = written
-    _audit(
+    audit(
         conn,
         options.actor,
         "import",
@@ -413,14 +387,14 @@ def _resolve(
     for column in _NOT_NULL.get(kind, ()):
         values = frame[column] if column in frame else pd.Series([None] * len(frame))
         for i, value in enumerate(values):
-            if _missing(value) or str(value).strip() == "":
+            if missing(value) or str(value).strip() == "":
                 rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
         index = _lookup(conn, model, key)
         ids: list[int | None] = []
         for i, value in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
-            if _missing(value):
+            if missing(value):
                 ids.append(None)
                 continue
             found, problem = _find(index, str(value), column)
@@ -465,18 +439,12 @@ def _join(first: str | None, second: str) -> str:
     return second if first is None else f"{first}; {second}"
 
 
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 # -- rows and upsert ----------------------------------------------------------------------
 
 
 def _plain(value: object) -> object:
     """Turn pandas/numpy scalars into what the database drivers take."""
-    if _missing(value):
+    if missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
@@ -519,151 +487,15 @@ def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry 
     return geom
 
 
-@dataclass
-class _Existing:
-    """Stored records an import may match: by source id (same source), by code (areas)."""
-
-    by_sid: dict[str, dict[str, Any]]
-    by_code: dict[str, dict[str, Any]]
-
-
-_META = ("id", "source", "source_id", "provenance", "closed_at")
-
-
-def _existing(
-    conn: Connection, table: Table, target: _Target, source: str, *, by_code: bool
-) -> _Existing:
-    fills = sorted(c for c in _FILL_COLUMNS if c in table.c)
-    columns = [*_META, *target.values, *fills]
-    if target.geometry:
-        columns.append(target.geometry)
-    query = select(*(table.c[c] for c in columns))
-    if not by_code:
-        query = query.where(table.c.source == source)
-    found = _Existing({}, {})
-    for row in conn.execute(query).mappings():
-        record = dict(row)
-        if target.geometry and record[target.geometry] is not None:
-            record[target.geometry] = to_shape(record[target.geometry])
-        if record["source"] == source:
-            found.by_sid[str(record["source_id"])] = record
-        if by_code and record.get("code") is not None:
-            found.by_code[str(record["code"])] = record
-    return found
-
-
 #: Columns filled from references (``area_code`` -> ``area_id``), compared like values.
 _FILL_COLUMNS = frozenset(fills for refs in _REFERENCES.values() for fills, _, _ in refs.values())
-
-
-def _values(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in _META}
-
-
-@dataclass
-class _Plan:
-    """What an import will do, decided before anything is written."""
-
-    inserts: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    updates: list[tuple[int, dict[str, Any], Merge]] = field(default_factory=list)
-    silent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    unchanged: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-
-def _plan(
-    rows: list[dict[str, Any]],
-    keep: list[int],
-    existing: _Existing,
-    options: Options,
-    description: str,
-) -> _Plan:
-    plan = _Plan()
-    for i in track(keep, description=description):
-        row = rows[i]
-        record = existing.by_sid.get(row["source_id"])
-        if record is None and row.get("code") is not None:
-            record = existing.by_code.get(str(row["code"]))
-        values = {k: v for k, v in row.items() if k != "source_id"}
-        if record is None:
-            provenance = first_provenance(values, origin=options.origin, at=options.at)
-            plan.inserts.append((i, row | {"source": options.source, "provenance": provenance}))
-            continue
-        change = merge(
-            _values(record), record["provenance"], values, origin=options.origin, at=options.at
-        )
-        if record["closed_at"] is not None:
-            change.changed["closed_at"] = None
-            change.before_by["closed_at"] = None
-        if change.changed:
-            plan.updates.append((i, record, change))
-        elif change.provenance_changed:
-            plan.silent.append((i, record | {"provenance": change.provenance}))
-        else:
-            plan.unchanged.append((i, record))
-    return plan
-
-
-def _brief(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, shapely.Point):
-        return f"{value.x:.6f},{value.y:.6f}"
-    if isinstance(value, BaseGeometry):
-        return f"{value.geom_type} ({shapely.get_num_coordinates(value)} points)"
-    text = str(_jsonable(value))
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-#: Geometries that differ by less than this (degrees, about 1 m) are the same place refined.
-_SAME_PLACE_DEG = 1e-5
-
-
-def _nearby(old: object, new: object) -> bool:
-    """Whether a new geometry only refines the stored one (rounded coordinates)."""
-    if not isinstance(old, BaseGeometry) or not isinstance(new, BaseGeometry):
-        return False
-    return bool(shapely.equals_exact(old, new, tolerance=_SAME_PLACE_DEG))
-
-
-def _overwrites(plan: _Plan, existing: _Existing, table: str, origin: str) -> list[Overwrite]:
-    """Updates that replace non-empty values supplied by other files only."""
-    found: list[Overwrite] = []
-    for _, record, change in plan.updates:
-        origins = origins_of(record["provenance"])
-        if not origins or origin in origins:
-            continue
-        fields = {
-            k: (_brief(record.get(k)), _brief(v))
-            for k, v in change.changed.items()
-            if k != "closed_at" and record.get(k) is not None and not _nearby(record.get(k), v)
-        }
-        if fields:
-            name = record.get("name")
-            found.append(
-                Overwrite(
-                    table,
-                    str(record["source_id"]),
-                    None if name is None else str(name),
-                    tuple(sorted(origins)),
-                    fields,
-                )
-            )
-    return found
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, BaseGeometry):
-        return value.wkt
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _write(
     conn: Connection,
     table: Table,
     target: _Target,
-    plan: _Plan,
+    plan: Plan,
     options: Options,
     rejects: dict[int, str],
 ) -> tuple[int, int, int]:
@@ -694,7 +526,7 @@ def _write(
 
 
 def _drop_lost_geometries(
-    conn: Connection, table: Table, column: str, plan: _Plan, source: str, rejects: dict[int, str]
+    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
 ) -> None:
     """Inserted records whose geometry the database stored as NULL are removed and rejected."""
     stored_now = stored(conn, table, column, source)
@@ -708,7 +540,7 @@ def _drop_lost_geometries(
 
 
 def _check_geometries(
-    conn: Connection, table: Table, column: str, plan: _Plan, source: str, rejects: dict[int, str]
+    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
 ) -> None:
     """Every loaded record whose file gave a geometry has one stored: counted, not assumed."""
     ids = stored(conn, table, column, source)
@@ -738,71 +570,13 @@ def _audit_update(
         "source": options.source,
         "source_id": str(record["source_id"]),
         "origin": options.origin,
-        "before": {k: _jsonable(record.get(k)) for k in change.changed},
-        "after": {k: _jsonable(v) for k, v in change.changed.items()},
+        "before": {k: jsonable(record.get(k)) for k in change.changed},
+        "after": {k: jsonable(v) for k, v in change.changed.items()},
     }
     by = {k: v for k, v in change.before_by.items() if v is not None}
     if by:
         detail["before_by"] = by
-    _audit(conn, options.actor, "update", table, int(record["id"]), detail)
-
-
-def _absent(
-    conn: Connection,
-    table: Table,
-    existing: _Existing,
-    in_file: set[str],
-    options: Options,
-    *,
-    has_rejects: bool = False,
-) -> tuple[list[dict[str, Any]], int]:
-    """Open records this origin supplied before that the file no longer has; close with sync."""
-    gone = [
-        record
-        for sid, record in existing.by_sid.items()
-        if sid not in in_file
-        and record["closed_at"] is None
-        and (record["provenance"] is None or options.origin in origins_of(record["provenance"]))
-    ]
-    if not options.sync or has_rejects:
-        return gone, 0
-    only_here = [r for r in gone if origins_of(r["provenance"]) <= {options.origin}]
-    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for record in only_here:
-        conn.execute(update(table).where(table.c.id == record["id"]).values(closed_at=stamp))
-        _audit(
-            conn,
-            options.actor,
-            "close",
-            table.name,
-            int(record["id"]),
-            {
-                "source": options.source,
-                "source_id": str(record["source_id"]),
-                "origin": options.origin,
-            },
-        )
-    return gone, len(only_here)
-
-
-def _rejected_ids(result: ReadResult) -> set[str]:
-    """Source ids of rows the reader rejected: still in the file, so not absent."""
-    if "source_id" not in result.rejects:
-        return set()
-    return {str(v) for v in result.rejects["source_id"] if not _missing(v)}
-
-
-def _absent_note(table: str, absent: list[dict[str, Any]], closed: int, sync: bool) -> str:
-    listed = ", ".join(sorted(str(r["source_id"]) for r in absent)[:10])
-    more = "" if len(absent) <= 10 else f" and {len(absent) - 10} more"
-    note = f"absent from this file: {len(absent)} {table} records it had before ({listed}{more})"
-    if not sync:
-        return note + "; import with --sync to close them (kept as history, left out of runs)"
-    kept = len(absent) - closed
-    note += f"; closed {closed}"
-    if kept:
-        note += f"; {kept} also come from other files or the import has rejects: left open"
-    return note
+    audit(conn, options.actor, "update", table, int(record["id"]), detail)
 
 
 def _check_types(
@@ -860,7 +634,7 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
     ids = {str(k): v for k, v in conn.execute(select(areas.c.code, areas.c.id))}
     unknown: set[str] = set()
     for code, parent in zip(frame["code"], frame["parent_code"], strict=True):
-        if _missing(code) or _missing(parent):
+        if missing(code) or missing(parent):
             continue
         if str(parent) not in ids:
             unknown.add(str(parent))
@@ -872,22 +646,6 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
         return []
     listed = ", ".join(sorted(unknown))
     return [f"parent areas {listed} are not in the store: those areas stay unlinked until imported"]
-
-
-def _audit(
-    conn: Connection,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    detail: dict[str, Any],
-) -> None:
-    audit: Table = models.AuditLog.__table__  # type: ignore[assignment]
-    conn.execute(
-        insert(audit).values(
-            actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail
-        )
-    )
 
 
 def _all_rejects(
