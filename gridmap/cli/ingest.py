@@ -140,14 +140,20 @@ def osm(
         Path | None, typer.Option(help="a TOML file overriding the tag-to-kind mapping")
     ] = None,
     sync: SyncOption = False,
-    yes: YesOption = False,
 ) -> None:
-    """Load villages, communities, buildings, parks, admin areas and roads from OSM."""
+    """Load villages, communities, buildings, parks, admin areas and roads from OSM.
+
+    OSM ids are the same in every extract: a newer or larger extract updates the features.
+    """
     from gridmap.demo import unit_counts
 
     with open_store() as store:
         reports, reject_path = import_osm(
-            store, file, reject_file=reject_file, tags=tags, sync=sync, confirm=_confirm(yes)
+            store,
+            file,
+            reject_file=reject_file,
+            tags=tags,
+            sync=sync,
         )
         kinds = unit_counts(store, source="osm")
     _print_report(reports, reject_path)

@@ -128,6 +128,9 @@ def import_osm(
 ) -> tuple[list[LoadReport], Path | None]:
     """Import an OpenStreetMap extract: areas, units and roads, in one transaction.
 
+    OSM ids are global, so features another extract supplied are updated (``confirm``
+    may say otherwise); ``sync`` closes the features this extract had before and lost.
+
     Values other files added to the same records (households, codes, boundaries) are kept:
     an import changes only what its own file changed (:mod:`gridmap.ingest.provenance`).
     """
@@ -161,7 +164,8 @@ def import_osm(
         (RecordKind.ROAD, _whole(extract.roads, bad[bad["section"] == "roads"])),
         (RecordKind.SITE, _whole(_points(extract.sites), bad[bad["section"] == "sites"])),
     ]
-    reports = _load(store, batches, "osm", file, sync, confirm, actor)
+    # OSM ids name the same feature in every extract: another extract updates, never collides.
+    reports = _load(store, batches, "osm", file, sync, confirm or _accept, actor)
     rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
@@ -205,6 +209,12 @@ def _load(
             report.notes.extend(assigned)
             break
     return reports
+
+
+def _accept(overwrites: list[Overwrite]) -> bool:
+    """OSM features are the same features whichever extract they come from."""
+    logger.info("updating %d OSM features another extract supplied", len(overwrites))
+    return True
 
 
 def _refuse(overwrites: list[Overwrite]) -> bool:
