@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from gridmap.coverage.inputs import representative_points
 from gridmap.errors import GridmapError, NotFoundError
@@ -44,11 +44,13 @@ __all__ = [
     "AssignReport",
     "area_boundary",
     "assign_units",
+    "assign_units_on",
     "check_stored_grid",
     "communities_intersecting",
     "communities_within",
     "generate_grid",
     "generate_grid_in",
+    "has_grid",
     "save_cells",
 ]
 
@@ -190,8 +192,8 @@ def save_cells(
 
     With ``replace_area``, the stored cells of that area (and of the areas below it) are
     deleted first, in the same transaction: a new grid replaces the old one instead of
-    overlapping it. Units lose their cell until :func:`assign_units` runs again, and
-    grid workers lose the assignments of deleted cells (re-import them).
+    overlapping it. Grid workers keep their assignments to cells whose code the new grid
+    has too; units are put into the new cells in the same transaction.
     """
     frame = cells.copy()
     invalid = ~frame.geometry.is_valid
@@ -206,11 +208,43 @@ def save_cells(
     result = ReadResult(records=frame, rejects=pd.DataFrame(), n_read=len(frame))
     ids = _descendants(_areas(store), replace_area) if replace_area else set()
     with store.engine.begin() as conn:
+        kept: list[tuple[int, str]] = []
         if ids:
-            table: Table = models.GridCell.__table__  # type: ignore[assignment]
-            removed = conn.execute(delete(table).where(table.c.area_id.in_(sorted(ids))))
-            logger.info("replaced %d stored cells of %s", removed.rowcount, replace_area)
-        return load_into(conn, RecordKind.CELL, result, source=source)
+            kept = _remove_cells(conn, sorted(ids), replace_area or "")
+        report = load_into(conn, RecordKind.CELL, result, source=source, origin="grid generate")
+        if kept:
+            _restore_workers(conn, kept)
+        assign_units_on(conn)
+        return report
+
+
+def _remove_cells(conn: Connection, area_ids: list[int], area: str) -> list[tuple[int, str]]:
+    """Delete the cells of the areas; return their (worker, cell code) assignments."""
+    table: Table = models.GridCell.__table__  # type: ignore[assignment]
+    links: Table = models.WorkerCell.__table__  # type: ignore[assignment]
+    kept = [
+        (int(worker), str(code))
+        for worker, code in conn.execute(
+            select(links.c.worker_id, table.c.code)
+            .join(table, table.c.id == links.c.cell_id)
+            .where(table.c.area_id.in_(area_ids))
+        )
+    ]
+    removed = conn.execute(delete(table).where(table.c.area_id.in_(area_ids)))
+    logger.info("replaced %d stored cells of %s", removed.rowcount, area)
+    return kept
+
+
+def _restore_workers(conn: Connection, kept: list[tuple[int, str]]) -> None:
+    """Give workers back the cells whose code survived the replacement."""
+    table: Table = models.GridCell.__table__  # type: ignore[assignment]
+    links: Table = models.WorkerCell.__table__  # type: ignore[assignment]
+    codes = {str(c): int(i) for i, c in conn.execute(select(table.c.id, table.c.code))}
+    pairs = sorted({(w, codes[c]) for w, c in kept if c in codes})
+    if pairs:
+        conn.execute(insert(links), [{"worker_id": w, "cell_id": c} for w, c in pairs])
+    lost = len({(w, c) for w, c in kept}) - len(pairs)
+    logger.info("kept %d worker assignments; %d named cells the new grid lacks", len(pairs), lost)
 
 
 @dataclass(frozen=True)
@@ -221,6 +255,7 @@ class AssignReport:
     assigned: int
     outside: pd.DataFrame  # units in no cell: id, source_id, kind, name, lon, lat
     multi_cell: int  # polygon units touching more than one cell
+    cells: int = 0  # open cells units were put into
 
     def summary(self) -> str:
         """One line for the CLI."""
@@ -235,11 +270,43 @@ def assign_units(store: Store) -> AssignReport:
 
     Every cell a polygon touches is kept in ``unit_cell`` with its share of
     the polygon's area. Units outside every cell get no cell and are reported.
+    Imports of units and of cells run this themselves (:func:`assign_units_on`).
     """
-    from gridmap.coverage.inputs import load_inputs
+    with store.engine.begin() as conn:
+        return assign_units_on(conn)
 
-    inputs = load_inputs(store)
-    units, cells = inputs.units, inputs.cells
+
+def _frame(
+    conn: Connection, model: type[models.Base], columns: tuple[str, ...]
+) -> gpd.GeoDataFrame:
+    table: Table = model.__table__  # type: ignore[assignment]
+    query = select(*(table.c[c] for c in (*columns, "geom")))
+    if model is models.GridCell:
+        query = query.where(table.c.closed_at.is_(None))
+    rows = conn.execute(query).all()
+    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    geoms = [to_shape(r[-1]) for r in rows]
+    frame = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
+    return frame.set_index(pd.Index(data["id"], dtype="int64"), drop=False)
+
+
+def has_grid(conn: Connection) -> bool:
+    """Whether there are open cells, or units still in a cell: assignment has work to do."""
+    cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+    unit: Table = models.Unit.__table__  # type: ignore[assignment]
+    for query in (
+        select(cells.c.id).where(cells.c.closed_at.is_(None)),
+        select(unit.c.id).where(unit.c.cell_id.is_not(None)),
+    ):
+        if conn.execute(query.limit(1)).first() is not None:
+            return True
+    return False
+
+
+def assign_units_on(conn: Connection) -> AssignReport:
+    """:func:`assign_units` on an open connection, inside the caller's transaction."""
+    cells = _frame(conn, models.GridCell, ("id", "code"))
+    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name"))
     cell_ids = np.full(len(units), -1, dtype=np.int64)
     shares: list[tuple[int, int, float]] = []
     multi = 0
@@ -258,7 +325,7 @@ def assign_units(store: Store) -> AssignReport:
                 shares.append((int(unit_ids[polygon]), int(ids[cell]), float(share)))
             counts = pd.Series([s[0] for s in shares]).value_counts()
             multi = int((counts > 1).sum())
-    _write_assignment(store, units.index.to_numpy(), cell_ids, shares)
+    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares)
     outside = units[cell_ids < 0]
     points = representative_points(outside)
     report = pd.DataFrame(
@@ -272,29 +339,36 @@ def assign_units(store: Store) -> AssignReport:
         }
     )
     return AssignReport(
-        len(units), int((cell_ids >= 0).sum()), report.reset_index(drop=True), multi
+        len(units), int((cell_ids >= 0).sum()), report.reset_index(drop=True), multi, len(cells)
     )
 
 
 def _write_assignment(
-    store: Store, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
+    conn: Connection, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
 ) -> None:
+    """Store each unit's cell and the shares, writing only what changed."""
     unit_table: Table = models.Unit.__table__  # type: ignore[assignment]
     share_table: Table = models.UnitCell.__table__  # type: ignore[assignment]
-    with store.engine.begin() as conn:
-        conn.execute(update(unit_table).values(cell_id=None))
-        for cell in np.unique(cell_ids[cell_ids >= 0]):
-            members = [int(u) for u in unit_ids[cell_ids == cell]]
-            for start in range(0, len(members), 500):
-                chunk = members[start : start + 500]
-                conn.execute(
-                    update(unit_table).where(unit_table.c.id.in_(chunk)).values(cell_id=int(cell))
-                )
+    stored = dict(conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all())
+    moves: dict[int | None, list[int]] = {}
+    for unit, cell in zip(unit_ids.tolist(), cell_ids.tolist(), strict=True):
+        wanted = int(cell) if cell >= 0 else None
+        if stored.get(unit) != wanted:
+            moves.setdefault(wanted, []).append(int(unit))
+    for cell, members in moves.items():
+        for start in range(0, len(members), 500):
+            chunk = members[start : start + 500]
+            conn.execute(update(unit_table).where(unit_table.c.id.in_(chunk)).values(cell_id=cell))
+    rows = [{"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares]
+    old = {
+        (int(u), int(c)): float(s)
+        for u, c, s in conn.execute(
+            select(share_table.c.unit_id, share_table.c.cell_id, share_table.c.share)
+        )
+    }
+    if old != {(r["unit_id"], r["cell_id"]): r["share"] for r in rows}:
         conn.execute(delete(share_table))
-        if shares:
-            rows = [
-                {"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares
-            ]
+        if rows:
             conn.execute(insert(share_table), rows)
 
 

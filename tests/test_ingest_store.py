@@ -82,10 +82,15 @@ def test_reimport_is_idempotent_and_changes_are_kept_in_history(
         ]
     assert history == [
         {
-            "source": "stations",
+            "source": "station",
             "source_id": "S1",
+            "origin": f"{tmp_path.name}/stations.csv",
             "before": {"name": "炼厂社区党群服务站", "last_activity": "2026-10-01"},
             "after": {"name": "炼厂社区党群服务中心", "last_activity": "2026-11-01"},
+            "before_by": {
+                "name": f"{tmp_path.name}/stations.csv",
+                "last_activity": f"{tmp_path.name}/stations.csv",
+            },
         }
     ]
 

@@ -104,7 +104,8 @@ EncodingOption = Annotated[
 ]
 LayerOption = Annotated[str | None, typer.Option(help="layer name in a GeoPackage")]
 SourceOption = Annotated[
-    str | None, typer.Option(help="source name records are matched on (default: file stem)")
+    str | None,
+    typer.Option(help="source name records are matched on (default: the kind, e.g. firm)"),
 ]
 RejectOption = Annotated[
     Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")

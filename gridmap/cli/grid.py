@@ -304,7 +304,10 @@ def generate(
         Path | None, typer.Option(help="also write the cells: .geojson, .gpkg, .csv, .xlsx")
     ] = None,
     replace: Annotated[
-        bool, typer.Option(help="replace the area's stored cells (their worker links go too)")
+        bool,
+        typer.Option(
+            help="replace the area's stored cells; workers keep cells whose code survives"
+        ),
     ] = False,
 ) -> None:
     """Generate cells over an area, split by its communities, code, store them, assign units.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,7 +22,7 @@ from gridmap.cli._common import (
     print_table,
 )
 from gridmap.domain import UnitKind
-from gridmap.ingest.load import LoadReport
+from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
 from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.ingest.records import RecordKind
 
@@ -33,6 +34,75 @@ KIND_HELP = (
     "what the rows are: area, cell, unit, org, instructor, station, worker, road; "
     "or a unit kind (village, community, building, park, firm, social_org) for units"
 )
+
+
+SyncOption = Annotated[
+    bool,
+    typer.Option(
+        "--sync",
+        help="close the records this file had before and no longer has (kept as history)",
+    ),
+]
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="overwrite records another file supplied without asking"),
+]
+
+
+class _UseSource(Exception):
+    """The user named a source of its own for the file at the overwrite question."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source)
+        self.source = source
+
+
+def _print_overwrites(overwrites: list[Overwrite]) -> None:
+    print_table(
+        "将覆盖其他文件导入的记录 / would overwrite records from another file",
+        ["id", "name", "from", "field: stored -> new"],
+        [
+            (
+                w.source_id,
+                w.name,
+                ", ".join(w.origins),
+                "; ".join(f"{k}: {a} -> {b}" for k, (a, b) in w.fields.items()),
+            )
+            for w in overwrites[:20]
+        ],
+    )
+    if len(overwrites) > 20:
+        console.print(f"... and {len(overwrites) - 20} more")
+
+
+def _interactive() -> bool:
+    """Whether someone can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _confirm(yes: bool) -> ConfirmOverwrite:
+    """Overwrite with --yes; ask at a terminal; refuse otherwise (one line, exit 2)."""
+
+    def ask(overwrites: list[Overwrite]) -> bool:
+        if not yes and not _interactive():
+            return False
+        _print_overwrites(overwrites)
+        if yes:
+            return True
+        answer = typer.prompt(
+            "这些编号已被另一个文件使用。输入 y 覆盖；输入新的来源名（--source）分开保存；"
+            "直接回车取消 / these ids belong to another file: y overwrites, a name imports "
+            "this file as a source of its own, Enter cancels",
+            default="",
+            show_default=False,
+        ).strip()
+        if answer.lower() in {"y", "yes", "是"}:
+            return True
+        if answer:
+            raise _UseSource(answer)
+        return False
+
+    return ask
 
 
 def _print_report(reports: list[LoadReport], reject_path: Path | None) -> None:
@@ -69,12 +139,22 @@ def osm(
     tags: Annotated[
         Path | None, typer.Option(help="a TOML file overriding the tag-to-kind mapping")
     ] = None,
+    sync: SyncOption = False,
 ) -> None:
-    """Load villages, communities, buildings, parks, admin areas and roads from OSM."""
+    """Load villages, communities, buildings, parks, admin areas and roads from OSM.
+
+    OSM ids are the same in every extract: a newer or larger extract updates the features.
+    """
     from gridmap.demo import unit_counts
 
     with open_store() as store:
-        reports, reject_path = import_osm(store, file, reject_file=reject_file, tags=tags)
+        reports, reject_path = import_osm(
+            store,
+            file,
+            reject_file=reject_file,
+            tags=tags,
+            sync=sync,
+        )
         kinds = unit_counts(store, source="osm")
     _print_report(reports, reject_path)
     print_table(
@@ -104,28 +184,47 @@ def layer(
     ] = None,
     source: SourceOption = None,
     reject_file: RejectOption = None,
+    sync: SyncOption = False,
+    yes: YesOption = False,
 ) -> None:
-    """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
+    """Load one layer; prints read N, loaded M, rejected R (N = M + R).
+
+    Records are matched on (source, id); the source defaults to the kind (firm, station,
+    ...), so next month's file updates this month's. When ids already belong to records
+    another file supplied, the import shows what it would overwrite and asks: overwrite,
+    or import under a source name of its own (--source); --yes overwrites without asking.
+    """
     unit_kind = None
     record_kind = kind
     if kind not in {k.value for k in RecordKind}:
         unit_kind = UnitKind.parse(kind)
         record_kind = RecordKind.UNIT.value
-    with open_store() as store:
-        report, reject_path = import_layer(
-            store,
-            file,
-            record_kind,
-            source=source,
-            reject_file=reject_file,
-            layer=layer,
-            crs=crs,
-            encoding=encoding,
-            lon_col=lon_col,
-            lat_col=lat_col,
-            id_col=id_col,
-            name_col=name_col,
-            columns=parse_mapping(map_),
-            unit_kind=unit_kind,
-        )
+    read_options: dict[str, Any] = {
+        "layer": layer,
+        "crs": crs,
+        "encoding": encoding,
+        "lon_col": lon_col,
+        "lat_col": lat_col,
+        "id_col": id_col,
+        "name_col": name_col,
+        "columns": parse_mapping(map_),
+        "unit_kind": unit_kind,
+    }
+    while True:
+        try:
+            with open_store() as store:
+                report, reject_path = import_layer(
+                    store,
+                    file,
+                    record_kind,
+                    source=source,
+                    reject_file=reject_file,
+                    sync=sync,
+                    confirm=_confirm(yes),
+                    **read_options,
+                )
+            break
+        except _UseSource as answer:
+            source = answer.source
+            console.print(f"importing {file.name} as source {source!r}")
     _print_report([report], reject_path)

@@ -64,7 +64,10 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> gpd.GeoDataFrame:
     table: Table = model.__table__  # type: ignore[assignment]
-    rows = conn.execute(select(table)).mappings().all()
+    query = select(table)
+    if "closed_at" in table.c:  # records closed by an import with --sync are history only
+        query = query.where(table.c.closed_at.is_(None))
+    rows = conn.execute(query).mappings().all()
     columns = [c.name for c in table.columns]
     data: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in columns if c != geometry}
     geoms = (

@@ -13,26 +13,61 @@ rejects: ``n_read == loaded + rejected`` always holds.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import logging
-import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 import shapely
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from gridmap.errors import StoreError
+from gridmap.ingest._plan import (
+    ConfirmOverwrite,
+    Options,
+    Overwrite,
+    OverwriteRefused,
+    Plan,
+    absent_note,
+    audit,
+    close_absent,
+    jsonable,
+    missing,
+    overwrites_in,
+    plan_load,
+    read_existing,
+    rejected_ids,
+)
+from gridmap.ingest._write import (
+    count_geometries,
+    dropped_reason,
+    insert_rows,
+    stored,
+    type_problem,
+    update_row,
+)
+from gridmap.ingest.provenance import Merge, now
 from gridmap.ingest.records import ReadResult, RecordKind
-from gridmap.progress import track
 from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LoadReport", "load_into", "load_many", "load_records"]
+__all__ = [
+    "ConfirmOverwrite",
+    "LoadReport",
+    "Overwrite",
+    "OverwriteRefused",
+    "default_actor",
+    "load_into",
+    "load_many",
+    "load_records",
+    "load_with",
+]
 
 
 @dataclass(frozen=True)
@@ -119,6 +154,8 @@ class LoadReport:
     n_repaired: int
     rejects: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    absent: int = 0
+    closed: int = 0
 
     @property
     def loaded(self) -> int:
@@ -132,15 +169,35 @@ class LoadReport:
 
     def summary(self) -> str:
         """The one-line account the CLI prints."""
-        return (
+        line = (
             f"read {self.n_read}, loaded {self.loaded}, rejected {self.rejected} "
             f"(inserted {self.inserted}, updated {self.updated}, unchanged {self.unchanged}, "
             f"repaired {self.n_repaired})"
         )
+        if self.absent:
+            line += f"; absent from this file: {self.absent}"
+            line += f" (closed {self.closed})" if self.closed else " (--sync closes them)"
+        return line
+
+
+def default_actor() -> str:
+    """Who is importing: the operating-system user, or ``gridmap`` when it has no name."""
+    try:
+        return getpass.getuser() or "gridmap"
+    except (OSError, KeyError, ImportError):
+        return "gridmap"
 
 
 def load_records(
-    store: Store, kind: RecordKind, result: ReadResult, *, source: str, actor: str = "gridmap"
+    store: Store,
+    kind: RecordKind,
+    result: ReadResult,
+    *,
+    source: str,
+    origin: str | None = None,
+    actor: str | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
 ) -> LoadReport:
     """Write ``result.records`` into the store in one transaction.
 
@@ -154,10 +211,25 @@ def load_records(
         A reader's output; its rejects are carried into the report.
     source
         Source name the records are matched on, with each record's ``source_id``.
+    origin
+        The file family the records come from (:func:`gridmap.ingest.provenance.origin_of`);
+        defaults to ``source``. Field provenance is kept per origin.
     actor
-        Who is importing, for the audit log.
+        Who is importing, for the audit log (default: the operating-system user).
+    sync
+        Close the records this origin supplied before that are absent from ``result``.
+    confirm
+        Asked before overwriting values another file supplied (default: go on).
     """
-    return load_many(store, [(kind, result)], source=source, actor=actor)[0]
+    return load_many(
+        store,
+        [(kind, result)],
+        source=source,
+        origin=origin,
+        actor=actor,
+        sync=sync,
+        confirm=confirm,
+    )[0]
 
 
 def load_many(
@@ -165,60 +237,119 @@ def load_many(
     batches: Sequence[tuple[RecordKind, ReadResult]],
     *,
     source: str,
-    actor: str = "gridmap",
+    origin: str | None = None,
+    actor: str | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
+    then: Callable[[Connection], None] | None = None,
 ) -> list[LoadReport]:
-    """Load several kinds from one source (an OSM extract) in ONE transaction, in order."""
+    """Load several kinds from one source (an OSM extract) in ONE transaction, in order.
+
+    ``then`` runs on the same connection after the batches (e.g. putting units in cells),
+    so it commits or rolls back with them.
+    """
+    options = Options(
+        source=source,
+        origin=origin or source,
+        actor=actor or default_actor(),
+        at=now(),
+        sync=sync,
+        confirm=confirm,
+    )
     with store.engine.begin() as conn:
-        reports = [
-            load_into(conn, kind, result, source=source, actor=actor) for kind, result in batches
-        ]
+        reports = [load_with(conn, kind, result, options) for kind, result in batches]
+        if then is not None:
+            then(conn)
     for report in reports:
         logger.info("%s from %s: %s", report.kind.value, source, report.summary())
     return reports
 
 
 def load_into(
-    conn: Connection, kind: RecordKind, result: ReadResult, *, source: str, actor: str = "gridmap"
+    conn: Connection,
+    kind: RecordKind,
+    result: ReadResult,
+    *,
+    source: str,
+    origin: str | None = None,
+    actor: str | None = None,
 ) -> LoadReport:
     """Load one kind on an open connection, inside the caller's transaction."""
+    options = Options(source, origin or source, actor or default_actor(), now())
+    return load_with(conn, kind, result, options)
+
+
+def load_with(
+    conn: Connection, kind: RecordKind, result: ReadResult, options: Options
+) -> LoadReport:
+    """Load one kind on an open connection with the given options."""
     target = _TARGETS[kind]
     table: Table = target.model.__table__  # type: ignore[assignment]
     frame = result.records.reset_index(drop=True)
-    resolved, link_ids, loader_rejects = _resolve(conn, kind, frame, source)
+    resolved, link_ids, rejects = _resolve(conn, kind, frame, options.source)
     rows = _rows(frame, target, resolved)
-    keep = [i for i in range(len(frame)) if i not in loader_rejects]
-    existing = _existing(conn, table, target, source)
-    inserted, updated, unchanged = _upsert(conn, table, target, source, rows, keep, existing, actor)
+    if kind is RecordKind.ORG:
+        _locate_orgs(conn, rows)
+    if target.geometry:
+        _check_types(table, target.geometry, rows, rejects)
+    keep = [i for i in range(len(frame)) if i not in rejects]
+    compared = [*target.values, *sorted(c for c in _FILL_COLUMNS if c in table.c)]
+    existing = read_existing(
+        conn, table, compared, target.geometry, options.source, by_code=kind is RecordKind.AREA
+    )
+    plan = plan_load(rows, keep, existing, options, f"loading {table.name}")
+    overwrites = overwrites_in(plan, existing, table.name, options.origin)
+    if overwrites and options.confirm is not None and not options.confirm(overwrites):
+        raise OverwriteRefused(overwrites)
+    written = _write(conn, table, target, plan, options, rejects)
+    in_file = {r["source_id"] for r in rows} | rejected_ids(result)
+    absent, closed = close_absent(
+        conn,
+        table,
+        existing,
+        in_file,
+        options,
+        has_rejects=bool(rejects) or result.n_read > len(frame),
+    )
+    kept = [i for i in keep if i not in rejects]
     if kind in _LINKS:
-        _replace_links(conn, kind, table, source, frame, keep, link_ids)
+        _replace_links(conn, kind, table, options.source, frame, kept, link_ids)
     notes = list(result.notes)
     if kind is RecordKind.AREA and "parent_code" in frame:
-        notes += _link_parents(conn, frame.iloc[keep])
-    _audit(
+        notes += _link_parents(conn, frame.iloc[kept])
+    if absent:
+        notes.append(absent_note(table.name, absent, closed, options.sync))
+    inserted, updated, unchanged = written
+    audit(
         conn,
-        actor,
+        options.actor,
         "import",
         table.name,
         None,
         {
-            "source": source,
+            "source": options.source,
+            "origin": options.origin,
             "read": result.n_read,
             "inserted": inserted,
             "updated": updated,
             "unchanged": unchanged,
-            "rejected": len(result.rejects) + len(loader_rejects),
+            "rejected": len(result.rejects) + len(rejects),
+            "absent": len(absent),
+            "closed": closed,
         },
     )
     report = LoadReport(
         kind=kind,
-        source=source,
+        source=options.source,
         n_read=result.n_read,
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
         n_repaired=result.n_repaired,
-        rejects=_all_rejects(result, frame, loader_rejects),
+        rejects=_all_rejects(result, frame, rejects),
         notes=notes,
+        absent=len(absent),
+        closed=closed,
     )
     assert report.n_read == report.loaded + report.rejected, report.summary()
     return report
@@ -256,14 +387,14 @@ def _resolve(
     for column in _NOT_NULL.get(kind, ()):
         values = frame[column] if column in frame else pd.Series([None] * len(frame))
         for i, value in enumerate(values):
-            if _missing(value) or str(value).strip() == "":
+            if missing(value) or str(value).strip() == "":
                 rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
         index = _lookup(conn, model, key)
         ids: list[int | None] = []
         for i, value in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
-            if _missing(value):
+            if missing(value):
                 ids.append(None)
                 continue
             found, problem = _find(index, str(value), column)
@@ -308,18 +439,12 @@ def _join(first: str | None, second: str) -> str:
     return second if first is None else f"{first}; {second}"
 
 
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 # -- rows and upsert ----------------------------------------------------------------------
 
 
 def _plain(value: object) -> object:
     """Turn pandas/numpy scalars into what the database drivers take."""
-    if _missing(value):
+    if missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.date()
@@ -362,86 +487,118 @@ def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry 
     return geom
 
 
-def _existing(
-    conn: Connection, table: Table, target: _Target, source: str
-) -> dict[str, dict[str, Any]]:
-    columns = ["id", "source_id", *target.values]
-    if target.geometry:
-        columns.append(target.geometry)
-    rows = conn.execute(select(*(table.c[c] for c in columns)).where(table.c.source == source))
-    found: dict[str, dict[str, Any]] = {}
-    for row in rows.mappings():
-        record = dict(row)
-        if target.geometry and record[target.geometry] is not None:
-            record[target.geometry] = to_shape(record[target.geometry])
-        found[str(record["source_id"])] = record
-    return found
+#: Columns filled from references (``area_code`` -> ``area_id``), compared like values.
+_FILL_COLUMNS = frozenset(fills for refs in _REFERENCES.values() for fills, _, _ in refs.values())
 
 
-def _same(old: object, new: object) -> bool:
-    if isinstance(old, BaseGeometry) or isinstance(new, BaseGeometry):
-        if old is None or new is None:
-            return old is new
-        return bool(shapely.equals_exact(old, new, tolerance=1e-9))
-    return old == new
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, BaseGeometry):
-        return value.wkt
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _upsert(
+def _write(
     conn: Connection,
     table: Table,
     target: _Target,
-    source: str,
-    rows: list[dict[str, Any]],
-    keep: list[int],
-    existing: Mapping[str, dict[str, Any]],
-    actor: str,
+    plan: Plan,
+    options: Options,
+    rejects: dict[int, str],
 ) -> tuple[int, int, int]:
-    new_rows: list[dict[str, Any]] = []
-    unchanged = updated = 0
-    for i in track(keep, description=f"loading {table.name}"):
-        row = rows[i]
-        old = existing.get(row["source_id"])
-        if old is None:
-            new_rows.append(row)
+    """Write the plan; rows the store refuses join ``rejects``. Returns the counts."""
+    column = target.geometry
+    for i, reason in insert_rows(conn, table, column, plan.inserts).items():
+        rejects[i] = reason
+    if column is not None and plan.inserts:
+        _drop_lost_geometries(conn, table, column, plan, options.source, rejects)
+    updated = 0
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for i, record, change in plan.updates:
+        values = change.changed | {"provenance": change.provenance, "updated_at": stamp}
+        problem = update_row(conn, table, column, record["id"], values)
+        if problem is not None:
+            rejects[i] = problem
             continue
-        changed = {k: v for k, v in row.items() if k in old and not _same(old[k], v)}
-        changed |= {k: v for k, v in row.items() if k not in old and k != "source_id"}
-        if not changed:
-            unchanged += 1
-            continue
-        conn.execute(update(table).where(table.c.id == old["id"]).values(**_bind(changed, target)))
-        _audit(
-            conn,
-            actor,
-            "update",
-            table.name,
-            old["id"],
-            {
-                "source": source,
-                "source_id": row["source_id"],
-                "before": {k: _jsonable(old.get(k)) for k in changed},
-                "after": {k: _jsonable(v) for k, v in changed.items()},
-            },
-        )
         updated += 1
-    if new_rows:
-        conn.execute(insert(table), [_bind(r, target) | {"source": source} for r in new_rows])
-    return len(new_rows), updated, unchanged
+        _audit_update(conn, table.name, record, change, options)
+    for _, record in plan.silent:
+        conn.execute(
+            update(table).where(table.c.id == record["id"]).values(provenance=record["provenance"])
+        )
+    if column is not None:
+        _check_geometries(conn, table, column, plan, options.source, rejects)
+    inserted = sum(1 for i, _ in plan.inserts if i not in rejects)
+    return inserted, updated, len(plan.silent) + len(plan.unchanged)
 
 
-def _bind(row: Mapping[str, Any], target: _Target) -> dict[str, Any]:
-    out = dict(row)
-    if target.geometry and out.get(target.geometry) is not None:
-        out[target.geometry] = from_shape(out[target.geometry], srid=models.SRID)
-    return out
+def _drop_lost_geometries(
+    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
+) -> None:
+    """Inserted records whose geometry the database stored as NULL are removed and rejected."""
+    stored_now = stored(conn, table, column, source)
+    for i, row in plan.inserts:
+        if i in rejects or row.get(column) is None:
+            continue
+        record_id, is_null = stored_now[row["source_id"]]
+        if is_null:
+            conn.execute(delete(table).where(table.c.id == record_id))
+            rejects[i] = dropped_reason(row[column])
+
+
+def _check_geometries(
+    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
+) -> None:
+    """Every loaded record whose file gave a geometry has one stored: counted, not assumed."""
+    ids = stored(conn, table, column, source)
+    expected: list[int] = []
+    for i, row in plan.inserts:
+        if i not in rejects and row.get(column) is not None:
+            expected.append(ids[row["source_id"]][0])
+    for i, record, change in plan.updates:
+        if i not in rejects and (change.changed.get(column) or record.get(column)) is not None:
+            expected.append(int(record["id"]))
+    for _, record in plan.silent + plan.unchanged:
+        if record.get(column) is not None:
+            expected.append(int(record["id"]))
+    found = count_geometries(conn, table, column, expected)
+    if found != len(expected):
+        msg = (
+            f"{table.name}: {len(expected)} geometries were loaded but {found} are stored; "
+            "nothing was changed"
+        )
+        raise StoreError(msg)
+
+
+def _audit_update(
+    conn: Connection, table: str, record: Mapping[str, Any], change: Merge, options: Options
+) -> None:
+    detail: dict[str, Any] = {
+        "source": options.source,
+        "source_id": str(record["source_id"]),
+        "origin": options.origin,
+        "before": {k: jsonable(record.get(k)) for k in change.changed},
+        "after": {k: jsonable(v) for k, v in change.changed.items()},
+    }
+    by = {k: v for k, v in change.before_by.items() if v is not None}
+    if by:
+        detail["before_by"] = by
+    audit(conn, options.actor, "update", table, int(record["id"]), detail)
+
+
+def _check_types(
+    table: Table, column: str, rows: list[dict[str, Any]], rejects: dict[int, str]
+) -> None:
+    for i, row in enumerate(rows):
+        problem = type_problem(table, column, row.get(column))
+        if problem is not None:
+            rejects[i] = _join(rejects.get(i), problem)
+
+
+def _locate_orgs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """An organisation without coordinates takes its own unit's location."""
+    wanted = {r["own_unit_id"] for r in rows if r.get("geom") is None and r.get("own_unit_id")}
+    if not wanted:
+        return
+    units: Table = models.Unit.__table__  # type: ignore[assignment]
+    found = conn.execute(select(units.c.id, units.c.geom).where(units.c.id.in_(sorted(wanted))))
+    places = {int(i): shapely.point_on_surface(to_shape(g)) for i, g in found if g is not None}
+    for row in rows:
+        if row.get("geom") is None and row.get("own_unit_id") in places:
+            row["geom"] = places[row["own_unit_id"]]
 
 
 def _replace_links(
@@ -477,7 +634,7 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
     ids = {str(k): v for k, v in conn.execute(select(areas.c.code, areas.c.id))}
     unknown: set[str] = set()
     for code, parent in zip(frame["code"], frame["parent_code"], strict=True):
-        if _missing(code) or _missing(parent):
+        if missing(code) or missing(parent):
             continue
         if str(parent) not in ids:
             unknown.add(str(parent))
@@ -489,22 +646,6 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
         return []
     listed = ", ".join(sorted(unknown))
     return [f"parent areas {listed} are not in the store: those areas stay unlinked until imported"]
-
-
-def _audit(
-    conn: Connection,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    detail: dict[str, Any],
-) -> None:
-    audit: Table = models.AuditLog.__table__  # type: ignore[assignment]
-    conn.execute(
-        insert(audit).values(
-            actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail
-        )
-    )
 
 
 def _all_rejects(

@@ -15,15 +15,23 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from sqlalchemy import Connection
 
 from gridmap._spreadsheet import write_table
-from gridmap.ingest.load import LoadReport, load_many
+from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite, load_many
+from gridmap.ingest.provenance import origin_of
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
 from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["default_reject_path", "import_layer", "import_osm", "write_rejects"]
+__all__ = [
+    "default_reject_path",
+    "default_source",
+    "import_layer",
+    "import_osm",
+    "write_rejects",
+]
 
 
 def default_reject_path(path: Path) -> Path:
@@ -39,6 +47,16 @@ def write_rejects(rejects: pd.DataFrame, path: Path) -> Path:
     return write_table(frame, path)  # text a spreadsheet would run as a formula stays text
 
 
+def default_source(kind: RecordKind, unit_kind: str | None = None) -> str:
+    """The source name an import uses unless told: the kind (``firm``, ``station``...).
+
+    It does not depend on the file's name, so next month's list updates this month's; two
+    unrelated lists of one kind whose ids collide are caught (:class:`OverwriteRefused`)
+    and need their own ``source``.
+    """
+    return unit_kind or kind.value
+
+
 def import_layer(
     store: Store,
     path: Path | str,
@@ -46,6 +64,9 @@ def import_layer(
     *,
     source: str | None = None,
     reject_file: Path | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
+    actor: str | None = None,
     **read_options: Any,
 ) -> tuple[LoadReport, Path | None]:
     """Import one layer (Shapefile, GeoPackage, GeoJSON, KML, CSV, Excel) into the store.
@@ -59,10 +80,16 @@ def import_layer(
     kind
         What its rows are (``unit``, ``station``, ...).
     source
-        Source name records are matched on; defaults to the file's stem, so
-        importing a newer version of the same file updates its records.
+        Source name records are matched on (default: :func:`default_source`).
     reject_file
         Where rejected rows go (default: ``<stem>.rejects.csv`` when there are any).
+    sync
+        Close the records this file had before and no longer has.
+    confirm
+        Asked with the records another file supplied that this import would overwrite;
+        returns True to go on. Default: refuse (:class:`OverwriteRefused`, nothing changed).
+    actor
+        Who imports, for the audit log (default: the operating-system user).
     **read_options
         Passed to :func:`gridmap.ingest.read_layer` (``crs``, ``encoding``,
         ``lon_col``, ``columns``, ...).
@@ -81,14 +108,29 @@ def import_layer(
     result = read_layer(file, record_kind, **read_options)
     for note in result.notes:
         logger.warning("%s: %s", file.name, note)
-    report = load_many(store, [(record_kind, result)], source=source or file.stem)[0]
+    name = source or default_source(record_kind, read_options.get("unit_kind"))
+    report = _load(store, [(record_kind, result)], name, file, sync, confirm, actor)[0]
     return report, _maybe_write(report.rejects, reject_file, file)
 
 
 def import_osm(
-    store: Store, path: Path | str, *, reject_file: Path | None = None, tags: Path | None = None
+    store: Store,
+    path: Path | str,
+    *,
+    reject_file: Path | None = None,
+    tags: Path | None = None,
+    sync: bool = False,
+    confirm: ConfirmOverwrite | None = None,
+    actor: str | None = None,
 ) -> tuple[list[LoadReport], Path | None]:
-    """Import an OpenStreetMap extract: areas, units and roads, in one transaction."""
+    """Import an OpenStreetMap extract: areas, units and roads, in one transaction.
+
+    OSM ids are global, so features another extract supplied are updated (``confirm``
+    may say otherwise); ``sync`` closes the features this extract had before and lost.
+
+    Values other files added to the same records (households, codes, boundaries) are kept:
+    an import changes only what its own file changed (:mod:`gridmap.ingest.provenance`).
+    """
     from gridmap.ingest.osm import read_osm
 
     file = Path(path)
@@ -119,11 +161,63 @@ def import_osm(
         (RecordKind.ROAD, _whole(extract.roads, bad[bad["section"] == "roads"])),
         (RecordKind.SITE, _whole(_points(extract.sites), bad[bad["section"] == "sites"])),
     ]
-    reports = load_many(store, batches, source="osm")
+    # OSM ids name the same feature in every extract: another extract updates, never collides.
+    reports = _load(store, batches, "osm", file, sync, confirm or _accept, actor)
     rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
     return reports, _maybe_write(rejects, reject_file, file)
+
+
+def _load(
+    store: Store,
+    batches: list[tuple[RecordKind, ReadResult]],
+    source: str,
+    file: Path,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+) -> list[LoadReport]:
+    """Load in one transaction, then put units in cells in the same one."""
+    assigned: list[str] = []
+
+    def assign(conn: Connection) -> None:
+        if any(kind in (RecordKind.UNIT, RecordKind.CELL) for kind, _ in batches):
+            from gridmap.cells import assign_units_on, has_grid
+
+            if not has_grid(conn):
+                return
+            report = assign_units_on(conn)
+            if report.units and report.cells:
+                assigned.append(f"units in cells: {report.summary()}")
+
+    reports = load_many(
+        store,
+        batches,
+        source=source,
+        origin=origin_of(file),
+        actor=actor,
+        sync=sync,
+        confirm=confirm or _refuse,
+        then=assign,
+    )
+    for report in reports:
+        if report.kind in (RecordKind.UNIT, RecordKind.CELL):
+            report.notes.extend(assigned)
+            break
+    return reports
+
+
+def _accept(overwrites: list[Overwrite]) -> bool:
+    """OSM features are the same features whichever extract they come from."""
+    logger.info("updating %d OSM features another extract supplied", len(overwrites))
+    return True
+
+
+def _refuse(overwrites: list[Overwrite]) -> bool:
+    """The default answer when another file's records would be overwritten: no."""
+    del overwrites
+    return False
 
 
 def _points(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

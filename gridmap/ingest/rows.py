@@ -30,7 +30,14 @@ import shapely
 
 from gridmap.crs import SourceCRS
 from gridmap.ingest.columns import ColumnMap
-from gridmap.ingest.records import FIELDS, GEOMETRY_TYPES, REQUIRED, ReadResult, RecordKind
+from gridmap.ingest.records import (
+    FIELDS,
+    GEOMETRY_TYPES,
+    OPTIONAL_GEOMETRY,
+    REQUIRED,
+    ReadResult,
+    RecordKind,
+)
 from gridmap.ingest.validate import Region, check_geometries
 from gridmap.ingest.values import parse_float, parse_value
 
@@ -109,13 +116,17 @@ def _parse_fields(
 
 
 def _points(
-    layer: RawLayer, columns: ColumnMap, problems: _Problems
+    layer: RawLayer, columns: ColumnMap, problems: _Problems, *, optional: bool = False
 ) -> list[shapely.Geometry | None]:
+    """Points from lon/lat columns; with ``optional``, a row with both empty has none."""
     assert columns.lon is not None and columns.lat is not None
     points: list[shapely.Geometry | None] = []
     for position, (x, y) in enumerate(
         zip(layer.table[columns.lon].tolist(), layer.table[columns.lat].tolist(), strict=True)
     ):
+        if optional and _blank(x) and _blank(y):  # e.g. an organisation placed at its unit
+            points.append(None)
+            continue
         parsed: list[float] = []
         for label, column, value in (("longitude", columns.lon, x), ("latitude", columns.lat, y)):
             try:
@@ -131,6 +142,13 @@ def _points(
     return points
 
 
+def _blank(value: object) -> bool:
+    try:
+        return parse_float(value) is None
+    except ValueError:
+        return False
+
+
 def _geometries(
     layer: RawLayer,
     kind: RecordKind,
@@ -143,7 +161,7 @@ def _geometries(
     if GEOMETRY_TYPES[kind] is None:
         return [None] * n, set()
     if columns.lon is not None:
-        geoms = _points(layer, columns, problems)
+        geoms = _points(layer, columns, problems, optional=kind in OPTIONAL_GEOMETRY)
         skip = {i for i, g in enumerate(geoms) if g is None}
     else:
         geoms = list(layer.geometries) if layer.geometries is not None else [None] * n

@@ -92,6 +92,12 @@ class _Sourced:
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime, server_default=func.current_timestamp()
     )
+    #: Field-level provenance: which file set each field, when, and what each file supplied
+    #: (see :mod:`gridmap.ingest.provenance`).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: When a ``--sync`` import found the record gone from its file; closed records stay
+    #: in the store (history) but are left out of runs, maps and reports.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class AdminArea(_Sourced, Base):

@@ -1,0 +1,111 @@
+"""Units loaded after the grid go into their cells; a replaced grid keeps its workers (11.6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import select
+
+from gridmap.cells import generate_grid, save_cells
+from gridmap.ingest.load import load_records
+from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.records import ReadResult, RecordKind
+from gridmap.store import Store, models
+
+WEST, EAST = shapely.box(117.20, 28.29, 117.21, 28.30), shapely.box(117.21, 28.29, 117.22, 28.30)
+
+
+def _cells_file(path: Path, cells: dict[str, shapely.Polygon]) -> Path:
+    features = [
+        {"type": "Feature", "properties": {"code": code}, "geometry": shapely.geometry.mapping(g)}
+        for code, g in cells.items()
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _firms(path: Path) -> Path:
+    path.write_text(
+        "source_id,name,kind,lon,lat\n"
+        "F1,西边公司,firm,117.205,28.295\n"
+        "F2,东边公司,firm,117.215,28.295\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _unit_cells(store: Store) -> dict[str, str | None]:
+    with store.session() as s:
+        rows = s.execute(
+            select(models.Unit.source_id, models.GridCell.code).outerjoin(
+                models.GridCell, models.Unit.cell_id == models.GridCell.id
+            )
+        )
+        return {str(sid): code for sid, code in rows}
+
+
+def test_firms_imported_after_the_grid_get_their_cells(store: Store, tmp_path: Path) -> None:
+    import_layer(store, _cells_file(tmp_path / "cells.geojson", {"C1": WEST, "C2": EAST}), "cell")
+    report, _ = import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+
+    assert _unit_cells(store) == {"F1": "C1", "F2": "C2"}
+    assert any("2 of 2 units in a cell" in note for note in report.notes)
+
+
+def test_reimported_cells_reassign_the_units(store: Store, tmp_path: Path) -> None:
+    cells = tmp_path / "cells.geojson"
+    import_layer(store, _cells_file(cells, {"C1": WEST, "C2": EAST}), "cell")
+    import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    import_layer(store, _cells_file(cells, {"C1": EAST, "C2": WEST}), "cell")
+
+    assert _unit_cells(store) == {"F1": "C2", "F2": "C1"}
+
+
+def _areas(store: Store) -> None:
+    town = shapely.MultiPolygon([shapely.box(117.20, 28.29, 117.22, 28.30)])
+    frame = gpd.GeoDataFrame(
+        {
+            "source_id": ["t", "v"],
+            "code": ["360681002", "360681002001"],
+            "name": ["雄石街道", "西街社区"],
+            "level": ["township", "village"],
+            "parent_code": [None, "360681002"],
+        },
+        geometry=[town, town],
+        crs="EPSG:4326",
+    )
+    load_records(
+        store,
+        RecordKind.AREA,
+        ReadResult(records=frame, rejects=pd.DataFrame(), n_read=2),
+        source="test",
+    )
+
+
+def test_a_replaced_grid_keeps_workers_on_surviving_codes(store: Store, tmp_path: Path) -> None:
+    _areas(store)
+    first = generate_grid(store, "360681002", shape="square", size_m=250)
+    save_cells(store, first, source="grid-360681002")
+    codes = sorted(first["code"])[:2]
+    workers = tmp_path / "workers.csv"
+    workers.write_text(f"source_id,name,cells\nW1,王芳,{codes[0]};{codes[1]}\n", encoding="utf-8")
+    import_layer(store, workers, "worker")
+    import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    before = _unit_cells(store)
+
+    again = generate_grid(store, "360681002", shape="square", size_m=250)
+    save_cells(store, again, source="grid-360681002", replace_area="360681002")
+
+    with store.session() as s:
+        kept = s.scalars(
+            select(models.GridCell.code).join(
+                models.WorkerCell, models.WorkerCell.cell_id == models.GridCell.id
+            )
+        ).all()
+    assert sorted(kept) == codes
+    assert _unit_cells(store) == before
+    assert all(before.values())
