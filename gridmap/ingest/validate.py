@@ -125,13 +125,26 @@ def _check_one(
         if kind in OPTIONAL_GEOMETRY:
             return None, None, False
         return None, "empty geometry: the row has no coordinates or shape", False
-    if np.isnan(shapely.get_coordinates(geom)).any():
-        return None, "geometry has missing (NaN) coordinates", False
+    reason = _non_finite(shapely.get_coordinates(geom))
+    if reason is not None:
+        return None, reason, False
     typed, reason = _normalise_type(shapely.force_2d(geom), kind)
     if typed is None or typed.is_valid:
         return typed, reason, False
     repaired, reason = repair_polygon(typed)
     return repaired, reason, repaired is not None
+
+
+def _non_finite(coords: Coords) -> str | None:
+    """Why coordinates cannot be used (NaN or infinite values), else None."""
+    if np.isnan(coords).any():
+        return "坐标缺失 / geometry has missing (NaN) coordinates: fix or remove this feature"
+    if np.isinf(coords).any():
+        return (
+            "坐标为无穷大 / geometry has infinite coordinates (Infinity): "
+            "fix or remove this feature"
+        )
+    return None
 
 
 def _converter(source: SourceCRS, swap: bool) -> Callable[[Coords], Coords]:
