@@ -19,11 +19,13 @@ from gridmap.cli._common import (
     open_store,
     parse_mapping,
     print_table,
+    settings,
 )
 from gridmap.domain import UnitKind
 from gridmap.ingest.load import LoadReport
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import default_reject_path, import_layer, import_osm
 from gridmap.ingest.records import RecordKind
+from gridmap.ingest.sniff import check_reject_file, check_table_file
 
 app = typer.Typer(
     help="Load data into the store; every rejected row is reported.", no_args_is_help=True
@@ -73,6 +75,7 @@ def osm(
     """Load villages, communities, buildings, parks, admin areas and roads from OSM."""
     from gridmap.demo import unit_counts
 
+    check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
         reports, reject_path = import_osm(store, file, reject_file=reject_file, tags=tags)
         kinds = unit_counts(store, source="osm")
@@ -104,14 +107,25 @@ def layer(
     ] = None,
     source: SourceOption = None,
     reject_file: RejectOption = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="Excel sheet to read (default: the first; others listed)")
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(help="row number of the header in a CSV/Excel sheet (default: found)"),
+    ] = None,
 ) -> None:
     """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
+    check_reject_file(file, reject_file or default_reject_path(file))
+    if file.is_file():
+        check_table_file(file)  # before the store is opened: refused in milliseconds
+    config = settings()
     unit_kind = None
     record_kind = kind
     if kind not in {k.value for k in RecordKind}:
         unit_kind = UnitKind.parse(kind)
         record_kind = RecordKind.UNIT.value
-    with open_store() as store:
+    with open_store(config) as store:
         report, reject_path = import_layer(
             store,
             file,
@@ -127,5 +141,8 @@ def layer(
             name_col=name_col,
             columns=parse_mapping(map_),
             unit_kind=unit_kind,
+            sheet=sheet,
+            header_row=header_row,
+            max_field_chars=config.ingest.max_field_chars,
         )
     _print_report([report], reject_path)

@@ -15,12 +15,11 @@ own CRS, else EPSG:4326 for CSV, Excel and KML.
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import pandas as pd
 import pyogrio
@@ -29,7 +28,8 @@ import pyogrio.errors
 from gridmap.crs import SourceCRS
 from gridmap.domain import UnitKind
 from gridmap.ingest.columns import resolve_columns
-from gridmap.ingest.encoding import decode_text_file, detect_encoding
+from gridmap.ingest.encoding import detect_encoding, detect_text_encoding
+from gridmap.ingest.excel import as_date, formula_reason, read_sheet
 from gridmap.ingest.kml import read_kml
 from gridmap.ingest.records import (
     GEOMETRY_TYPES,
@@ -40,6 +40,14 @@ from gridmap.ingest.records import (
     parse_record_kind,
 )
 from gridmap.ingest.rows import RawLayer, build_result
+from gridmap.ingest.sniff import check_table_file
+from gridmap.ingest.tables import (
+    DEFAULT_MAX_FIELD_CHARS,
+    cap_fields,
+    find_header_row,
+    read_csv_table,
+    unique_headers,
+)
 from gridmap.ingest.validate import Region, default_region
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_layer"]
@@ -49,6 +57,17 @@ logger = logging.getLogger(__name__)
 _VECTOR: Final = frozenset({".shp", ".gpkg", ".geojson", ".json"})
 _TABULAR: Final = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".xls"})
 SUPPORTED_SUFFIXES: Final = _VECTOR | _TABULAR | {".kml"}
+
+
+@dataclass(frozen=True)
+class _TableOptions:
+    """How to read a table: what its rows hold, where its header is, the limits."""
+
+    kind: RecordKind
+    sheet: str | None
+    encoding: str | None
+    header_row: int | None
+    max_field_chars: int
 
 
 def _damaged(path: Path, exc: Exception) -> IngestError:
@@ -88,47 +107,74 @@ def _read_vector(
     return RawLayer(table.reset_index(drop=True), geometries, rows), crs_text
 
 
-def _read_csv(path: Path, encoding: str | None, notes: list[str]) -> RawLayer:
-    text, detected = decode_text_file(path, encoding)
+def _read_csv(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
+    detected = detect_text_encoding(path, options.encoding)
     if detected.note:
         notes.append(detected.note)
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        read = read_csv_table(
+            path,
+            detected.encoding,
+            options.kind,
+            header_row=options.header_row,
+            max_field_chars=options.max_field_chars,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
-    return RawLayer(table.astype(object), None, [i + 2 for i in range(len(table))])
+    _note_header(read.rows, options, notes)
+    return RawLayer(read.table, None, read.rows, problems=read.problems)
 
 
-def _read_excel(path: Path, sheet: str | None) -> RawLayer:
-    engine: Literal["xlrd", "openpyxl"] = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
-    try:
-        with pd.ExcelFile(path, engine=engine) as book:
-            names = [str(n) for n in book.sheet_names]
-            if sheet is not None and sheet not in names:
-                msg = f"{path.name} has no sheet {sheet!r}; its sheets are: {', '.join(names)}"
-                raise IngestError(msg)
-            table = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
-        raise _damaged(path, exc) from exc
-    rows = [int(i) + 2 for i in table.index]
-    blank = table.isna().all(axis=1).to_numpy()
-    table = table.loc[~blank].reset_index(drop=True)
-    return RawLayer(table, None, [r for r, b in zip(rows, blank, strict=True) if not b])
+def _note_header(rows: Sequence[int], options: _TableOptions, notes: list[str]) -> None:
+    header = (rows[0] - 1) if rows else None
+    if header is not None and header > 1 and options.header_row is None:
+        notes.append(
+            f"header found in row {header} (rows above it read as a title); "
+            "pass --header-row if that is wrong"
+        )
 
 
-def _read_any(
-    path: Path, layer: str | None, encoding: str | None, notes: list[str]
-) -> tuple[RawLayer, str | None]:
+def _read_excel(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
+    sheet = read_sheet(path, options.sheet)
+    notes.extend(sheet.notes(path.name))
+    skip = find_header_row(sheet.rows, options.kind, options.header_row)
+    if skip >= len(sheet.rows):
+        msg = f"sheet {sheet.name!r} of {path.name} has no row {skip + 1}; check --header-row"
+        raise IngestError(msg)
+    headers = unique_headers(sheet.rows[skip])
+    width = len(headers)
+    data = [
+        (number, [as_date(v) for v in (row + [None] * width)[:width]])
+        for number, row in enumerate(sheet.rows[skip + 1 :], start=skip + 2)
+    ]
+    data = [(n, row) for n, row in data if any(v is not None and v != "" for v in row)]
+    table = pd.DataFrame([row for _, row in data], columns=headers, dtype=object)
+    rows = [n for n, _ in data]
+    position = {n: i for i, n in enumerate(rows)}
+    cell_problems = {
+        (position[r + 1], headers[c]): formula_reason(formula)
+        for (r, c), formula in sheet.uncomputed.items()
+        if r + 1 in position and c < width
+    }
+    _note_header(rows, options, notes)
+    problems = cap_fields(table, options.max_field_chars)
+    return RawLayer(table, None, rows, problems=problems, cell_problems=cell_problems)
+
+
+def _read_any(path: Path, options: _TableOptions, notes: list[str]) -> tuple[RawLayer, str | None]:
     suffix = path.suffix.lower()
     if suffix in _VECTOR:
-        return _read_vector(path, layer, encoding, notes)
-    if suffix == ".kml":
+        raw, crs = _read_vector(path, options.sheet, options.encoding, notes)
+    elif suffix == ".kml":
         fields, geometries = read_kml(path)
         table = pd.DataFrame(fields, dtype=object) if fields else pd.DataFrame({"name": []})
-        return RawLayer(table, geometries, list(range(1, len(fields) + 1))), "EPSG:4326"
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path, encoding, notes), None
-    return _read_excel(path, layer), None
+        raw, crs = RawLayer(table, geometries, list(range(1, len(fields) + 1))), "EPSG:4326"
+    elif suffix in (".csv", ".txt"):
+        return _read_csv(path, options, notes), None
+    else:
+        return _read_excel(path, options, notes), None
+    problems = cap_fields(raw.table, options.max_field_chars)
+    return RawLayer(raw.table, raw.geometries, raw.rows, problems=problems), crs
 
 
 def _source_crs(
@@ -186,6 +232,9 @@ def read_layer(
     columns: Mapping[str, str] | None = None,
     unit_kind: UnitKind | str | None = None,
     region: Region | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
 ) -> ReadResult:
     """Read one layer of a file as records of ``kind``, checking every row.
 
@@ -197,6 +246,9 @@ def read_layer(
         What the layer holds (:class:`RecordKind` or its value).
     layer
         GeoPackage layer or Excel sheet; required when a GeoPackage has several.
+    sheet
+        Excel sheet (same as ``layer``); default the first, named in the notes
+        with the others.
     crs
         Source coordinate system (``"4326"``, ``"EPSG:4547"``, ``"gcj02"``,
         ``"bd09"``); overrides the file's own.
@@ -211,6 +263,10 @@ def read_layer(
     region
         Expected ``(west, south, east, north)`` lon/lat extent; China's by
         default for China-only systems (gcj02, bd09, CGCS2000), else the world.
+    header_row
+        1-based row of a CSV/Excel header; found among the first rows by default.
+    max_field_chars
+        Longest text accepted in one field; rows with a longer one are rejected.
 
     Returns
     -------
@@ -233,9 +289,14 @@ def read_layer(
     if suffix not in SUPPORTED_SUFFIXES:
         msg = f"unknown file type {suffix!r}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
         raise IngestError(msg)
+    check_table_file(source_path)
     fixed_kind = _fixed_unit_kind(record_kind, unit_kind)
     notes: list[str] = []
-    raw, declared = _read_any(source_path, layer, encoding, notes)
+    if sheet is not None and layer is not None and sheet != layer:
+        msg = f"--sheet {sheet!r} and --layer {layer!r} disagree; give one of them"
+        raise IngestError(msg)
+    options = _TableOptions(record_kind, sheet or layer, encoding, header_row, max_field_chars)
+    raw, declared = _read_any(source_path, options, notes)
     wants_points = suffix in _TABULAR and GEOMETRY_TYPES[record_kind] is not None
     has_geometry = GEOMETRY_TYPES[record_kind] is not None
     source = _source_crs(crs, declared, wants_points, notes if has_geometry else [])

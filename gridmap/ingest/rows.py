@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -50,11 +50,19 @@ class RawLayer:
         columns or the kind has no geometry.
     rows
         The row number of each record as the user sees it (see ``ReadResult``).
+    problems
+        Problems the reader found in a row whatever its columns mean (a field
+        over the length limit), by position.
+    cell_problems
+        Problems of single cells, by ``(position, column)``, that reject the row
+        only when the column is used (a formula cell without a cached value).
     """
 
     table: pd.DataFrame
     geometries: Sequence[shapely.Geometry | None] | None
     rows: Sequence[int]
+    problems: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    cell_problems: Mapping[tuple[int, str], str] = field(default_factory=dict)
 
 
 class _Problems(dict[int, list[str]]):
@@ -202,7 +210,7 @@ def build_result(
     notes: Sequence[str] = (),
 ) -> ReadResult:
     """Check every row of ``layer`` and split it into records and rejects."""
-    problems = _Problems()
+    problems = _reader_problems(layer, columns)
     values = _parse_fields(layer, kind, columns, unit_kind, problems)
     geoms, repaired = _geometries(layer, kind, columns, source, region, problems)
     values["source_id"] = list(_identify(kind, values, geoms, layer, problems))
@@ -226,6 +234,19 @@ def build_result(
         notes=list(notes),
         source_crs=source.name,
     )
+
+
+def _reader_problems(layer: RawLayer, columns: ColumnMap) -> _Problems:
+    """The reader's own findings: whole-row ones, and cell ones in the columns used."""
+    problems = _Problems()
+    for position, reasons in layer.problems.items():
+        for reason in reasons:
+            problems.add(position, reason)
+    used = {*columns.fields.values(), columns.lon, columns.lat} - {None}
+    for (position, column), reason in sorted(layer.cell_problems.items()):
+        if column in used:
+            problems.add(position, f"column {column!r}: {reason}")
+    return problems
 
 
 def _rejects(layer: RawLayer, problems: _Problems) -> pd.DataFrame:
