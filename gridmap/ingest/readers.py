@@ -313,7 +313,8 @@ def read_layer(
         fixed={"kind"} if fixed_kind else (),
     )
     if mapping.problems:
-        problems = "\n".join(f"  - {p}" for p in mapping.problems)
+        sheets = [n for n in notes if n.startswith("read sheet")]
+        problems = "\n".join(f"  - {p}" for p in [*mapping.problems, *sheets])
         msg = f"cannot read {source_path.name} as {record_kind.value} records:\n{problems}"
         raise IngestError(msg)
     if fixed_kind and "kind" in mapping.fields:
