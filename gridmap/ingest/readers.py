@@ -235,6 +235,7 @@ def read_layer(
     sheet: str | None = None,
     header_row: int | None = None,
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+    near: Region | None = None,
 ) -> ReadResult:
     """Read one layer of a file as records of ``kind``, checking every row.
 
@@ -267,6 +268,11 @@ def read_layer(
         1-based row of a CSV/Excel header; found among the first rows by default.
     max_field_chars
         Longest text accepted in one field; rows with a longer one are rejected.
+    near
+        The lon/lat extent where the data should lie (the store's areas and cells,
+        :func:`gridmap.ingest.region.store_extent`); rows far outside it are
+        rejected, "looks swapped" when exchanging x and y brings them inside.
+        Default: the spread of the file's own rows.
 
     Returns
     -------
@@ -331,4 +337,5 @@ def read_layer(
         default_region(source, region),
         unit_kind=fixed_kind,
         notes=notes,
+        near=near,
     )

@@ -146,6 +146,7 @@ def _geometries(
     source: SourceCRS,
     region: Region,
     problems: _Problems,
+    near: Region | None = None,
 ) -> tuple[list[shapely.Geometry | None], set[int]]:
     n = len(layer.table)
     if GEOMETRY_TYPES[kind] is None:
@@ -156,7 +157,7 @@ def _geometries(
     else:
         geoms = list(layer.geometries) if layer.geometries is not None else [None] * n
         skip = set()
-    check = check_geometries(geoms, kind, source, region, skip=skip)
+    check = check_geometries(geoms, kind, source, region, skip=skip, near=near)
     for position, reasons in check.problems.items():
         for reason in reasons:
             problems.add(position, reason)
@@ -208,11 +209,16 @@ def build_result(
     *,
     unit_kind: str | None = None,
     notes: Sequence[str] = (),
+    near: Region | None = None,
 ) -> ReadResult:
-    """Check every row of ``layer`` and split it into records and rejects."""
+    """Check every row of ``layer`` and split it into records and rejects.
+
+    ``near`` is the extent of the store's areas and cells that rows must lie near
+    (see :func:`gridmap.ingest.validate.check_geometries`).
+    """
     problems = _reader_problems(layer, columns)
     values = _parse_fields(layer, kind, columns, unit_kind, problems)
-    geoms, repaired = _geometries(layer, kind, columns, source, region, problems)
+    geoms, repaired = _geometries(layer, kind, columns, source, region, problems, near)
     values["source_id"] = list(_identify(kind, values, geoms, layer, problems))
     keep = [i for i in range(len(layer.table)) if i not in problems]
     frame = pd.DataFrame(

@@ -11,7 +11,12 @@ Rules, applied to every row so that all problems are reported at once:
   :func:`repair_polygon`;
 * coordinates are converted to WGS-84 with :func:`gridmap.crs.to_wgs84`;
   a geometry outside the expected region is rejected, with a reason that says
-  "swapped" when exchanging its x and y would have put it inside.
+  "swapped" when exchanging its x and y would have put it inside;
+* a geometry far from where the data lies is rejected the same way: "where"
+  is the store's areas and cells (``near=``, padded by :func:`padded`), or,
+  without them, the robust spread of the file's own rows (:func:`file_extent`:
+  median +- 10 median absolute deviations, at least 2 degrees). A Helsinki firm
+  written as ``60.52, 26.96`` lands in Iran: rejected as swapped.
 """
 
 from __future__ import annotations
@@ -27,7 +32,15 @@ import shapely
 from gridmap.crs import CHINA_BBOX, SourceCRS, to_wgs84
 from gridmap.ingest.records import GEOMETRY_TYPES, OPTIONAL_GEOMETRY, RecordKind
 
-__all__ = ["WORLD", "GeometryCheck", "check_geometries", "default_region", "repair_polygon"]
+__all__ = [
+    "WORLD",
+    "GeometryCheck",
+    "check_geometries",
+    "default_region",
+    "file_extent",
+    "padded",
+    "repair_polygon",
+]
 
 Region = tuple[float, float, float, float]
 Coords = npt.NDArray[np.float64]
@@ -37,6 +50,39 @@ WORLD: Final[Region] = (-180.0, -90.0, 180.0, 90.0)
 #: Largest relative area difference between the two GEOS repair methods for
 #: a repair to count as unambiguous.
 REPAIR_TOLERANCE: Final = 0.01
+
+#: Margin around the store's areas and cells, in degrees: the larger of this (about
+#: 100 km) and the extent's own width or height.
+NEAR_MARGIN_DEG: Final = 1.0
+#: Rows with coordinates a file needs before its own spread is judged.
+MIN_ROWS_FOR_SPREAD: Final = 5
+#: Half-width of a file's extent: this many robust standard deviations (1.4826 x MAD) ...
+SPREAD_FACTOR: Final = 10.0
+#: ... and at least this many degrees (about 200 km).
+MIN_SPREAD_DEG: Final = 2.0
+
+
+def padded(extent: Region) -> Region:
+    """``extent`` grown on every side by its size, at least :data:`NEAR_MARGIN_DEG`."""
+    west, south, east, north = extent
+    dx = max(NEAR_MARGIN_DEG, east - west)
+    dy = max(NEAR_MARGIN_DEG, north - south)
+    return (west - dx, max(south - dy, -90.0), east + dx, min(north + dy, 90.0))
+
+
+def file_extent(points: Coords) -> Region | None:
+    """Where most of a file's points lie: median +- max(10 x 1.4826 x MAD, 2 degrees).
+
+    ``None`` for fewer than :data:`MIN_ROWS_FOR_SPREAD` points. The median and the
+    median absolute deviation ignore a few wild points, so a swapped pair stands out.
+    """
+    if len(points) < MIN_ROWS_FOR_SPREAD:
+        return None
+    middle = np.median(points, axis=0)
+    spread = 1.4826 * np.median(np.abs(points - middle), axis=0)
+    half = np.maximum(SPREAD_FACTOR * spread, MIN_SPREAD_DEG)
+    low, high = middle - half, middle + half
+    return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
 
 
 def default_region(source: SourceCRS, region: Region | None) -> Region:
@@ -179,6 +225,7 @@ def check_geometries(
     region: Region,
     *,
     skip: set[int] | frozenset[int] = frozenset(),
+    near: Region | None = None,
 ) -> GeometryCheck:
     """Check, repair and convert to WGS-84 every geometry not in ``skip``.
 
@@ -194,6 +241,9 @@ def check_geometries(
         Expected lon/lat extent ``(west, south, east, north)`` in WGS-84.
     skip
         Positions already rejected for their coordinates (nothing to check).
+    near
+        The lon/lat extent of the store's areas and cells; rows far outside it
+        are rejected. ``None``: the file's own spread is used.
     """
     check = GeometryCheck(geometries=[None] * len(geoms))
     for position, geom in enumerate(geoms):
@@ -205,7 +255,9 @@ def check_geometries(
             check.reject(position, reason)
         if repaired:
             check.repaired.add(position)
+    originals = list(check.geometries)
     _reproject(check, source, region)
+    _check_nearness(check, originals, source, near)
     return check
 
 
@@ -229,7 +281,8 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
             check.reject(
                 position,
                 (
-                    f"longitude and latitude look swapped ({_describe(original)} in {source.name}; "
+                    "疑似经纬度颠倒 / longitude and latitude look swapped "
+                    f"({_describe(original)} in {source.name}; "
                     f"exchanged they fall inside {extent}): swap the two columns or values"
                 ),
             )
@@ -237,8 +290,50 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
             check.reject(
                 position,
                 (
-                    f"outside the expected region {extent} "
+                    f"超出预期范围 / outside the expected region {extent} "
                     f"({_describe(original)} in {source.name}): "
                     "check the coordinates and --crs"
                 ),
             )
+
+
+def _centroids(geoms: Sequence[shapely.Geometry]) -> Coords:
+    return np.asarray(shapely.get_coordinates(shapely.centroid(np.asarray(geoms, dtype=object))))
+
+
+def _check_nearness(
+    check: GeometryCheck,
+    originals: Sequence[shapely.Geometry | None],
+    source: SourceCRS,
+    near: Region | None,
+) -> None:
+    """Reject geometries far from the store's areas (``near``) or from the file's other rows."""
+    positions = [i for i, g in enumerate(check.geometries) if g is not None]
+    if not positions:
+        return
+    centres = _centroids([check.geometries[i] for i in positions])
+    extent = padded(near) if near is not None else file_extent(centres)
+    if extent is None:
+        return
+    inside = _inside([shapely.Point(x, y) for x, y in centres], extent)
+    far = [p for p, ok in zip(positions, inside, strict=True) if not ok]
+    if not far:
+        return
+    swapped = shapely.transform(
+        np.asarray([originals[i] for i in far], dtype=object), _converter(source, swap=True)
+    )
+    swapped_inside = _inside([shapely.Point(x, y) for x, y in _centroids(list(swapped))], extent)
+    west, south, east, north = extent
+    where = (
+        "the store's areas and cells" if near is not None else "the other rows of the file"
+    ) + f" (lon {west:.4g}..{east:.4g}, lat {south:.4g}..{north:.4g})"
+    for position, swapped_ok in zip(far, swapped_inside, strict=True):
+        described = f"{_describe(originals[position])} in {source.name}"
+        check.reject(
+            position,
+            f"疑似经纬度颠倒 / longitude and latitude look swapped ({described}): exchanged "
+            f"they fall among {where}; swap the two columns or values"
+            if swapped_ok
+            else f"远离其他数据 / far from {where} ({described}): check the coordinates "
+            "and --crs; if the place is right, import its areas first",
+        )
