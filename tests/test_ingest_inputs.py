@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.ingest import read_layer
+from gridmap.ingest import IngestError, read_layer
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store, models
 
@@ -192,11 +193,16 @@ def test_zip_named_csv_and_text_named_xlsx_say_what_they_are(tmp_path: Path) -> 
     text = tmp_path / "list.xlsx"
     text.write_text("name,kind,lon,lat\n甲,firm,117.2,28.2\n", encoding="utf-8")
 
-    for path, expected in ((renamed, "ZIP archive"), (text, "rename it to .csv")):
-        try:
-            read_layer(path, "unit")
-        except Exception as exc:
-            assert type(exc).__name__ == "IngestError"
-            assert expected in str(exc)
-        else:
-            raise AssertionError(f"{path.name} was read")
+    with pytest.raises(IngestError, match="ZIP archive"):
+        read_layer(renamed, "unit")
+    with pytest.raises(IngestError, match=r"rename it to \.csv"):
+        read_layer(text, "unit")
+
+
+def test_utf16_text_is_named_and_read_when_the_encoding_is_given(tmp_path: Path) -> None:
+    path = tmp_path / "firms.csv"
+    path.write_text("name,kind,lon,lat\n甲公司,firm,117.2,28.2\n", encoding="utf-16")
+
+    with pytest.raises(IngestError, match="UTF-16 text"):
+        read_layer(path, "unit")
+    assert read_layer(path, "unit", encoding="utf-16").records["name"].tolist() == ["甲公司"]

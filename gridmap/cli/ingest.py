@@ -118,7 +118,7 @@ def layer(
     """Load one layer; prints read N, loaded M, rejected R (N = M + R)."""
     check_reject_file(file, reject_file or default_reject_path(file))
     if file.is_file():
-        check_table_file(file)  # before the store is opened: refused in milliseconds
+        check_table_file(file, encoding)  # before the store is opened: refused in milliseconds
     config = settings()
     unit_kind = None
     record_kind = kind

@@ -295,7 +295,7 @@ def read_layer(
     if suffix not in SUPPORTED_SUFFIXES:
         msg = f"unknown file type {suffix!r}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
         raise IngestError(msg)
-    check_table_file(source_path)
+    check_table_file(source_path, encoding)
     fixed_kind = _fixed_unit_kind(record_kind, unit_kind)
     notes: list[str] = []
     if sheet is not None and layer is not None and sheet != layer:

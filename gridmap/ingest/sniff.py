@@ -33,9 +33,10 @@ _MAGIC: Final = (
 _TEXT_SUFFIXES: Final = frozenset({".csv", ".txt"})
 _XLSX_SUFFIXES: Final = frozenset({".xlsx", ".xlsm"})
 _UTF16_BOMS: Final = (b"\xff\xfe", b"\xfe\xff")
+_WIDE: Final = ("utf16", "utf32")
 
-#: Control bytes that never occur in a text table (everything below 0x20 but tab, LF, CR,
-#: form feed, and ESC-free); a few stray ones are tolerated.
+#: Control bytes that never occur in a text table (everything below 0x20 but tab, LF, form
+#: feed, CR and the DOS end-of-file mark 0x1A); a few stray ones are tolerated.
 _CONTROL: Final = frozenset(range(0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1A}
 _MAX_CONTROL_SHARE: Final = 0.01
 
@@ -87,19 +88,21 @@ def _refuse_non_workbook(path: Path, head: bytes) -> None:
     raise IngestError(msg)
 
 
-def check_table_file(path: str | Path) -> None:
+def check_table_file(path: str | Path, encoding: str | None = None) -> None:
     """Refuse a CSV/Excel file whose first bytes show it cannot be one.
 
     Raises
     ------
     IngestError
-        For a ``.csv``/``.txt`` file holding NUL or other binary bytes (or UTF-16,
-        which the CSV reader does not decode), and for an ``.xlsx``/``.xls`` file
+        For a ``.csv``/``.txt`` file holding NUL or other binary bytes (or UTF-16
+        unless ``encoding`` says so), and for an ``.xlsx``/``.xls`` file
         that is not a workbook.
     """
     file = Path(path)
     suffix = file.suffix.lower()
     if suffix in _TEXT_SUFFIXES:
+        if encoding is not None and encoding.lower().replace("-", "").startswith(_WIDE):
+            return  # UTF-16/32 text is full of NUL bytes; the user said what it is
         _refuse_binary_text(file, _head(file))
     elif suffix in _XLSX_SUFFIXES or suffix == ".xls":
         _refuse_non_workbook(file, _head(file))
