@@ -154,3 +154,21 @@ def test_the_sheet_read_is_named_and_another_is_chosen_with_sheet(
     code, output = _run(store, "ingest", "layer", str(path), "--kind", "unit", "--sheet", "无")
     assert code == 2
     assert "no sheet '无'" in output and "'说明', '企业'" in output
+
+
+def test_columns_named_on_the_command_line_find_their_header(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["2026年名单"])
+    sheet.append(["单位全称", "X坐标", "Y坐标"])  # no alias matches these headers
+    sheet.append(["贵溪铜业", 117.21, 28.28])
+    path = tmp_path / "firms.xlsx"
+    book.save(path)
+
+    result = read_layer(
+        path, "unit", name_col="单位全称", lon_col="X坐标", lat_col="Y坐标", unit_kind="firm"
+    )
+
+    assert result.records["name"].tolist() == ["贵溪铜业"]
+    assert result.records["_row"].tolist() == [3]

@@ -68,6 +68,7 @@ class _TableOptions:
     encoding: str | None
     header_row: int | None
     max_field_chars: int
+    named: frozenset[str] = frozenset()
 
 
 def _damaged(path: Path, exc: Exception) -> IngestError:
@@ -118,6 +119,7 @@ def _read_csv(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
             options.kind,
             header_row=options.header_row,
             max_field_chars=options.max_field_chars,
+            named=options.named,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
@@ -137,7 +139,7 @@ def _note_header(rows: Sequence[int], options: _TableOptions, notes: list[str]) 
 def _read_excel(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
     sheet = read_sheet(path, options.sheet)
     notes.extend(sheet.notes(path.name))
-    skip = find_header_row(sheet.rows, options.kind, options.header_row)
+    skip = find_header_row(sheet.rows, options.kind, options.header_row, options.named)
     if skip >= len(sheet.rows):
         msg = f"sheet {sheet.name!r} of {path.name} has no row {skip + 1}; check --header-row"
         raise IngestError(msg)
@@ -301,13 +303,16 @@ def read_layer(
     if sheet is not None and layer is not None and sheet != layer:
         msg = f"--sheet {sheet!r} and --layer {layer!r} disagree; give one of them"
         raise IngestError(msg)
-    options = _TableOptions(record_kind, sheet or layer, encoding, header_row, max_field_chars)
+    chosen = dict(columns or {})
+    chosen.update({k: v for k, v in (("source_id", id_col), ("name", name_col)) if v is not None})
+    named = frozenset(chosen.values()) | {c for c in (lon_col, lat_col) if c is not None}
+    options = _TableOptions(
+        record_kind, sheet or layer, encoding, header_row, max_field_chars, named
+    )
     raw, declared = _read_any(source_path, options, notes)
     wants_points = suffix in _TABULAR and GEOMETRY_TYPES[record_kind] is not None
     has_geometry = GEOMETRY_TYPES[record_kind] is not None
     source = _source_crs(crs, declared, wants_points, notes if has_geometry else [])
-    chosen = dict(columns or {})
-    chosen.update({k: v for k, v in (("source_id", id_col), ("name", name_col)) if v is not None})
     mapping = resolve_columns(
         raw.table.columns,
         record_kind,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
@@ -51,18 +51,25 @@ def _cell_text(value: object) -> str:
     return "" if value is None or (isinstance(value, float) and value != value) else str(value)
 
 
-def _score(row: Sequence[object], kind: RecordKind) -> int:
-    """How many fields of ``kind`` (and coordinate columns) the cells of ``row`` name."""
+def _score(row: Sequence[object], kind: RecordKind, named: Collection[str]) -> int:
+    """How many fields of ``kind`` (and coordinate columns) the cells of ``row`` name.
+
+    A column the user named (``--name-col 单位全称``) counts as two.
+    """
     texts = [_cell_text(v).strip() for v in row]
     headers = [t for t in texts if t]
     if not headers or len(set(headers)) < len(headers):
         return 0
     mapping = resolve_columns(headers, kind, coordinates=True, coordinates_optional=True)
-    return len(mapping.fields) + (mapping.lon is not None) + (mapping.lat is not None)
+    found = len(mapping.fields) + (mapping.lon is not None) + (mapping.lat is not None)
+    return found + 2 * sum(1 for t in texts if t in named)
 
 
 def find_header_row(
-    rows: Iterable[Sequence[object]], kind: RecordKind, header_row: int | None = None
+    rows: Iterable[Sequence[object]],
+    kind: RecordKind,
+    header_row: int | None = None,
+    named: Collection[str] = (),
 ) -> int:
     """The 0-based position of the header among ``rows`` (the first rows of a sheet).
 
@@ -74,6 +81,8 @@ def find_header_row(
         What the rows hold, whose field names the header should carry.
     header_row
         The header's 1-based row number, as the user gives it (``--header-row``).
+    named
+        Column names the user gave (``--map``, ``--name-col``, ...).
     """
     if header_row is not None:
         if header_row < 1:
@@ -82,7 +91,7 @@ def find_header_row(
         return header_row - 1
     best, best_score = 0, 0
     for position, row in enumerate(itertools.islice(rows, HEADER_SEARCH_ROWS)):
-        score = _score(row, kind)
+        score = _score(row, kind, named)
         if score > best_score:
             best, best_score = position, score
     return best
@@ -156,11 +165,17 @@ def _first_rows(path: Path, encoding: str) -> list[list[str]]:
 
 
 def read_csv_table(
-    path: Path, encoding: str, kind: RecordKind, *, header_row: int | None, max_field_chars: int
+    path: Path,
+    encoding: str,
+    kind: RecordKind,
+    *,
+    header_row: int | None,
+    max_field_chars: int,
+    named: Collection[str] = (),
 ) -> CsvTable:
     """Read a CSV file chunk by chunk, finding its header and capping field lengths."""
     first = _first_rows(path, encoding)
-    skip = find_header_row(first, kind, header_row)
+    skip = find_header_row(first, kind, header_row, named)
     if skip >= len(first):
         msg = f"{path.name} has no row {skip + 1} to read the header from; check --header-row"
         raise IngestError(msg)
