@@ -206,3 +206,14 @@ def test_utf16_text_is_named_and_read_when_the_encoding_is_given(tmp_path: Path)
     with pytest.raises(IngestError, match="UTF-16 text"):
         read_layer(path, "unit")
     assert read_layer(path, "unit", encoding="utf-16").records["name"].tolist() == ["甲公司"]
+
+
+def test_osm_reject_file_naming_the_extract_is_refused(store: Store, tmp_path: Path) -> None:
+    extract = tmp_path / "town.osm"
+    extract.write_text('<?xml version="1.0"?><osm version="0.6"></osm>\n', encoding="utf-8")
+
+    code, output = _run(store, "ingest", "osm", str(extract), "--reject-file", str(extract))
+
+    assert code == 2
+    assert "is the input file itself" in output
+    assert extract.read_text(encoding="utf-8").startswith("<?xml")
