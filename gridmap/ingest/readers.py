@@ -16,7 +16,7 @@ own CRS, else EPSG:4326 for CSV, Excel and KML.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -123,13 +123,12 @@ def _read_csv(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
-    _note_header(read.rows, options, notes)
+    _note_header(read.header_row, options, notes)
     return RawLayer(read.table, None, read.rows, problems=read.problems)
 
 
-def _note_header(rows: Sequence[int], options: _TableOptions, notes: list[str]) -> None:
-    header = (rows[0] - 1) if rows else None
-    if header is not None and header > 1 and options.header_row is None:
+def _note_header(header: int, options: _TableOptions, notes: list[str]) -> None:
+    if header > 1 and options.header_row is None:
         notes.append(
             f"header found in row {header} (rows above it read as a title); "
             "pass --header-row if that is wrong"
@@ -139,6 +138,9 @@ def _note_header(rows: Sequence[int], options: _TableOptions, notes: list[str]) 
 def _read_excel(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
     sheet = read_sheet(path, options.sheet)
     notes.extend(sheet.notes(path.name))
+    if not sheet.rows:
+        msg = f"sheet {sheet.name!r} of {path.name} is empty; choose another with --sheet"
+        raise IngestError(msg)
     skip = find_header_row(sheet.rows, options.kind, options.header_row, options.named)
     if skip >= len(sheet.rows):
         msg = f"sheet {sheet.name!r} of {path.name} has no row {skip + 1}; check --header-row"
@@ -158,7 +160,7 @@ def _read_excel(path: Path, options: _TableOptions, notes: list[str]) -> RawLaye
         for (r, c), formula in sheet.uncomputed.items()
         if r + 1 in position and c < width
     }
-    _note_header(rows, options, notes)
+    _note_header(skip + 1, options, notes)
     problems = cap_fields(table, options.max_field_chars)
     return RawLayer(table, None, rows, problems=problems, cell_problems=cell_problems)
 

@@ -132,11 +132,13 @@ def cap_fields(table: pd.DataFrame, limit: int, first_position: int = 0) -> dict
 
 @dataclass(frozen=True)
 class CsvTable:
-    """A CSV file as read: its table, each row's line number and the reader's findings."""
+    """A CSV file as read: its table, each row's line number, the reader's findings and
+    the line the header was read from."""
 
     table: pd.DataFrame
     rows: list[int]
     problems: dict[int, list[str]]
+    header_row: int = 1
 
 
 def _line(handle: TextIO) -> str:
@@ -201,4 +203,5 @@ def read_csv_table(
             start += len(chunk)
     table = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
     # the header is line skip + 1, so data starts at skip + 2
-    return CsvTable(table.astype(object), [skip + 2 + i for i in range(len(table))], problems)
+    rows = [skip + 2 + i for i in range(len(table))]
+    return CsvTable(table.astype(object), rows, problems, header_row=skip + 1)
