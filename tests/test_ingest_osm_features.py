@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from gridmap.ingest import read_osm
+from gridmap.ingest.osm import parent_code
 from gridmap.ingest.pipeline import import_osm
 from gridmap.store import Store, models
 
@@ -90,6 +91,7 @@ def test_admin_boundaries_carry_their_numeric_division_code(extract: Path) -> No
     areas = read_osm(extract).areas.set_index("name")
 
     assert areas.loc["测试街道", "code"] == "360681001"
+    assert areas.loc["测试街道", "parent_code"] == "360681"  # the county, from the code
     assert areas.loc["测试街道", "level"] == "township"
     assert pd.isna(areas.loc["测试省", "code"])  # ref=赣 is a short name, not a code
 
@@ -132,3 +134,18 @@ def test_real_extracts_count_building_nodes_and_buildings_on_landuse(shared_data
     assert len(building_points) == plain["building nodes"]
     assert (units["kind"] == "park").sum() == plain["park ways"]
     assert units["source_id"].is_unique
+
+
+@pytest.mark.parametrize(
+    ("code", "parent"),
+    [
+        ("360681001001", "360681001"),
+        ("360681001", "360681"),
+        ("360681", "360600"),
+        ("360600", "360000"),
+        ("360000", None),
+        ("赣", None),
+    ],
+)
+def test_parent_codes_follow_gb_t_2260(code: str, parent: str | None) -> None:
+    assert parent_code(code) == parent

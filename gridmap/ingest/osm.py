@@ -36,7 +36,7 @@ from gridmap.ingest.osm_mapping import Rule, TagMapping, load_tag_mapping
 from gridmap.ingest.records import IngestError, ReadResult
 from gridmap.progress import track
 
-__all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "read_osm"]
+__all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "parent_code", "read_osm"]
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +358,24 @@ def read_osm(path: str | Path, *, tags: TagMapping | str | Path | None = None) -
     return _result(collector)
 
 
+def parent_code(code: str | None) -> str | None:
+    """The code of the level above, from the code itself (GB/T 2260 + 3 + 3 digits).
+
+    ``360681001001`` (village) -> ``360681001`` (township) -> ``360681`` (county)
+    -> ``360600`` (prefecture) -> ``360000`` (province) -> ``None``.
+    """
+    if code is None or not code.isdigit():
+        return None
+    if len(code) in (9, 12):
+        return code[: len(code) - 3]
+    if len(code) != 6 or code.endswith("0000"):
+        return None
+    return code[:2] + "0000" if code.endswith("00") else code[:4] + "00"
+
+
 def _result(collector: _Collector) -> OsmExtract:
+    for row in collector.rows["areas"]:
+        row["parent_code"] = parent_code(row.get("code"))
     frames = {section: _frame(rows, section) for section, rows in collector.rows.items()}
     rejects = pd.DataFrame(collector.rejects, columns=list(_REJECT_COLUMNS))
     notes = [
@@ -367,7 +384,10 @@ def _result(collector: _Collector) -> OsmExtract:
         for level, ids in sorted(collector.skipped_levels.items())
     ]
     if len(rejects):
-        notes.append(f"{len(rejects)} features rejected: their geometry could not be built")
+        notes.append(
+            f"{len(rejects)} features rejected (geometry that cannot be built, or tags on an "
+            "object type their rule does not read): each reason is in the reject file"
+        )
     n_read = sum(len(f) for f in frames.values()) + len(rejects)
     for note in notes:
         logger.info("%s", note)
