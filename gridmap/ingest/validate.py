@@ -301,6 +301,12 @@ def _centroids(geoms: Sequence[shapely.Geometry]) -> Coords:
     return np.asarray(shapely.get_coordinates(shapely.centroid(np.asarray(geoms, dtype=object))))
 
 
+def _points_inside(points: Coords, region: Region) -> npt.NDArray[np.bool_]:
+    west, south, east, north = region
+    x, y = points[:, 0], points[:, 1]
+    return np.asarray((x >= west) & (x <= east) & (y >= south) & (y <= north), dtype=np.bool_)
+
+
 def _check_nearness(
     check: GeometryCheck,
     originals: Sequence[shapely.Geometry | None],
@@ -315,14 +321,14 @@ def _check_nearness(
     extent = padded(near) if near is not None else file_extent(centres)
     if extent is None:
         return
-    inside = _inside([shapely.Point(x, y) for x, y in centres], extent)
+    inside = _points_inside(centres, extent)
     far = [p for p, ok in zip(positions, inside, strict=True) if not ok]
     if not far:
         return
     swapped = shapely.transform(
         np.asarray([originals[i] for i in far], dtype=object), _converter(source, swap=True)
     )
-    swapped_inside = _inside([shapely.Point(x, y) for x, y in _centroids(list(swapped))], extent)
+    swapped_inside = _points_inside(_centroids(list(swapped)), extent)
     west, south, east, north = extent
     where = (
         "the store's areas and cells" if near is not None else "the other rows of the file"
