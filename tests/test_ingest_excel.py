@@ -172,3 +172,29 @@ def test_columns_named_on_the_command_line_find_their_header(tmp_path: Path) -> 
 
     assert result.records["name"].tolist() == ["贵溪铜业"]
     assert result.records["_row"].tolist() == [3]
+
+
+def test_csv_rows_with_more_fields_than_the_header_are_rejected_not_shifted(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "firms.csv"
+    path.write_text(
+        "name,kind,lon,lat\n甲,firm,117.2,28.2,\n乙,firm,117.3,28.3,备注\n丙,firm,117.4,28.4\n",
+        encoding="utf-8",
+    )
+
+    result = read_layer(path, "unit")
+
+    assert result.records["name"].tolist() == ["甲", "丙"]  # a trailing comma is harmless
+    (reason,) = result.rejects["reason"]
+    assert "more fields than the header's 4" in reason and "备注" in reason
+    assert result.rejects["name"].tolist() == ["乙"]
+
+
+def test_a_csv_with_only_its_header_reads_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "firms.csv"
+    path.write_text("name,kind,lon,lat\n", encoding="utf-8")
+
+    result = read_layer(path, "unit")
+
+    assert (result.n_read, len(result.records)) == (0, 0)

@@ -43,6 +43,9 @@ DEFAULT_MAX_FIELD_CHARS: Final = 4000
 #: Characters of an over-long field kept in the reject file.
 _KEPT_CHARS: Final = 200
 _CHUNK_ROWS: Final = 20_000
+#: Columns read beyond the header, to catch rows with more fields than it has.
+_SPARE_COLUMNS: Final = 16
+_SPARE: Final = "\x00spare"
 #: Characters of a line looked at in the header search.
 _LINE_CHARS: Final = 64 * 1024
 
@@ -157,11 +160,11 @@ def _parse_line(line: str) -> list[str]:
         return []
 
 
-def _first_rows(path: Path, encoding: str) -> list[list[str]]:
+def _first_rows(path: Path, encoding: str, count: int) -> list[list[str]]:
     """The first lines of a CSV file as rows, for the header search (memory stays small)."""
     rows: list[list[str]] = []
     with path.open(encoding=encoding, newline="") as handle:
-        while len(rows) < HEADER_SEARCH_ROWS and (line := _line(handle)):
+        while len(rows) < count and (line := _line(handle)):
             rows.append(_parse_line(line))
     return rows
 
@@ -175,12 +178,18 @@ def read_csv_table(
     max_field_chars: int,
     named: Collection[str] = (),
 ) -> CsvTable:
-    """Read a CSV file chunk by chunk, finding its header and capping field lengths."""
-    first = _first_rows(path, encoding)
+    """Read a CSV file chunk by chunk, finding its header and capping field lengths.
+
+    A row with more fields than the header is rejected naming them (a trailing empty
+    field is ignored), rather than shifting its values under the wrong headers.
+    """
+    first = _first_rows(path, encoding, max(HEADER_SEARCH_ROWS, header_row or 0))
     skip = find_header_row(first, kind, header_row, named)
     if skip >= len(first):
         msg = f"{path.name} has no row {skip + 1} to read the header from; check --header-row"
         raise IngestError(msg)
+    headers = unique_headers(first[skip])
+    spare = [f"{_SPARE}{i}" for i in range(1, _SPARE_COLUMNS + 1)]
     chunks: list[pd.DataFrame] = []
     problems: dict[int, list[str]] = {}
     start = 0
@@ -190,18 +199,38 @@ def read_csv_table(
         dtype=str,
         keep_default_na=False,
         header=None,
-        names=unique_headers(first[skip]),
+        names=headers + spare,
+        index_col=False,
         skiprows=skip + 1,
         chunksize=_CHUNK_ROWS,
         skip_blank_lines=True,
     )
     with reader:
-        for chunk in reader:
-            chunk = chunk.reset_index(drop=True)
-            problems.update(cap_fields(chunk, max_field_chars, start))
-            chunks.append(chunk)
-            start += len(chunk)
-    table = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
+        try:
+            for chunk in reader:
+                chunk = _without_spare(
+                    chunk.reset_index(drop=True), spare, len(headers), start, problems
+                )
+                problems.update(cap_fields(chunk, max_field_chars, start))
+                chunks.append(chunk)
+                start += len(chunk)
+        except pd.errors.EmptyDataError:
+            pass  # a header without rows
+    table = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=headers)
     # the header is line skip + 1, so data starts at skip + 2
     rows = [skip + 2 + i for i in range(len(table))]
     return CsvTable(table.astype(object), rows, problems, header_row=skip + 1)
+
+
+def _without_spare(
+    chunk: pd.DataFrame, spare: list[str], width: int, start: int, problems: dict[int, list[str]]
+) -> pd.DataFrame:
+    """Drop the spare columns, rejecting the rows that have values there."""
+    extra = chunk[spare].fillna("").astype(str)
+    for index in (extra != "").any(axis=1).to_numpy().nonzero()[0]:
+        values = [v for v in extra.iloc[int(index)].tolist() if v != ""]
+        problems.setdefault(start + int(index), []).append(
+            f"行字段多于表头 / the row has more fields than the header's {width} "
+            f"(extra values {values!r}): add headers for them or remove them"
+        )
+    return chunk.drop(columns=spare)
