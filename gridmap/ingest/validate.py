@@ -12,77 +12,38 @@ Rules, applied to every row so that all problems are reported at once:
 * coordinates are converted to WGS-84 with :func:`gridmap.crs.to_wgs84`;
   a geometry outside the expected region is rejected, with a reason that says
   "swapped" when exchanging its x and y would have put it inside;
-* a geometry far from where the data lies is rejected the same way: "where"
-  is the store's areas and cells (``near=``, padded by :func:`padded`), or,
-  without them, the robust spread of the file's own rows (:func:`file_extent`:
-  median +- 10 median absolute deviations, at least 2 degrees). A Helsinki firm
-  written as ``60.52, 26.96`` lands in Iran: rejected as swapped.
+* a geometry far from where the data lies (the store's areas and cells, or the
+  spread of the file's own rows) is rejected the same way, see
+  :mod:`gridmap.ingest.nearness`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import shapely
 
-from gridmap.crs import CHINA_BBOX, SourceCRS, to_wgs84
+from gridmap.crs import CHINA_BBOX, SourceCRS
+from gridmap.ingest._geo import WORLD, Coords, Region, converter, describe, inside
+from gridmap.ingest.nearness import far_reasons
 from gridmap.ingest.records import GEOMETRY_TYPES, OPTIONAL_GEOMETRY, RecordKind
 
 __all__ = [
     "WORLD",
     "GeometryCheck",
+    "Region",
     "check_geometries",
     "default_region",
-    "file_extent",
-    "padded",
     "repair_polygon",
 ]
 
-Region = tuple[float, float, float, float]
-Coords = npt.NDArray[np.float64]
-
-WORLD: Final[Region] = (-180.0, -90.0, 180.0, 90.0)
 
 #: Largest relative area difference between the two GEOS repair methods for
 #: a repair to count as unambiguous.
 REPAIR_TOLERANCE: Final = 0.01
-
-#: Margin around the store's areas and cells, in degrees: the larger of this (about
-#: 100 km) and the extent's own width or height.
-NEAR_MARGIN_DEG: Final = 1.0
-#: Rows with coordinates a file needs before its own spread is judged.
-MIN_ROWS_FOR_SPREAD: Final = 5
-#: Half-width of a file's extent: this many robust standard deviations (1.4826 x MAD) ...
-SPREAD_FACTOR: Final = 10.0
-#: ... and at least this many degrees (about 200 km).
-MIN_SPREAD_DEG: Final = 2.0
-
-
-def padded(extent: Region) -> Region:
-    """``extent`` grown on every side by its size, at least :data:`NEAR_MARGIN_DEG`."""
-    west, south, east, north = extent
-    dx = max(NEAR_MARGIN_DEG, east - west)
-    dy = max(NEAR_MARGIN_DEG, north - south)
-    return (west - dx, max(south - dy, -90.0), east + dx, min(north + dy, 90.0))
-
-
-def file_extent(points: Coords) -> Region | None:
-    """Where most of a file's points lie: median +- max(10 x 1.4826 x MAD, 2 degrees).
-
-    ``None`` for fewer than :data:`MIN_ROWS_FOR_SPREAD` points. The median and the
-    median absolute deviation ignore a few wild points, so a swapped pair stands out.
-    """
-    if len(points) < MIN_ROWS_FOR_SPREAD:
-        return None
-    middle = np.median(points, axis=0)
-    spread = 1.4826 * np.median(np.abs(points - middle), axis=0)
-    half = np.maximum(SPREAD_FACTOR * spread, MIN_SPREAD_DEG)
-    low, high = middle - half, middle + half
-    return (float(low[0]), float(low[1]), float(high[0]), float(high[1]))
 
 
 def default_region(source: SourceCRS, region: Region | None) -> Region:
@@ -193,31 +154,6 @@ def _non_finite(coords: Coords) -> str | None:
     return None
 
 
-def _converter(source: SourceCRS, swap: bool) -> Callable[[Coords], Coords]:
-    def convert(coords: Coords) -> Coords:
-        x, y = (coords[:, 1], coords[:, 0]) if swap else (coords[:, 0], coords[:, 1])
-        lon, lat = to_wgs84(x, y, source)
-        return np.column_stack([lon, lat])
-
-    return convert
-
-
-def _inside(geoms: Sequence[shapely.Geometry], region: Region) -> npt.NDArray[np.bool_]:
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-    west, south, east, north = region
-    finite = np.isfinite(bounds).all(axis=1)
-    inside = (bounds[:, 0] >= west) & (bounds[:, 2] <= east)
-    inside &= (bounds[:, 1] >= south) & (bounds[:, 3] <= north)
-    return np.asarray(finite & inside, dtype=np.bool_)
-
-
-def _describe(geom: shapely.Geometry) -> str:
-    if geom.geom_type == "Point":
-        return f"x={geom.x:.6g}, y={geom.y:.6g}"
-    minx, miny, maxx, maxy = geom.bounds
-    return f"x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}"
-
-
 def check_geometries(
     geoms: Sequence[shapely.Geometry | None],
     kind: RecordKind,
@@ -257,7 +193,8 @@ def check_geometries(
             check.repaired.add(position)
     originals = list(check.geometries)
     _reproject(check, source, region)
-    _check_nearness(check, originals, source, near)
+    for position, reason in far_reasons(check.geometries, originals, source, near).items():
+        check.reject(position, reason)
     return check
 
 
@@ -266,14 +203,14 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
     if not positions:
         return
     originals = np.asarray([check.geometries[i] for i in positions], dtype=object)
-    converted = shapely.transform(originals, _converter(source, swap=False))
-    inside = _inside(list(converted), region)
-    swapped = shapely.transform(originals, _converter(source, swap=True))
-    swapped_inside = _inside(list(swapped), region)
+    converted = shapely.transform(originals, converter(source, swap=False))
+    within = inside(list(converted), region)
+    swapped = shapely.transform(originals, converter(source, swap=True))
+    swapped_within = inside(list(swapped), region)
     west, south, east, north = region
     extent = f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
     for position, geom, ok, swapped_ok, original in zip(
-        positions, converted, inside, swapped_inside, originals, strict=True
+        positions, converted, within, swapped_within, originals, strict=True
     ):
         if ok:
             check.geometries[position] = geom
@@ -282,7 +219,7 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
                 position,
                 (
                     "疑似经纬度颠倒 / longitude and latitude look swapped "
-                    f"({_describe(original)} in {source.name}; "
+                    f"({describe(original)} in {source.name}; "
                     f"exchanged they fall inside {extent}): swap the two columns or values"
                 ),
             )
@@ -291,55 +228,7 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
                 position,
                 (
                     f"超出预期范围 / outside the expected region {extent} "
-                    f"({_describe(original)} in {source.name}): "
+                    f"({describe(original)} in {source.name}): "
                     "check the coordinates and --crs"
                 ),
             )
-
-
-def _centroids(geoms: Sequence[shapely.Geometry]) -> Coords:
-    return np.asarray(shapely.get_coordinates(shapely.centroid(np.asarray(geoms, dtype=object))))
-
-
-def _points_inside(points: Coords, region: Region) -> npt.NDArray[np.bool_]:
-    west, south, east, north = region
-    x, y = points[:, 0], points[:, 1]
-    return np.asarray((x >= west) & (x <= east) & (y >= south) & (y <= north), dtype=np.bool_)
-
-
-def _check_nearness(
-    check: GeometryCheck,
-    originals: Sequence[shapely.Geometry | None],
-    source: SourceCRS,
-    near: Region | None,
-) -> None:
-    """Reject geometries far from the store's areas (``near``) or from the file's other rows."""
-    positions = [i for i, g in enumerate(check.geometries) if g is not None]
-    if not positions:
-        return
-    centres = _centroids([check.geometries[i] for i in positions])
-    extent = padded(near) if near is not None else file_extent(centres)
-    if extent is None:
-        return
-    inside = _points_inside(centres, extent)
-    far = [p for p, ok in zip(positions, inside, strict=True) if not ok]
-    if not far:
-        return
-    swapped = shapely.transform(
-        np.asarray([originals[i] for i in far], dtype=object), _converter(source, swap=True)
-    )
-    swapped_inside = _points_inside(_centroids(list(swapped)), extent)
-    west, south, east, north = extent
-    where = (
-        "the store's areas and cells" if near is not None else "the other rows of the file"
-    ) + f" (lon {west:.4g}..{east:.4g}, lat {south:.4g}..{north:.4g})"
-    for position, swapped_ok in zip(far, swapped_inside, strict=True):
-        described = f"{_describe(originals[position])} in {source.name}"
-        check.reject(
-            position,
-            f"疑似经纬度颠倒 / longitude and latitude look swapped ({described}): exchanged "
-            f"they fall among {where}; swap the two columns or values"
-            if swapped_ok
-            else f"远离其他数据 / far from {where} ({described}): check the coordinates "
-            "and --crs; if the place is right, import its areas first",
-        )
