@@ -21,11 +21,20 @@ from typing import Any, Final
 
 import openpyxl
 import openpyxl.utils.exceptions
+import pandas as pd
 import xlrd
 
 from gridmap.ingest.records import IngestError
+from gridmap.ingest.rows import RawLayer
+from gridmap.ingest.tables import (
+    TableOptions,
+    cap_fields,
+    find_header_row,
+    note_header,
+    unique_headers,
+)
 
-__all__ = ["Sheet", "read_sheet"]
+__all__ = ["Sheet", "read_excel_layer", "read_sheet"]
 
 _FORMULA_HINT: Final = (
     "open the workbook in Excel or WPS and save it (that stores the results), "
@@ -193,3 +202,34 @@ def as_date(value: object) -> object:
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
     return value
+
+
+def read_excel_layer(path: Path, options: TableOptions, notes: list[str]) -> RawLayer:
+    """Read a sheet as a layer: header found, merged cells filled, formulas flagged."""
+    sheet = read_sheet(path, options.sheet)
+    notes.extend(sheet.notes(path.name))
+    if not sheet.rows:
+        msg = f"sheet {sheet.name!r} of {path.name} is empty; choose another with --sheet"
+        raise IngestError(msg)
+    skip = find_header_row(sheet.rows, options.kind, options.header_row, options.named)
+    if skip >= len(sheet.rows):
+        msg = f"sheet {sheet.name!r} of {path.name} has no row {skip + 1}; check --header-row"
+        raise IngestError(msg)
+    headers = unique_headers(sheet.rows[skip])
+    width = len(headers)
+    data = [
+        (number, [as_date(v) for v in (row + [None] * width)[:width]])
+        for number, row in enumerate(sheet.rows[skip + 1 :], start=skip + 2)
+    ]
+    data = [(n, row) for n, row in data if any(v is not None and v != "" for v in row)]
+    table = pd.DataFrame([row for _, row in data], columns=headers, dtype=object)
+    rows = [n for n, _ in data]
+    position = {n: i for i, n in enumerate(rows)}
+    cell_problems = {
+        (position[r + 1], headers[c]): formula_reason(formula)
+        for (r, c), formula in sheet.uncomputed.items()
+        if r + 1 in position and c < width
+    }
+    note_header(skip + 1, options, notes)
+    problems = cap_fields(table, options.max_field_chars)
+    return RawLayer(table, None, rows, problems=problems, cell_problems=cell_problems)

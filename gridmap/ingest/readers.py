@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -29,7 +28,7 @@ from gridmap.crs import SourceCRS
 from gridmap.domain import UnitKind
 from gridmap.ingest.columns import resolve_columns
 from gridmap.ingest.encoding import detect_encoding, detect_text_encoding
-from gridmap.ingest.excel import as_date, formula_reason, read_sheet
+from gridmap.ingest.excel import read_excel_layer
 from gridmap.ingest.kml import read_kml
 from gridmap.ingest.records import (
     GEOMETRY_TYPES,
@@ -43,10 +42,10 @@ from gridmap.ingest.rows import RawLayer, build_result
 from gridmap.ingest.sniff import check_table_file
 from gridmap.ingest.tables import (
     DEFAULT_MAX_FIELD_CHARS,
+    TableOptions,
     cap_fields,
-    find_header_row,
+    note_header,
     read_csv_table,
-    unique_headers,
 )
 from gridmap.ingest.validate import Region, default_region
 
@@ -57,18 +56,6 @@ logger = logging.getLogger(__name__)
 _VECTOR: Final = frozenset({".shp", ".gpkg", ".geojson", ".json"})
 _TABULAR: Final = frozenset({".csv", ".txt", ".xlsx", ".xlsm", ".xls"})
 SUPPORTED_SUFFIXES: Final = _VECTOR | _TABULAR | {".kml"}
-
-
-@dataclass(frozen=True)
-class _TableOptions:
-    """How to read a table: what its rows hold, where its header is, the limits."""
-
-    kind: RecordKind
-    sheet: str | None
-    encoding: str | None
-    header_row: int | None
-    max_field_chars: int
-    named: frozenset[str] = frozenset()
 
 
 def _damaged(path: Path, exc: Exception) -> IngestError:
@@ -108,7 +95,7 @@ def _read_vector(
     return RawLayer(table.reset_index(drop=True), geometries, rows), crs_text
 
 
-def _read_csv(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
+def _read_csv(path: Path, options: TableOptions, notes: list[str]) -> RawLayer:
     detected = detect_text_encoding(path, options.encoding)
     if detected.note:
         notes.append(detected.note)
@@ -123,49 +110,11 @@ def _read_csv(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
-    _note_header(read.header_row, options, notes)
+    note_header(read.header_row, options, notes)
     return RawLayer(read.table, None, read.rows, problems=read.problems)
 
 
-def _note_header(header: int, options: _TableOptions, notes: list[str]) -> None:
-    if header > 1 and options.header_row is None:
-        notes.append(
-            f"header found in row {header} (rows above it read as a title); "
-            "pass --header-row if that is wrong"
-        )
-
-
-def _read_excel(path: Path, options: _TableOptions, notes: list[str]) -> RawLayer:
-    sheet = read_sheet(path, options.sheet)
-    notes.extend(sheet.notes(path.name))
-    if not sheet.rows:
-        msg = f"sheet {sheet.name!r} of {path.name} is empty; choose another with --sheet"
-        raise IngestError(msg)
-    skip = find_header_row(sheet.rows, options.kind, options.header_row, options.named)
-    if skip >= len(sheet.rows):
-        msg = f"sheet {sheet.name!r} of {path.name} has no row {skip + 1}; check --header-row"
-        raise IngestError(msg)
-    headers = unique_headers(sheet.rows[skip])
-    width = len(headers)
-    data = [
-        (number, [as_date(v) for v in (row + [None] * width)[:width]])
-        for number, row in enumerate(sheet.rows[skip + 1 :], start=skip + 2)
-    ]
-    data = [(n, row) for n, row in data if any(v is not None and v != "" for v in row)]
-    table = pd.DataFrame([row for _, row in data], columns=headers, dtype=object)
-    rows = [n for n, _ in data]
-    position = {n: i for i, n in enumerate(rows)}
-    cell_problems = {
-        (position[r + 1], headers[c]): formula_reason(formula)
-        for (r, c), formula in sheet.uncomputed.items()
-        if r + 1 in position and c < width
-    }
-    _note_header(skip + 1, options, notes)
-    problems = cap_fields(table, options.max_field_chars)
-    return RawLayer(table, None, rows, problems=problems, cell_problems=cell_problems)
-
-
-def _read_any(path: Path, options: _TableOptions, notes: list[str]) -> tuple[RawLayer, str | None]:
+def _read_any(path: Path, options: TableOptions, notes: list[str]) -> tuple[RawLayer, str | None]:
     suffix = path.suffix.lower()
     if suffix in _VECTOR:
         raw, crs = _read_vector(path, options.sheet, options.encoding, notes)
@@ -176,7 +125,7 @@ def _read_any(path: Path, options: _TableOptions, notes: list[str]) -> tuple[Raw
     elif suffix in (".csv", ".txt"):
         return _read_csv(path, options, notes), None
     else:
-        return _read_excel(path, options, notes), None
+        return read_excel_layer(path, options, notes), None
     problems = cap_fields(raw.table, options.max_field_chars)
     return RawLayer(raw.table, raw.geometries, raw.rows, problems=problems), crs
 
@@ -308,7 +257,7 @@ def read_layer(
     chosen = dict(columns or {})
     chosen.update({k: v for k, v in (("source_id", id_col), ("name", name_col)) if v is not None})
     named = frozenset(chosen.values()) | {c for c in (lon_col, lat_col) if c is not None}
-    options = _TableOptions(
+    options = TableOptions(
         record_kind, sheet or layer, encoding, header_row, max_field_chars, named
     )
     raw, declared = _read_any(source_path, options, notes)

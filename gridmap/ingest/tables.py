@@ -30,8 +30,10 @@ __all__ = [
     "DEFAULT_MAX_FIELD_CHARS",
     "HEADER_SEARCH_ROWS",
     "CsvTable",
+    "TableOptions",
     "cap_fields",
     "find_header_row",
+    "note_header",
     "read_csv_table",
     "unique_headers",
 ]
@@ -48,6 +50,27 @@ _SPARE_COLUMNS: Final = 16
 _SPARE: Final = "\x00spare"
 #: Characters of a line looked at in the header search.
 _LINE_CHARS: Final = 64 * 1024
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """How to read a table: what its rows hold, where its header is, the limits."""
+
+    kind: RecordKind
+    sheet: str | None
+    encoding: str | None
+    header_row: int | None
+    max_field_chars: int
+    named: frozenset[str] = frozenset()
+
+
+def note_header(header: int, options: TableOptions, notes: list[str]) -> None:
+    """Say where the header was found when it was searched for and not in row 1."""
+    if header > 1 and options.header_row is None:
+        notes.append(
+            f"header found in row {header} (rows above it read as a title); "
+            "pass --header-row if that is wrong"
+        )
 
 
 def _cell_text(value: object) -> str:
