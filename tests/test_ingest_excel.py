@@ -198,3 +198,14 @@ def test_a_csv_with_only_its_header_reads_no_rows(tmp_path: Path) -> None:
     result = read_layer(path, "unit")
 
     assert (result.n_read, len(result.records)) == (0, 0)
+
+
+def test_a_big_workbook_is_streamed_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gridmap.ingest.excel.FULL_LOAD_BYTES", 0)  # every workbook is "big"
+
+    result = read_layer(_department_sheet(tmp_path / "firms.xlsx"), "unit")
+
+    assert result.records["name"].tolist() == ["贵溪铜业", "东门超市", "雄石物流"]
+    assert any("streamed, merged cells not filled down" in note for note in result.notes)

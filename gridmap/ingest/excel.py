@@ -41,6 +41,9 @@ _FORMULA_HINT: Final = (
     "or export the sheet as CSV"
 )
 _LISTED: Final = 5
+_SHEETS: Final = "xl/worksheets/"
+#: Worksheets larger than this (uncompressed XML) are streamed rather than loaded whole.
+FULL_LOAD_BYTES: Final = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,11 @@ class Sheet:
     others: list[str]
     rows: list[list[object]]
     uncomputed: dict[tuple[int, int], str] = field(default_factory=dict)
+    remarks: list[str] = field(default_factory=list)
 
     def notes(self, file: str) -> list[str]:
         """What the user should know: the sheet read, the others, uncomputed formulas."""
-        notes = [f"read sheet {self.name!r} of {file}"]
+        notes = [f"read sheet {self.name!r} of {file}", *self.remarks]
         if self.others:
             others = ", ".join(repr(n) for n in self.others)
             notes[0] += f"; its other sheets ({others}) were not read: choose one with --sheet"
@@ -108,26 +112,40 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
     return rows
 
 
+def _sheet_bytes(path: Path) -> int:
+    """Uncompressed size of the workbook's worksheets (cheap: the zip directory only)."""
+    with zipfile.ZipFile(path) as archive:
+        return sum(i.file_size for i in archive.infolist() if i.filename.startswith(_SHEETS))
+
+
 def _xlsx(path: Path, sheet: str | None) -> Sheet:
-    values = openpyxl.load_workbook(path, data_only=True)
+    # a full load (which knows merged cells) holds every sheet's cells as objects;
+    # a big workbook is streamed instead, without filling merged cells
+    streamed = _sheet_bytes(path) > FULL_LOAD_BYTES
+    values = openpyxl.load_workbook(path, data_only=True, read_only=streamed)
     try:
         names = list(values.sheetnames)
         chosen = _choose(names, sheet, path)
         ws = values[chosen]
         rows: list[list[object]] = [list(r) for r in ws.iter_rows(values_only=True)]
-        merged = [
-            (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
-            for r in ws.merged_cells.ranges
-        ]
+        merged = (
+            []
+            if streamed
+            else [
+                (r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1)
+                for r in ws.merged_cells.ranges
+            ]
+        )
     finally:
         values.close()
     uncomputed = {
-        position: formula
-        for position, formula in _formulas(path, chosen)
-        if position[0] < len(rows) and rows[position[0]][position[1]] is None
+        (r, c): formula
+        for (r, c), formula in _formulas(path, chosen)
+        if r < len(rows) and (c >= len(rows[r]) or rows[r][c] is None)
     }
     _fill_down(rows, merged)
-    return Sheet(chosen, [n for n in names if n != chosen], _trim(rows), uncomputed)
+    notes = [f"{path.name} is large: streamed, merged cells not filled down"] if streamed else []
+    return Sheet(chosen, [n for n in names if n != chosen], _trim(rows), uncomputed, notes)
 
 
 def _formulas(path: Path, sheet: str) -> Iterator[tuple[tuple[int, int], str]]:
