@@ -56,7 +56,11 @@ def extract(tmp_path: Path) -> Path:
         _way(2, [11, 12, 13, 14, 11], {"building": "retail", "landuse": "retail", "name": "商场"})
     )
     township = {"type": "boundary", "boundary": "administrative", "admin_level": "8"}
-    parts.append(_boundary(1, 1, {**township, "name": "测试街道", "division_code": "360681001"}))
+    parts.append(
+        _boundary(
+            1, 1, {**township, "name": "测试街道", "division_code": "360681001", "place": "town"}
+        )
+    )
     parts.append(_boundary(2, 1, {**township, "admin_level": "4", "name": "测试省", "ref": "赣"}))
     path = tmp_path / "small.osm"
     path.write_text(

@@ -266,9 +266,11 @@ class _Reader:
         self, tags: Mapping[str, str], sid: str, *, first_seen: bool = False
     ) -> list[tuple[str, dict[str, Any]]]:
         found, mismatched = self.c.features(tags, "area", sid)
-        if first_seen:
-            self.c.reject_all(sid, mismatched)
         admin = self.c.admin(tags, sid)
+        if first_seen:
+            # a township boundary tagged place=town is read as its admin area, not lost
+            ignored = {"places"} if admin is not None else set()
+            self.c.reject_all(sid, [m for m in mismatched if m[0] not in ignored])
         return [*found, ("areas", admin)] if admin is not None else found
 
     def area(self, area: Any) -> None:
