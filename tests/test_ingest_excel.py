@@ -80,9 +80,9 @@ def test_rejects_keep_the_columns_exactly_as_read(store: Store, tmp_path: Path) 
     sheet = book.active
     assert sheet is not None
     sheet.append(["名单"])
-    sheet.append([" 单位名称 ", "类型", "联系电话", None, "经度", "纬度"])
-    sheet.append(["甲公司", "firm", "0701-1234567", "备注一", 117.2, 28.2])
-    sheet.append(["乙公司", "firm", "0701-7654321", "备注二", None, None])
+    sheet.append([" 单位名称 ", "类型", "联系电话", None, "经度", "纬度", "联系电话"])
+    sheet.append(["甲公司", "firm", "0701-1234567", "备注一", 117.2, 28.2, "139"])
+    sheet.append(["乙公司", "firm", "0701-7654321", "备注二", None, None, "138"])
     path = tmp_path / "firms.xlsx"
     book.save(path)
     rejects = tmp_path / "out.csv"
@@ -101,6 +101,7 @@ def test_rejects_keep_the_columns_exactly_as_read(store: Store, tmp_path: Path) 
         "#4",
         "经度",
         "纬度",
+        "联系电话#7",  # a repeated header is told apart by its column number
     ]
     row = frame.iloc[0]
     assert (row[" 单位名称 "], row["联系电话"], row["#4"], row["_row"]) == (

@@ -83,8 +83,8 @@ def _score(row: Sequence[object], kind: RecordKind, named: Collection[str]) -> i
     A column the user named (``--name-col 单位全称``) counts as two.
     """
     texts = [_cell_text(v).strip() for v in row]
-    headers = [t for t in texts if t]
-    if not headers or len(set(headers)) < len(headers):
+    headers = list(dict.fromkeys(t for t in texts if t))  # a repeated header counts once
+    if not headers:
         return 0
     mapping = resolve_columns(headers, kind, coordinates=True, coordinates_optional=True)
     found = len(mapping.fields) + (mapping.lon is not None) + (mapping.lat is not None)
