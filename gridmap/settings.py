@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gridmap.domain import StationTier
 from gridmap.errors import ConfigurationError
 
-__all__ = ["CoverageSettings", "Settings"]
+__all__ = ["CoverageSettings", "IngestSettings", "Settings"]
 
 _DEV_SECRET = "dev-only-change-me"
 
@@ -56,6 +56,16 @@ class CoverageSettings(BaseModel):
     walk_kmh: float = Field(4.8, gt=0)
 
 
+class IngestSettings(BaseModel):
+    """Limits of the readers (``GRIDMAP_INGEST__MAX_FIELD_CHARS=10000``)."""
+
+    max_field_chars: int = Field(
+        4000,
+        ge=1,
+        description="longest text accepted in one field; longer rows are rejected with the reason",
+    )
+
+
 class Settings(BaseSettings):
     """All of gridmap's settings.
 
@@ -81,6 +91,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(_DEV_SECRET)
     lang: Literal["zh", "en"] = "zh"
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:

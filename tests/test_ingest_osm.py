@@ -32,11 +32,11 @@ def _plain_counts(path: Path) -> Counter[str]:
             counts["road"] += 1
         if kind in "wn" and tags.get("amenity") == "townhall":
             counts["townhall"] += 1
-        if kind == "w" and "building" in tags:
+        if kind in "wn" and "building" in tags:
             counts["building"] += 1
         if kind == "r" and "building" in tags and tags.get("type") == "multipolygon":
             counts["building"] += 1
-        if kind == "w" and tags.get("landuse") in PARK_LANDUSE and "building" not in tags:
+        if kind == "w" and tags.get("landuse") in PARK_LANDUSE:
             counts["park"] += 1
     return counts
 
@@ -46,7 +46,8 @@ def _check_invariant(extract: OsmExtract) -> None:
     assert extract.n_read == sum(len(f) for f in frames) + len(extract.rejects)
     for frame in frames:
         assert str(frame.crs) == "EPSG:4326"
-        assert frame["source_id"].str.match(r"^[nwr]\d+$").all()
+        # a feature of two unit kinds is one unit of each: w1 (building) and w1:park
+        assert frame["source_id"].str.match(r"^[nwr]\d+(:[a-z_]+)?$").all()
         assert frame["source_id"].is_unique
         assert set(frame["source"]) <= {"osm"}
 
@@ -121,10 +122,10 @@ def test_liechtenstein_counts(liechtenstein: tuple[OsmExtract, Counter[str]]) ->
     assert kinds["village"] == plain["village"]
     assert kinds["community"] == plain["community"]
     assert extract.places["name"].tolist() == ["Vaduz"]
-    # 3,722 building ways + 1 multipolygon relation
-    assert kinds["building"] == plain["building"] == 3723
-    # 14 industrial + 5 commercial areas, 4 of them also building=yes (counted as buildings)
-    assert kinds["park"] == plain["park"] == 15
+    # 3,722 building ways + 1 multipolygon relation + 24 building nodes (point buildings)
+    assert kinds["building"] == plain["building"] == 3747
+    # 14 industrial + 5 commercial areas, 4 of them also building=yes (buildings AND parks)
+    assert kinds["park"] == plain["park"] == 19
     assert len(extract.roads) == plain["road"] == 2753
     townhalls = extract.sites[extract.sites["site_kind"] == "townhall"]
     assert len(townhalls) == plain["townhall"] == 2

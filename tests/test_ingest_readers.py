@@ -60,7 +60,9 @@ def test_swapped_missing_and_unknown_values_are_rejected_per_row() -> None:
     result = read_layer(DATA / "units_swapped.csv", "unit")
 
     reasons = _reasons(result)
-    assert reasons[3].startswith("longitude and latitude look swapped (x=28.2936, y=117.238")
+    assert reasons[3].startswith(
+        "疑似经纬度颠倒 / longitude and latitude look swapped (x=28.2936, y=117.238"
+    )
     assert reasons[4] == (
         "missing coordinates: longitude column '经度' is empty; "
         "missing coordinates: latitude column '纬度' is empty"
@@ -77,8 +79,8 @@ def test_points_outside_the_expected_region_are_rejected() -> None:
     result = read_layer(DATA / "units_swapped.csv", "unit", region=CHINA_BBOX)
 
     reasons = _reasons(result)
-    assert reasons[6].startswith("outside the expected region lon 72.004..137.835")
-    assert reasons[3].startswith("longitude and latitude look swapped")
+    assert reasons[6].startswith("超出预期范围 / outside the expected region lon 72.004..137.835")
+    assert "longitude and latitude look swapped" in reasons[3]
     assert result.records["name"].tolist() == ["炼厂社区"]
 
 

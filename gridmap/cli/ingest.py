@@ -20,11 +20,13 @@ from gridmap.cli._common import (
     open_store,
     parse_mapping,
     print_table,
+    settings,
 )
 from gridmap.domain import UnitKind
 from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import default_reject_path, import_layer, import_osm
 from gridmap.ingest.records import RecordKind
+from gridmap.ingest.sniff import check_reject_file, check_table_file
 
 app = typer.Typer(
     help="Load data into the store; every rejected row is reported.", no_args_is_help=True
@@ -147,6 +149,7 @@ def osm(
     """
     from gridmap.demo import unit_counts
 
+    check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
         reports, reject_path = import_osm(
             store,
@@ -186,6 +189,13 @@ def layer(
     reject_file: RejectOption = None,
     sync: SyncOption = False,
     yes: YesOption = False,
+    sheet: Annotated[
+        str | None, typer.Option(help="Excel sheet to read (default: the first; others listed)")
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(help="row number of the header in a CSV/Excel sheet (default: found)"),
+    ] = None,
 ) -> None:
     """Load one layer; prints read N, loaded M, rejected R (N = M + R).
 
@@ -194,6 +204,10 @@ def layer(
     another file supplied, the import shows what it would overwrite and asks: overwrite,
     or import under a source name of its own (--source); --yes overwrites without asking.
     """
+    check_reject_file(file, reject_file or default_reject_path(file))
+    if file.is_file():
+        check_table_file(file, encoding)  # before the store is opened: refused in milliseconds
+    config = settings()
     unit_kind = None
     record_kind = kind
     if kind not in {k.value for k in RecordKind}:
@@ -209,10 +223,13 @@ def layer(
         "name_col": name_col,
         "columns": parse_mapping(map_),
         "unit_kind": unit_kind,
+        "sheet": sheet,
+        "header_row": header_row,
+        "max_field_chars": config.ingest.max_field_chars,
     }
     while True:
         try:
-            with open_store() as store:
+            with open_store(config) as store:
                 report, reject_path = import_layer(
                     store,
                     file,

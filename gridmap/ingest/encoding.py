@@ -23,9 +23,18 @@ from typing import Final
 
 from gridmap.ingest.records import IngestError
 
-__all__ = ["CSV_ENCODINGS", "DetectedEncoding", "decode_text_file", "detect_encoding"]
+__all__ = [
+    "CSV_ENCODINGS",
+    "DetectedEncoding",
+    "decode_text_file",
+    "detect_encoding",
+    "detect_text_encoding",
+]
 
 CSV_ENCODINGS: Final = ("utf-8-sig", "utf-8", "gb18030")
+
+#: Block size of the streaming decode check: memory stays flat whatever the file's size.
+_BLOCK: Final = 1 << 20
 
 #: Code page names written in .cpg files that Python does not know by that name.
 _CPG_NAMES: Final = {"936": "gbk", "65001": "utf-8", "950": "big5", "ansi 936": "gbk"}
@@ -143,6 +152,52 @@ def decode_text_file(path: str | Path, encoding: str | None = None) -> tuple[str
         return text, DetectedEncoding(candidate, note)
     msg = (
         f"cannot decode {Path(path).name}: tried {', '.join(CSV_ENCODINGS)}; "
+        "pass --encoding (for example --encoding big5)"
+    )
+    raise IngestError(msg)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes as ``encoding``, read block by block."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        with path.open("rb") as handle:
+            while block := handle.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_text_encoding(path: str | Path, encoding: str | None = None) -> DetectedEncoding:
+    """Choose the encoding of a text file (CSV) without holding it in memory.
+
+    The same rules as :func:`decode_text_file`: an explicit ``encoding`` must
+    decode the whole file; otherwise UTF-8 (with or without BOM), then GB18030.
+
+    Raises
+    ------
+    IngestError
+        When the explicit encoding fails, or none of the candidates decodes.
+    """
+    file = Path(path)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            msg = f"cannot decode {file.name} as {encoding}: {exc}; check --encoding"
+            raise IngestError(msg) from exc
+        if not _decodes(file, encoding):
+            msg = f"cannot decode {file.name} as {encoding}; check --encoding"
+            raise IngestError(msg)
+        return DetectedEncoding(encoding)
+    if _decodes(file, "utf-8-sig"):
+        return DetectedEncoding("utf-8-sig")
+    if _decodes(file, "gb18030"):
+        return DetectedEncoding("gb18030", f"decoded as GB18030: {file.name} is not valid UTF-8")
+    msg = (
+        f"cannot decode {file.name}: tried {', '.join(CSV_ENCODINGS)}; "
         "pass --encoding (for example --encoding big5)"
     )
     raise IngestError(msg)

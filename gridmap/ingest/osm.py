@@ -32,11 +32,11 @@ import osmium
 import pandas as pd
 import shapely
 
-from gridmap.ingest.osm_mapping import TagMapping, load_tag_mapping
+from gridmap.ingest.osm_mapping import Rule, TagMapping, load_tag_mapping
 from gridmap.ingest.records import IngestError, ReadResult
 from gridmap.progress import track
 
-__all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "read_osm"]
+__all__ = ["OsmExtract", "TagMapping", "load_tag_mapping", "parent_code", "read_osm"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ _COLUMNS: Final[dict[str, tuple[str, ...]]] = {
     "roads": ("source_id", "name", "highway", "oneway"),
 }
 _REJECT_COLUMNS: Final = ("source_id", "section", "kind", "name", "reason")
+_OBJECT: Final = {"node": "a point (node)", "area": "an area (closed way or multipolygon)"}
 
 
 @dataclass(frozen=True)
@@ -116,25 +117,62 @@ class _Collector:
         self.skipped_levels: dict[str, set[str]] = {}
         self.built: set[str] = set()
 
-    def features(self, tags: Mapping[str, str], geometry: str) -> list[tuple[str, dict[str, Any]]]:
-        """Rows (without geometry) of every section the tags belong to."""
+    def features(
+        self, tags: Mapping[str, str], geometry: str, sid: str
+    ) -> tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any], str]]]:
+        """Rows (without geometry) of every section and kind the tags belong to.
+
+        Returns the rows, and ``(section, row, reason)`` for rules whose tags match
+        but that do not read this object type (a ``landuse=industrial`` node).
+        A unit matching several kinds is one unit of each: the first keeps
+        ``sid``, the others get ``sid:kind`` (a building on ``landuse=retail``
+        is a building and a park).
+        """
         found: list[tuple[str, dict[str, Any]]] = []
+        mismatched: list[tuple[str, dict[str, Any], str]] = []
         name = _name(tags)
-        unit = self.mapping.first("units", tags, geometry)
-        if unit:
-            found.append(("units", {"kind": unit.kind, "name": name, "address": _address(tags)}))
-        site = self.mapping.first("sites", tags, geometry)
+        for index, rule in enumerate(self.mapping.matching("units", tags)):
+            unit: dict[str, Any] = {"kind": rule.kind, "name": name, "address": _address(tags)}
+            if index:
+                unit["source_id"] = f"{sid}:{rule.kind}"
+            self._route("units", rule, unit, geometry, found, mismatched)
+        site = self._one("sites", tags, geometry)
         if site:
-            found.append(
-                (
-                    "sites",
-                    {"site_kind": site.kind, "name": name, "sample_station": site.sample_station},
-                )
-            )
-        place = self.mapping.first("places", tags, geometry)
+            row = {"site_kind": site.kind, "name": name, "sample_station": site.sample_station}
+            self._route("sites", site, row, geometry, found, mismatched)
+        place = self._one("places", tags, geometry)
         if place:
-            found.append(("places", {"level": place.kind, "name": name}))
-        return found
+            row = {"level": place.kind, "name": name}
+            self._route("places", place, row, geometry, found, mismatched)
+        return found, mismatched
+
+    def _one(self, section: str, tags: Mapping[str, str], geometry: str) -> Rule | None:
+        """The first rule reading this object type, else the first whose tags match."""
+        rules = self.mapping.matching(section, tags)
+        return next((r for r in rules if geometry in r.geometry), rules[0] if rules else None)
+
+    @staticmethod
+    def _route(
+        section: str,
+        rule: Rule,
+        row: dict[str, Any],
+        geometry: str,
+        found: list[tuple[str, dict[str, Any]]],
+        mismatched: list[tuple[str, dict[str, Any], str]],
+    ) -> None:
+        if geometry in rule.geometry:
+            found.append((section, row))
+            return
+        wanted = " or ".join(_OBJECT[g] for g in sorted(rule.geometry))
+        mismatched.append(
+            (
+                section,
+                row,
+                f"tagged as {rule.kind} but it is {_OBJECT[geometry]}; the [{section}] rule "
+                f"{rule.kind!r} reads {wanted} (add {geometry!r} to its geometry in a tag "
+                "file, --tags, to read it)",
+            )
+        )
 
     def admin(self, tags: Mapping[str, str], sid: str) -> dict[str, Any] | None:
         """The area row of an administrative boundary at a mapped level, else None."""
@@ -144,7 +182,10 @@ class _Collector:
         if level not in self.mapping.admin_levels:
             self.skipped_levels.setdefault(level, set()).add(sid)
             return None
-        code = next((tags[t] for t in self.mapping.code_tags if t in tags), None)
+        code = next(
+            (tags[t].strip() for t in self.mapping.code_tags if tags.get(t, "").strip().isdigit()),
+            None,
+        )
         return {
             "name": _name(tags),
             "code": code,
@@ -158,11 +199,16 @@ class _Collector:
             geom = geom.point_on_surface()
         self.rows[section].append({"source_id": sid, **row, "geometry": geom})
 
+    def reject_all(self, sid: str, mismatched: list[tuple[str, dict[str, Any], str]]) -> None:
+        """Reject the features whose tags match a rule that does not read their type."""
+        for section, row, reason in mismatched:
+            self.reject(section, sid, row, reason)
+
     def reject(self, section: str, sid: str, row: Mapping[str, Any], reason: str) -> None:
         kind = row.get("kind") or row.get("site_kind") or row.get("level") or section
         self.rejects.append(
             {
-                "source_id": sid,
+                "source_id": row.get("source_id") or sid,
                 "section": section,
                 "kind": kind,
                 "name": row.get("name"),
@@ -180,15 +226,19 @@ class _Reader:
 
     def node(self, node: Any) -> None:
         tags = dict(node.tags)
-        for section, row in self.c.features(tags, "node"):
-            self.c.add(section, f"n{node.id}", row, shapely.from_wkb(self.wkb.create_point(node)))
+        sid = f"n{node.id}"
+        found, mismatched = self.c.features(tags, "node", sid)
+        self.c.reject_all(sid, mismatched)
+        for section, row in found:
+            self.c.add(section, sid, row, shapely.from_wkb(self.wkb.create_point(node)))
 
     def way(self, way: Any) -> None:
         tags = dict(way.tags)
         sid = f"w{way.id}"
         if self.c.mapping.roads.matches(tags):
             self._road(way, sid, tags)
-        found = self.c.features(tags, "area")
+        found, mismatched = self.c.features(tags, "area", sid)
+        self.c.reject_all(sid, mismatched)
         if found and way.is_closed() and len(way.nodes) >= 4:
             self.c.pending[sid] = found
             return
@@ -208,13 +258,19 @@ class _Reader:
         tags = dict(relation.tags)
         if tags.get("type") in ("multipolygon", "boundary"):
             sid = f"r{relation.id}"
-            found = self._area_features(tags, sid)
+            found = self._area_features(tags, sid, first_seen=True)
             if found:
                 self.c.pending[sid] = found
 
-    def _area_features(self, tags: Mapping[str, str], sid: str) -> list[tuple[str, dict[str, Any]]]:
-        found = self.c.features(tags, "area")
+    def _area_features(
+        self, tags: Mapping[str, str], sid: str, *, first_seen: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
+        found, mismatched = self.c.features(tags, "area", sid)
         admin = self.c.admin(tags, sid)
+        if first_seen:
+            # a township boundary tagged place=town is read as its admin area, not lost
+            ignored = {"places"} if admin is not None else set()
+            self.c.reject_all(sid, [m for m in mismatched if m[0] not in ignored])
         return [*found, ("areas", admin)] if admin is not None else found
 
     def area(self, area: Any) -> None:
@@ -222,7 +278,9 @@ class _Reader:
         from_way = area.from_way()
         sid = f"{'w' if from_way else 'r'}{area.orig_id()}"
         tags = dict(area.tags)
-        found = self.c.features(tags, "area") if from_way else self._area_features(tags, sid)
+        found = (
+            self.c.features(tags, "area", sid)[0] if from_way else self._area_features(tags, sid)
+        )
         if not found:
             return
         self.c.built.add(sid)
@@ -302,7 +360,24 @@ def read_osm(path: str | Path, *, tags: TagMapping | str | Path | None = None) -
     return _result(collector)
 
 
+def parent_code(code: str | None) -> str | None:
+    """The code of the level above, from the code itself (GB/T 2260 + 3 + 3 digits).
+
+    ``360681001001`` (village) -> ``360681001`` (township) -> ``360681`` (county)
+    -> ``360600`` (prefecture) -> ``360000`` (province) -> ``None``.
+    """
+    if code is None or not code.isdigit():
+        return None
+    if len(code) in (9, 12):
+        return code[: len(code) - 3]
+    if len(code) != 6 or code.endswith("0000"):
+        return None
+    return code[:2] + "0000" if code.endswith("00") else code[:4] + "00"
+
+
 def _result(collector: _Collector) -> OsmExtract:
+    for row in collector.rows["areas"]:
+        row["parent_code"] = parent_code(row.get("code"))
     frames = {section: _frame(rows, section) for section, rows in collector.rows.items()}
     rejects = pd.DataFrame(collector.rejects, columns=list(_REJECT_COLUMNS))
     notes = [
@@ -311,7 +386,10 @@ def _result(collector: _Collector) -> OsmExtract:
         for level, ids in sorted(collector.skipped_levels.items())
     ]
     if len(rejects):
-        notes.append(f"{len(rejects)} features rejected: their geometry could not be built")
+        notes.append(
+            f"{len(rejects)} features rejected (geometry that cannot be built, or tags on an "
+            "object type their rule does not read): each reason is in the reject file"
+        )
     n_read = sum(len(f) for f in frames.values()) + len(rejects)
     for note in notes:
         logger.info("%s", note)

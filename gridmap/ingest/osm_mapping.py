@@ -54,6 +54,11 @@ class TagMapping:
     roads: Rule
     keys: frozenset[str] = field(default=frozenset())
 
+    def matching(self, section: str, tags: Mapping[str, str]) -> list[Rule]:
+        """Every rule of ``section`` whose tags match, whatever objects it reads, in order."""
+        rules: tuple[Rule, ...] = getattr(self, section)
+        return [r for r in rules if r.matches(tags)]
+
     def first(self, section: str, tags: Mapping[str, str], geometry: str) -> Rule | None:
         """The first rule of ``section`` matching ``tags`` for ``geometry`` ("node"/"area")."""
         rules: tuple[Rule, ...] = getattr(self, section)

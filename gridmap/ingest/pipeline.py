@@ -99,12 +99,14 @@ def import_layer(
     The load report and the reject file written, if any.
     """
     from gridmap.ingest.readers import read_layer
+    from gridmap.ingest.region import store_extent
 
     file = Path(path)
     record_kind = parse_record_kind(kind)
     if not file.exists():
         msg = f"{file}: no such file"
         raise IngestError(msg)
+    read_options.setdefault("near", store_extent(store, record_kind))
     result = read_layer(file, record_kind, **read_options)
     for note in result.notes:
         logger.warning("%s: %s", file.name, note)

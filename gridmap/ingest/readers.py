@@ -15,12 +15,10 @@ own CRS, else EPSG:4326 for CSV, Excel and KML.
 
 from __future__ import annotations
 
-import io
 import logging
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 
 import pandas as pd
 import pyogrio
@@ -29,7 +27,8 @@ import pyogrio.errors
 from gridmap.crs import SourceCRS
 from gridmap.domain import UnitKind
 from gridmap.ingest.columns import resolve_columns
-from gridmap.ingest.encoding import decode_text_file, detect_encoding
+from gridmap.ingest.encoding import detect_encoding, detect_text_encoding
+from gridmap.ingest.excel import read_excel_layer
 from gridmap.ingest.kml import read_kml
 from gridmap.ingest.records import (
     GEOMETRY_TYPES,
@@ -40,6 +39,14 @@ from gridmap.ingest.records import (
     parse_record_kind,
 )
 from gridmap.ingest.rows import RawLayer, build_result
+from gridmap.ingest.sniff import check_table_file
+from gridmap.ingest.tables import (
+    DEFAULT_MAX_FIELD_CHARS,
+    TableOptions,
+    cap_fields,
+    note_header,
+    read_csv_table,
+)
 from gridmap.ingest.validate import Region, default_region
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_layer"]
@@ -88,47 +95,39 @@ def _read_vector(
     return RawLayer(table.reset_index(drop=True), geometries, rows), crs_text
 
 
-def _read_csv(path: Path, encoding: str | None, notes: list[str]) -> RawLayer:
-    text, detected = decode_text_file(path, encoding)
+def _read_csv(path: Path, options: TableOptions, notes: list[str]) -> RawLayer:
+    detected = detect_text_encoding(path, options.encoding)
     if detected.note:
         notes.append(detected.note)
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        read = read_csv_table(
+            path,
+            detected.encoding,
+            options.kind,
+            header_row=options.header_row,
+            max_field_chars=options.max_field_chars,
+            named=options.named,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise _damaged(path, exc) from exc
-    return RawLayer(table.astype(object), None, [i + 2 for i in range(len(table))])
+    note_header(read.header_row, options, notes)
+    return RawLayer(read.table, None, read.rows, problems=read.problems)
 
 
-def _read_excel(path: Path, sheet: str | None) -> RawLayer:
-    engine: Literal["xlrd", "openpyxl"] = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
-    try:
-        with pd.ExcelFile(path, engine=engine) as book:
-            names = [str(n) for n in book.sheet_names]
-            if sheet is not None and sheet not in names:
-                msg = f"{path.name} has no sheet {sheet!r}; its sheets are: {', '.join(names)}"
-                raise IngestError(msg)
-            table = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
-        raise _damaged(path, exc) from exc
-    rows = [int(i) + 2 for i in table.index]
-    blank = table.isna().all(axis=1).to_numpy()
-    table = table.loc[~blank].reset_index(drop=True)
-    return RawLayer(table, None, [r for r, b in zip(rows, blank, strict=True) if not b])
-
-
-def _read_any(
-    path: Path, layer: str | None, encoding: str | None, notes: list[str]
-) -> tuple[RawLayer, str | None]:
+def _read_any(path: Path, options: TableOptions, notes: list[str]) -> tuple[RawLayer, str | None]:
     suffix = path.suffix.lower()
     if suffix in _VECTOR:
-        return _read_vector(path, layer, encoding, notes)
-    if suffix == ".kml":
+        raw, crs = _read_vector(path, options.sheet, options.encoding, notes)
+    elif suffix == ".kml":
         fields, geometries = read_kml(path)
         table = pd.DataFrame(fields, dtype=object) if fields else pd.DataFrame({"name": []})
-        return RawLayer(table, geometries, list(range(1, len(fields) + 1))), "EPSG:4326"
-    if suffix in (".csv", ".txt"):
-        return _read_csv(path, encoding, notes), None
-    return _read_excel(path, layer), None
+        raw, crs = RawLayer(table, geometries, list(range(1, len(fields) + 1))), "EPSG:4326"
+    elif suffix in (".csv", ".txt"):
+        return _read_csv(path, options, notes), None
+    else:
+        return read_excel_layer(path, options, notes), None
+    problems = cap_fields(raw.table, options.max_field_chars)
+    return RawLayer(raw.table, raw.geometries, raw.rows, problems=problems), crs
 
 
 def _source_crs(
@@ -186,6 +185,10 @@ def read_layer(
     columns: Mapping[str, str] | None = None,
     unit_kind: UnitKind | str | None = None,
     region: Region | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+    near: Region | None = None,
 ) -> ReadResult:
     """Read one layer of a file as records of ``kind``, checking every row.
 
@@ -197,6 +200,9 @@ def read_layer(
         What the layer holds (:class:`RecordKind` or its value).
     layer
         GeoPackage layer or Excel sheet; required when a GeoPackage has several.
+    sheet
+        Excel sheet (same as ``layer``); default the first, named in the notes
+        with the others.
     crs
         Source coordinate system (``"4326"``, ``"EPSG:4547"``, ``"gcj02"``,
         ``"bd09"``); overrides the file's own.
@@ -211,6 +217,15 @@ def read_layer(
     region
         Expected ``(west, south, east, north)`` lon/lat extent; China's by
         default for China-only systems (gcj02, bd09, CGCS2000), else the world.
+    header_row
+        1-based row of a CSV/Excel header; found among the first rows by default.
+    max_field_chars
+        Longest text accepted in one field; rows with a longer one are rejected.
+    near
+        The lon/lat extent where the data should lie (the store's areas and cells,
+        :func:`gridmap.ingest.region.store_extent`); rows far outside it are
+        rejected, "looks swapped" when exchanging x and y brings them inside.
+        Default: the spread of the file's own rows.
 
     Returns
     -------
@@ -233,14 +248,22 @@ def read_layer(
     if suffix not in SUPPORTED_SUFFIXES:
         msg = f"unknown file type {suffix!r}; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
         raise IngestError(msg)
+    check_table_file(source_path, encoding)
     fixed_kind = _fixed_unit_kind(record_kind, unit_kind)
     notes: list[str] = []
-    raw, declared = _read_any(source_path, layer, encoding, notes)
+    if sheet is not None and layer is not None and sheet != layer:
+        msg = f"--sheet {sheet!r} and --layer {layer!r} disagree; give one of them"
+        raise IngestError(msg)
+    chosen = dict(columns or {})
+    chosen.update({k: v for k, v in (("source_id", id_col), ("name", name_col)) if v is not None})
+    named = frozenset(chosen.values()) | {c for c in (lon_col, lat_col) if c is not None}
+    options = TableOptions(
+        record_kind, sheet or layer, encoding, header_row, max_field_chars, named
+    )
+    raw, declared = _read_any(source_path, options, notes)
     wants_points = suffix in _TABULAR and GEOMETRY_TYPES[record_kind] is not None
     has_geometry = GEOMETRY_TYPES[record_kind] is not None
     source = _source_crs(crs, declared, wants_points, notes if has_geometry else [])
-    chosen = dict(columns or {})
-    chosen.update({k: v for k, v in (("source_id", id_col), ("name", name_col)) if v is not None})
     mapping = resolve_columns(
         raw.table.columns,
         record_kind,
@@ -252,7 +275,8 @@ def read_layer(
         fixed={"kind"} if fixed_kind else (),
     )
     if mapping.problems:
-        problems = "\n".join(f"  - {p}" for p in mapping.problems)
+        sheets = [n for n in notes if n.startswith("read sheet")]
+        problems = "\n".join(f"  - {p}" for p in [*mapping.problems, *sheets])
         msg = f"cannot read {source_path.name} as {record_kind.value} records:\n{problems}"
         raise IngestError(msg)
     if fixed_kind and "kind" in mapping.fields:
@@ -269,4 +293,5 @@ def read_layer(
         default_region(source, region),
         unit_kind=fixed_kind,
         notes=notes,
+        near=near,
     )

@@ -21,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -57,11 +57,19 @@ class RawLayer:
         columns or the kind has no geometry.
     rows
         The row number of each record as the user sees it (see ``ReadResult``).
+    problems
+        Problems the reader found in a row whatever its columns mean (a field
+        over the length limit), by position.
+    cell_problems
+        Problems of single cells, by ``(position, column)``, that reject the row
+        only when the column is used (a formula cell without a cached value).
     """
 
     table: pd.DataFrame
     geometries: Sequence[shapely.Geometry | None] | None
     rows: Sequence[int]
+    problems: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    cell_problems: Mapping[tuple[int, str], str] = field(default_factory=dict)
 
 
 class _Problems(dict[int, list[str]]):
@@ -156,6 +164,7 @@ def _geometries(
     source: SourceCRS,
     region: Region,
     problems: _Problems,
+    near: Region | None = None,
 ) -> tuple[list[shapely.Geometry | None], set[int]]:
     n = len(layer.table)
     if GEOMETRY_TYPES[kind] is None:
@@ -166,7 +175,7 @@ def _geometries(
     else:
         geoms = list(layer.geometries) if layer.geometries is not None else [None] * n
         skip = set()
-    check = check_geometries(geoms, kind, source, region, skip=skip)
+    check = check_geometries(geoms, kind, source, region, skip=skip, near=near)
     for position, reasons in check.problems.items():
         for reason in reasons:
             problems.add(position, reason)
@@ -218,11 +227,16 @@ def build_result(
     *,
     unit_kind: str | None = None,
     notes: Sequence[str] = (),
+    near: Region | None = None,
 ) -> ReadResult:
-    """Check every row of ``layer`` and split it into records and rejects."""
-    problems = _Problems()
+    """Check every row of ``layer`` and split it into records and rejects.
+
+    ``near`` is the extent of the store's areas and cells that rows must lie near
+    (see :func:`gridmap.ingest.validate.check_geometries`).
+    """
+    problems = _reader_problems(layer, columns)
     values = _parse_fields(layer, kind, columns, unit_kind, problems)
-    geoms, repaired = _geometries(layer, kind, columns, source, region, problems)
+    geoms, repaired = _geometries(layer, kind, columns, source, region, problems, near)
     values["source_id"] = list(_identify(kind, values, geoms, layer, problems))
     keep = [i for i in range(len(layer.table)) if i not in problems]
     frame = pd.DataFrame(
@@ -244,6 +258,19 @@ def build_result(
         notes=list(notes),
         source_crs=source.name,
     )
+
+
+def _reader_problems(layer: RawLayer, columns: ColumnMap) -> _Problems:
+    """The reader's own findings: whole-row ones, and cell ones in the columns used."""
+    problems = _Problems()
+    for position, reasons in layer.problems.items():
+        for reason in reasons:
+            problems.add(position, reason)
+    used = {*columns.fields.values(), columns.lon, columns.lat} - {None}
+    for (position, column), reason in sorted(layer.cell_problems.items()):
+        if column in used:
+            problems.add(position, f"column {column!r}: {reason}")
+    return problems
 
 
 def _rejects(layer: RawLayer, problems: _Problems) -> pd.DataFrame:

@@ -11,28 +11,35 @@ Rules, applied to every row so that all problems are reported at once:
   :func:`repair_polygon`;
 * coordinates are converted to WGS-84 with :func:`gridmap.crs.to_wgs84`;
   a geometry outside the expected region is rejected, with a reason that says
-  "swapped" when exchanging its x and y would have put it inside.
+  "swapped" when exchanging its x and y would have put it inside;
+* a geometry far from where the data lies (the store's areas and cells, or the
+  spread of the file's own rows) is rejected the same way, see
+  :mod:`gridmap.ingest.nearness`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import shapely
 
-from gridmap.crs import CHINA_BBOX, SourceCRS, to_wgs84
+from gridmap.crs import CHINA_BBOX, SourceCRS
+from gridmap.ingest._geo import WORLD, Coords, Region, converter, describe, inside
+from gridmap.ingest.nearness import far_reasons
 from gridmap.ingest.records import GEOMETRY_TYPES, OPTIONAL_GEOMETRY, RecordKind
 
-__all__ = ["WORLD", "GeometryCheck", "check_geometries", "default_region", "repair_polygon"]
+__all__ = [
+    "WORLD",
+    "GeometryCheck",
+    "Region",
+    "check_geometries",
+    "default_region",
+    "repair_polygon",
+]
 
-Region = tuple[float, float, float, float]
-Coords = npt.NDArray[np.float64]
-
-WORLD: Final[Region] = (-180.0, -90.0, 180.0, 90.0)
 
 #: Largest relative area difference between the two GEOS repair methods for
 #: a repair to count as unambiguous.
@@ -125,8 +132,9 @@ def _check_one(
         if kind in OPTIONAL_GEOMETRY:
             return None, None, False
         return None, "empty geometry: the row has no coordinates or shape", False
-    if np.isnan(shapely.get_coordinates(geom)).any():
-        return None, "geometry has missing (NaN) coordinates", False
+    reason = _non_finite(shapely.get_coordinates(geom))
+    if reason is not None:
+        return None, reason, False
     typed, reason = _normalise_type(shapely.force_2d(geom), kind)
     if typed is None or typed.is_valid:
         return typed, reason, False
@@ -134,29 +142,16 @@ def _check_one(
     return repaired, reason, repaired is not None
 
 
-def _converter(source: SourceCRS, swap: bool) -> Callable[[Coords], Coords]:
-    def convert(coords: Coords) -> Coords:
-        x, y = (coords[:, 1], coords[:, 0]) if swap else (coords[:, 0], coords[:, 1])
-        lon, lat = to_wgs84(x, y, source)
-        return np.column_stack([lon, lat])
-
-    return convert
-
-
-def _inside(geoms: Sequence[shapely.Geometry], region: Region) -> npt.NDArray[np.bool_]:
-    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
-    west, south, east, north = region
-    finite = np.isfinite(bounds).all(axis=1)
-    inside = (bounds[:, 0] >= west) & (bounds[:, 2] <= east)
-    inside &= (bounds[:, 1] >= south) & (bounds[:, 3] <= north)
-    return np.asarray(finite & inside, dtype=np.bool_)
-
-
-def _describe(geom: shapely.Geometry) -> str:
-    if geom.geom_type == "Point":
-        return f"x={geom.x:.6g}, y={geom.y:.6g}"
-    minx, miny, maxx, maxy = geom.bounds
-    return f"x {minx:.6g}..{maxx:.6g}, y {miny:.6g}..{maxy:.6g}"
+def _non_finite(coords: Coords) -> str | None:
+    """Why coordinates cannot be used (NaN or infinite values), else None."""
+    if np.isnan(coords).any():
+        return "坐标缺失 / geometry has missing (NaN) coordinates: fix or remove this feature"
+    if np.isinf(coords).any():
+        return (
+            "坐标为无穷大 / geometry has infinite coordinates (Infinity): "
+            "fix or remove this feature"
+        )
+    return None
 
 
 def check_geometries(
@@ -166,6 +161,7 @@ def check_geometries(
     region: Region,
     *,
     skip: set[int] | frozenset[int] = frozenset(),
+    near: Region | None = None,
 ) -> GeometryCheck:
     """Check, repair and convert to WGS-84 every geometry not in ``skip``.
 
@@ -181,6 +177,9 @@ def check_geometries(
         Expected lon/lat extent ``(west, south, east, north)`` in WGS-84.
     skip
         Positions already rejected for their coordinates (nothing to check).
+    near
+        The lon/lat extent of the store's areas and cells; rows far outside it
+        are rejected. ``None``: the file's own spread is used.
     """
     check = GeometryCheck(geometries=[None] * len(geoms))
     for position, geom in enumerate(geoms):
@@ -192,7 +191,10 @@ def check_geometries(
             check.reject(position, reason)
         if repaired:
             check.repaired.add(position)
+    originals = list(check.geometries)
     _reproject(check, source, region)
+    for position, reason in far_reasons(check.geometries, originals, source, near).items():
+        check.reject(position, reason)
     return check
 
 
@@ -201,14 +203,14 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
     if not positions:
         return
     originals = np.asarray([check.geometries[i] for i in positions], dtype=object)
-    converted = shapely.transform(originals, _converter(source, swap=False))
-    inside = _inside(list(converted), region)
-    swapped = shapely.transform(originals, _converter(source, swap=True))
-    swapped_inside = _inside(list(swapped), region)
+    converted = shapely.transform(originals, converter(source, swap=False))
+    within = inside(list(converted), region)
+    swapped = shapely.transform(originals, converter(source, swap=True))
+    swapped_within = inside(list(swapped), region)
     west, south, east, north = region
     extent = f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
     for position, geom, ok, swapped_ok, original in zip(
-        positions, converted, inside, swapped_inside, originals, strict=True
+        positions, converted, within, swapped_within, originals, strict=True
     ):
         if ok:
             check.geometries[position] = geom
@@ -216,7 +218,8 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
             check.reject(
                 position,
                 (
-                    f"longitude and latitude look swapped ({_describe(original)} in {source.name}; "
+                    "疑似经纬度颠倒 / longitude and latitude look swapped "
+                    f"({describe(original)} in {source.name}; "
                     f"exchanged they fall inside {extent}): swap the two columns or values"
                 ),
             )
@@ -224,8 +227,8 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
             check.reject(
                 position,
                 (
-                    f"outside the expected region {extent} "
-                    f"({_describe(original)} in {source.name}): "
+                    f"超出预期范围 / outside the expected region {extent} "
+                    f"({describe(original)} in {source.name}): "
                     "check the coordinates and --crs"
                 ),
             )
