@@ -23,7 +23,7 @@ from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRACT = ROOT / "data" / "osm" / "jiangxi_guixi.osm.pbf"
+EXTRACT = ROOT / "gridmap" / "data" / "osm" / "jiangxi_guixi.osm.pbf"
 
 
 def _write(path: Path, text: str) -> Path:
