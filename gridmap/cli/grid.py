@@ -34,6 +34,7 @@ from gridmap.cli._common import (
     open_store,
     parse_mapping,
     print_table,
+    require_positive,
 )
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
@@ -185,7 +186,9 @@ def generate(
     size: Annotated[
         float | None, typer.Option(help="square side or hexagon side, in metres")
     ] = None,
-    resolution: Annotated[int | None, typer.Option(help="H3 resolution (0-15)")] = None,
+    resolution: Annotated[
+        int | None, typer.Option(help="H3 resolution (0-15)", min=0, max=15)
+    ] = None,
     scheme: Annotated[Scheme, typer.Option(help="cell-code preset")] = Scheme.BEIJING,
     out: Annotated[
         Path | None, typer.Option(help="also write the cells: .geojson, .gpkg, .csv, .xlsx")
@@ -195,6 +198,7 @@ def generate(
     ] = False,
 ) -> None:
     """Generate cells over an area, split by its communities, code, store them, assign units."""
+    require_positive(size=size)
     code_scheme = SCHEMES[scheme]
     with open_store() as store:
         boundary = area_boundary(store, area)  # an unknown code fails here, listing known ones
