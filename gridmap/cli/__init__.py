@@ -12,7 +12,12 @@ try:  # loading the commands takes seconds (pandas, GEOS); Ctrl-C then is no tra
     from gridmap.cli import coverage, db, demo, ingest, maps, site
     from gridmap.cli import export as export_cli
     from gridmap.cli import grid as grid_cli
-    from gridmap.cli._common import OneLineErrorGroup, handle_errors, setup_logging
+    from gridmap.cli._common import (
+        EXIT_AT_ONCE,
+        OneLineErrorGroup,
+        handle_errors,
+        setup_logging,
+    )
 except KeyboardInterrupt:
     sys.stderr.write("interrupted: nothing was changed by the unfinished step\n")
     raise SystemExit(130) from None
@@ -78,4 +83,4 @@ def _root(
 
 def main() -> None:
     """Entry point of the ``gridmap`` script."""
-    app()
+    app(obj={EXIT_AT_ONCE: True})

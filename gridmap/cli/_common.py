@@ -46,10 +46,13 @@ EXIT_ERROR = 2
 
 
 class _MaskSecrets(logging.Filter):
-    """Replace database passwords in every log message by ``***``."""
+    """Replace database passwords in every log message by ``***``; drop cancel noise."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_secrets(record.getMessage())
+        message = record.getMessage()
+        if record.name.startswith("psycopg") and message.startswith("error ignored terminating"):
+            return False  # psycopg closing the pipeline Ctrl-C cancelled: nothing to report
+        record.msg = mask_secrets(message)
         record.args = None
         return True
 
@@ -111,9 +114,30 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         except (Exit, Abort, TyperException):
             raise  # exits and usage errors: the root command reports them
         except (Exception, KeyboardInterrupt) as exc:
-            raise typer.Exit(report_error(exc)) from None
+            code = report_error(exc)
+            if isinstance(exc, KeyboardInterrupt):
+                exit_at_once(code)
+            raise typer.Exit(code) from None
 
     return wrapper
+
+
+#: Key of the root context's ``obj`` that :func:`gridmap.cli.main` sets: the process is ours.
+EXIT_AT_ONCE = "gridmap.exit_at_once"
+
+
+def exit_at_once(code: int) -> None:
+    """End the process now when it is the ``gridmap`` program (not a test's runner).
+
+    After Ctrl-C the store is already rolled back and closed; freeing a large import's
+    frames and the interpreter's modules would take seconds more that the user waits.
+    """
+    ctx = get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    if isinstance(obj, dict) and obj.get(EXIT_AT_ONCE):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def report_error(exc: BaseException) -> int:
