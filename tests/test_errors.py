@@ -71,6 +71,7 @@ def _runs(store: Store) -> int:
     ("args", "flag"),
     [
         (["coverage", "run", "--mode", "network", "--minutes", "-5"], "--minutes"),
+        (["coverage", "run", "--minutes", "-5"], "--minutes"),  # stored a run before
         (["coverage", "run", "--meters", "0"], "--meters"),
         (["coverage", "run", "--meters", "nan"], "--meters"),
         (["site", "recommend", "--k", "0"], "--k"),
