@@ -253,3 +253,17 @@ def test_http_status_comes_from_the_table(error: GridmapError, status: int) -> N
     response = TestClient(web).get("/fail")
     assert response.status_code == status == outcome_of(error).http_status
     assert response.json() == {"detail": str(error)}
+
+
+def test_logs_never_show_a_password(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from gridmap.cli._common import setup_logging
+
+    setup_logging(verbose=False)
+    try:
+        logging.getLogger("gridmap.test").warning("cannot use %s now", UNREACHABLE)
+    finally:
+        logging.basicConfig(force=True, handlers=[logging.NullHandler()])
+    err = capsys.readouterr().err
+    assert "gis:***@127.0.0.1" in err and "s3cret-pw" not in err

@@ -212,3 +212,22 @@ def test_ctrl_c_while_waiting_for_the_write_lock(store_file: Path, tmp_path: Pat
     assert lines[-1] == "interrupted: nothing was changed by the unfinished step", lines
     assert waited < 1.0, f"took {waited:.2f} s to stop"
     assert _units(store_file) == 0
+
+
+def test_a_writer_that_never_finishes_is_a_one_line_busy_error(store_file: Path) -> None:
+    from gridmap.errors import StoreBusyError, outcome_of
+    from gridmap.store._engine import begin_write
+
+    holder = sqlite3.connect(store_file, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(store_file, isolation_level=None)
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError, match="another gridmap process") as caught:
+            begin_write(waiter, wait_s=0.6)
+        assert 0.6 <= time.monotonic() - started < 5
+        assert outcome_of(caught.value).exit_code == 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        waiter.close()
