@@ -65,9 +65,12 @@ def test_unknown_kind_and_missing_file_exit_2_with_a_message(store: Store, tmp_p
     )
     assert code == 2
     assert "bogus" in output and "village" in output
-    code, output = _run(store, "ingest", "layer", str(tmp_path / "none.csv"), "--kind", "unit")
+    missing = tmp_path / "none.csv"
+    code, output = _run(store, "ingest", "layer", str(missing), "--kind", "unit")
     assert code == 2
-    assert "no such file" in output
+    # one line whatever the terminal's width or the temporary path's length
+    (line,) = [line for line in output.splitlines() if line.startswith("error:")]
+    assert "no such file" in line and str(missing) in line, output
 
 
 def test_truncated_file_leaves_the_store_unchanged(store: Store) -> None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
-import typer
+try:  # loading the commands takes seconds (pandas, GEOS); Ctrl-C then is no traceback either
+    import typer
 
-from gridmap import __version__
-from gridmap.cli import areas, coverage, db, demo, ingest, maps, site
-from gridmap.cli import export as export_cli
-from gridmap.cli import grid as grid_cli
-from gridmap.cli._common import setup_logging
+    from gridmap import __version__
+    from gridmap.cli import areas, coverage, db, demo, ingest, maps, site
+    from gridmap.cli import export as export_cli
+    from gridmap.cli import grid as grid_cli
+    from gridmap.cli._common import (
+        EXIT_AT_ONCE,
+        OneLineErrorGroup,
+        handle_errors,
+        setup_logging,
+    )
+except KeyboardInterrupt:
+    sys.stderr.write("interrupted: nothing was changed by the unfinished step\n")
+    raise SystemExit(130) from None
 
 __all__ = ["app", "main"]
 
@@ -19,6 +29,7 @@ app = typer.Typer(
     help="gridmap: grid-based party-building coverage (网格化党建覆盖分析).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=OneLineErrorGroup,
 )
 app.add_typer(db.app, name="db")
 app.add_typer(ingest.app, name="ingest")
@@ -33,9 +44,10 @@ app.command(name="export")(export_cli.export)
 
 
 @app.command()
+@handle_errors
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port")] = 8000,
+    port: Annotated[int, typer.Option(help="port", min=1, max=65535)] = 8000,
 ) -> None:
     """Serve the JSON API (cells and their units for grid workers, stored runs)."""
     import uvicorn
@@ -61,11 +73,15 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="GRIDMAP_DEBUG", help="show the traceback of any error"),
+    ] = False,
 ) -> None:
-    """Set up logging for every command."""
+    """Set up logging for every command (``--debug`` is read where errors are reported)."""
     setup_logging(verbose)
 
 
 def main() -> None:
     """Entry point of the ``gridmap`` script."""
-    app()
+    app(obj={EXIT_AT_ONCE: True})

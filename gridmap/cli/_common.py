@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from pydantic import ValidationError
 from rich.logging import RichHandler
 from rich.table import Table
 
-from gridmap.errors import GridmapError
+from gridmap.cli._console import console as console
+from gridmap.cli._console import err_console as err_console
+from gridmap.cli._errors import EXIT_AT_ONCE as EXIT_AT_ONCE
+from gridmap.cli._errors import OneLineErrorGroup as OneLineErrorGroup
+from gridmap.cli._errors import handle_errors as handle_errors
+from gridmap.cli._errors import require_positive as require_positive
+from gridmap.errors import ConfigurationError, GridmapError, mask_secrets
 from gridmap.settings import Settings
 from gridmap.store import Store
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-console = Console()
-err_console = Console(stderr=True)
 
 #: Exit code for "the command ran and found problems" (``grid check``).
 EXIT_PROBLEMS = 1
@@ -31,19 +30,48 @@ EXIT_PROBLEMS = 1
 EXIT_ERROR = 2
 
 
+class _MaskSecrets(logging.Filter):
+    """Replace database passwords in every log message by ``***``; drop cancel noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.name.startswith("psycopg") and message.startswith("error ignored terminating"):
+            return False  # psycopg closing the pipeline Ctrl-C cancelled: nothing to report
+        record.msg = mask_secrets(message)
+        record.args = None
+        return True
+
+
 def setup_logging(verbose: bool) -> None:
-    """Log to stderr: warnings by default, everything with ``--verbose``."""
+    """Log to stderr: warnings by default, everything with ``--verbose``; no passwords."""
+    handler = RichHandler(console=err_console, show_path=False, show_time=False)
+    handler.addFilter(_MaskSecrets())
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, show_time=False)],
+        handlers=[handler],
         force=True,
     )
 
 
 def settings() -> Settings:
     """Settings from the environment and ``.env``, built once per command."""
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _settings_error(exc) from exc
+
+
+def _settings_error(exc: ValidationError) -> ConfigurationError:
+    problems = []
+    for error in exc.errors():
+        name = f"GRIDMAP_{'__'.join(str(part) for part in error['loc']).upper()}"
+        secret = any(word in name for word in ("KEY", "SECRET", "PASSWORD"))
+        given = "(not shown: a secret)" if secret else repr(error["input"])
+        problems.append(f"{name}: {error['msg']}, got {given}")
+    return ConfigurationError(
+        f"invalid settings (environment or .env): {'; '.join(problems)}; fix or unset them"
+    )
 
 
 @contextmanager
@@ -56,23 +84,6 @@ def open_store(config: Settings | None = None, *, upgrade: bool = True) -> Itera
         yield store
     finally:
         store.dispose()
-
-
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn gridmap's domain errors into a clear message and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except GridmapError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(EXIT_ERROR) from exc
-        except KeyboardInterrupt:
-            err_console.print("interrupted: nothing was changed by the unfinished step")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -10,7 +10,14 @@ import geopandas as gpd
 import typer
 from shapely.geometry import Point
 
-from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
+from gridmap.cli._common import (
+    console,
+    handle_errors,
+    open_store,
+    print_table,
+    require_positive,
+    settings,
+)
 from gridmap.coverage import (
     CoverageResult,
     ReachOptions,
@@ -135,7 +142,9 @@ def run(
     minutes: Annotated[
         float | None, typer.Option(help="one reach for every tier, in minutes")
     ] = None,
-    idle_days: Annotated[int | None, typer.Option(help="days without activity before idle")] = None,
+    idle_days: Annotated[
+        int | None, typer.Option(help="days without activity before idle", min=1)
+    ] = None,
     as_of: Annotated[
         dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="evaluate as of this date")
     ] = None,
@@ -157,6 +166,7 @@ def run(
     ] = "csv",
 ) -> None:
     """Run coverage, print the rates, and store the run (what-if runs are not stored)."""
+    require_positive(meters=meters, minutes=minutes)
     config = settings()
     rules = config.coverage
     if idle_days is not None:
@@ -182,6 +192,9 @@ def run(
         for name, path in write_results(result, out, fmt=fmt).items():
             console.print(f"{name}: {path}")
 
+
+#: Largest run id a store can hold (a signed 64-bit integer).
+RUN_ID_MAX = 2**63 - 1
 
 #: Short headers for the rates in ``gridmap coverage runs`` (right-aligned: they end in %).
 RUN_RATE_HEADERS = {
@@ -217,8 +230,8 @@ def runs() -> None:
 @app.command()
 @handle_errors
 def compare(
-    run_a: Annotated[int, typer.Argument(help="the earlier run")],
-    run_b: Annotated[int, typer.Argument(help="the later run")],
+    run_a: Annotated[int, typer.Argument(help="the earlier run", min=1, max=RUN_ID_MAX)],
+    run_b: Annotated[int, typer.Argument(help="the later run", min=1, max=RUN_ID_MAX)],
     out: Annotated[
         Path | None, typer.Option(help="write the comparison as an Excel workbook")
     ] = None,

@@ -39,6 +39,7 @@ from gridmap.cli._common import (
     open_store,
     parse_mapping,
     print_table,
+    require_positive,
 )
 from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
 from gridmap.crs import metric_crs_for
@@ -294,7 +295,9 @@ def generate(
     size: Annotated[
         float | None, typer.Option(help="square side or hexagon side, in metres")
     ] = None,
-    resolution: Annotated[int | None, typer.Option(help="H3 resolution (0-15)")] = None,
+    resolution: Annotated[
+        int | None, typer.Option(help="H3 resolution (0-15)", min=0, max=15)
+    ] = None,
     scheme: Annotated[Scheme, typer.Option(help="cell-code preset")] = Scheme.BEIJING,
     parent_code: Annotated[
         str | None,
@@ -315,6 +318,7 @@ def generate(
     With --boundary or --bbox, the cells go to the villages/communities the polygon
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
+    require_positive(size=size)
     _check_size(shape, size, resolution)
     sizing = _Size(shape, size, resolution, SCHEMES[scheme])
     with open_store() as store:

@@ -14,7 +14,8 @@ app = typer.Typer(
 )
 
 RunOption = Annotated[
-    int | None, typer.Option("--run", help="a stored coverage run (default: the latest)")
+    int | None,
+    typer.Option("--run", help="a stored coverage run (default: the latest)", min=1, max=2**63 - 1),
 ]
 LangOption = Annotated[
     Literal["zh", "en"], typer.Option(help="labels: Simplified Chinese or English")
@@ -53,12 +54,14 @@ def export(
 ) -> None:
     """Write the map of a coverage run as ONE self-contained HTML file (no CDN needed)."""
     from gridmap.maps import export_html
+    from gridmap.maps._basemaps import check_basemap
     from gridmap.maps.from_coverage import map_data
 
     config = settings()
+    key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
+    check_basemap(basemap, key)  # before the run is reproduced: that takes a while
     result, inputs, sites = _prepared(run, with_sites=True)
     data = map_data(result, inputs, sites=sites, lang=lang)  # type: ignore[arg-type]
-    key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
     path = export_html(
         data, out, lang=lang, basemap=basemap, tianditu_key=key, include_personal=include_personal
     )
@@ -71,7 +74,7 @@ def image(
     out: Annotated[Path, typer.Argument(help="the PNG file to write")],
     run: RunOption = None,
     lang: LangOption = "zh",
-    dpi: Annotated[int, typer.Option(help="resolution")] = 150,
+    dpi: Annotated[int, typer.Option(help="resolution, dots per inch", min=30, max=1200)] = 150,
 ) -> None:
     """Draw a static map of a coverage run for documents (no network needed)."""
     from gridmap.maps import render_png

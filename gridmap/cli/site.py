@@ -7,7 +7,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
+from gridmap.cli._common import (
+    console,
+    handle_errors,
+    open_store,
+    print_table,
+    require_positive,
+    settings,
+)
 
 app = typer.Typer(help="Recommend sites for new service stations.", no_args_is_help=True)
 
@@ -46,7 +53,7 @@ def print_recommendation(rec: object) -> None:
 @handle_errors
 def recommend(
     k: Annotated[
-        int | None, typer.Option("--k", help="number of new sites (maximal covering)")
+        int | None, typer.Option("--k", help="number of new sites (maximal covering)", min=1)
     ] = None,
     cover_all: Annotated[
         bool, typer.Option(help="fewest sites that cover all coverable demand (set covering)")
@@ -76,6 +83,7 @@ def recommend(
     out: Annotated[Path | None, typer.Option(help="write sites.csv / sites.geojson here")] = None,
 ) -> None:
     """Recommend new sites in order, each with the demand it adds."""
+    require_positive(meters=meters, minutes=minutes, capacity=capacity, time_limit=time_limit)
     from gridmap.coverage import ReachOptions
     from gridmap.siting.recommend import recommend_sites
 

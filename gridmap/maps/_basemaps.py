@@ -13,7 +13,9 @@ import dataclasses
 import re
 from typing import Final, Literal
 
-__all__ = ["BASEMAPS", "BasemapName", "TileSpec", "basemap_tiles"]
+from gridmap.errors import InvalidValueError, UnknownValueError
+
+__all__ = ["BASEMAPS", "BasemapName", "TileSpec", "basemap_tiles", "check_basemap"]
 
 BasemapName = Literal["none", "osm", "tianditu_vec", "tianditu_img", "amap"]
 
@@ -37,12 +39,13 @@ class TileSpec:
 
 def _tianditu(kind: str, key: str | None) -> list[TileSpec]:
     if key is None or not _TIANDITU_KEY.fullmatch(key):
+        given = "nothing" if key is None else f"{len(key)} characters that are not such a key"
         msg = (
-            f"basemap {'tianditu_' + kind!r} needs tianditu_key: the browser key from "
-            "https://console.tianditu.gov.cn (letters and digits); got "
-            f"{'nothing' if key is None else repr(key)}. Or use basemap='none'."
+            f"basemap {'tianditu_' + kind!r} needs a Tianditu key (tianditu_key): the browser "
+            "key from https://console.tianditu.gov.cn, 8-64 letters and digits; got "
+            f"{given}. Set it, or choose another basemap (none, osm, amap)"
         )
-        raise ValueError(msg)
+        raise InvalidValueError(msg, parameter="tianditu_key")
     labels = "cva" if kind == "vec" else "cia"
     attribution = "天地图 © 国家地理信息公共服务平台"
     fill = {"s": "{s}", "x": "{x}", "y": "{y}", "z": "{z}", "key": key}
@@ -57,8 +60,10 @@ def basemap_tiles(name: str, tianditu_key: str | None = None) -> list[TileSpec]:
 
     Raises
     ------
-    ValueError
-        For an unknown name, or a Tianditu basemap without a usable key.
+    UnknownValueError
+        For an unknown name (``parameter="basemap"``).
+    InvalidValueError
+        For a Tianditu basemap without a usable key (``parameter="tianditu_key"``).
     """
     if name == "none":
         return []
@@ -83,4 +88,9 @@ def basemap_tiles(name: str, tianditu_key: str | None = None) -> list[TileSpec]:
             )
         ]
     msg = f"unknown basemap {name!r}; use one of {', '.join(BASEMAPS)}"
-    raise ValueError(msg)
+    raise UnknownValueError(msg, parameter="basemap")
+
+
+def check_basemap(name: str, tianditu_key: str | None = None) -> None:
+    """Refuse, before any work, a basemap that :func:`basemap_tiles` would refuse."""
+    basemap_tiles(name, tianditu_key)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,10 +73,18 @@ class Store:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     def upgrade(self, revision: str = "head") -> None:
-        """Apply migrations up to ``revision`` (all of them by default), in one transaction."""
+        """Apply migrations up to ``revision`` (all of them by default), in one transaction.
+
+        A store already at the head is left alone without taking the write lock, so
+        that a command run while another one writes does not wait for it.
+        """
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        current = self.current_revision()
+        if revision == "head" and current == ScriptDirectory.from_config(config).get_current_head():
+            logger.info("store %r at revision %s", self, current)
+            return
         with self.engine.begin() as connection:
-            config = Config()
-            config.set_main_option("script_location", str(_MIGRATIONS))
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
         logger.info("store %r at revision %s", self, self.current_revision())
@@ -87,15 +96,19 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        On SpatiaLite it holds the write lock (one writer at a time); to only read, use
+        ``store.engine.connect()``, which never waits for a writer.
+        """
         with self._sessions.begin() as session:
             yield session
 
     def counts(self) -> dict[str, int]:
         """Number of rows per record table."""
-        with self._sessions() as session:
+        with self.engine.connect() as conn:  # a read: never waits for a writer
             return {
-                name: int(session.scalar(select(func.count()).select_from(model)) or 0)
+                name: int(conn.scalar(select(func.count()).select_from(model)) or 0)
                 for name, model in COUNTED.items()
             }
 

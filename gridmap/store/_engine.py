@@ -1,19 +1,51 @@
-"""Engines for the two backends: SpatiaLite (embedded default) and PostGIS."""
+"""Engines for the two backends: SpatiaLite (embedded default) and PostGIS.
+
+SpatiaLite is shared by processes on one machine (two imports, the web app
+reading while an import writes), so every connection runs in WAL mode: readers
+never wait for a writer and never block one. Writers go one at a time: a
+transaction that may write (``engine.begin()``, ``conn.begin()``, an ORM
+session) starts with ``BEGIN IMMEDIATE``, and if another process holds the
+write lock it says so and waits (:data:`WRITE_WAIT_S` at most). A transaction
+that only reads (``engine.connect()`` then execute) starts deferred.
+
+Errors the database reports about itself (unreachable, locked, interrupted)
+become gridmap errors with the URL's password masked.
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from typing import Any
+import time
+from typing import Any, Final
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext, make_url
 
-from gridmap.errors import StoreError
+from gridmap.errors import StoreBusyError, StoreError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["backend_of", "make_engine"]
+__all__ = ["WRITE_WAIT_S", "backend_of", "make_engine", "masked"]
+
+#: Longest wait for another process's write to finish before giving up (seconds).
+WRITE_WAIT_S: Final = 600.0
+#: How long a statement waits on a lock before SQLite reports busy (reads, checkpoints).
+BUSY_TIMEOUT_MS: Final = 30_000
+#: Retry step while waiting for the write lock: short, so Ctrl-C is seen at once.
+_WRITE_POLL_MS: Final = 200
+#: SQLite virtual-machine steps between two checks for Ctrl-C during a statement.
+_INTERRUPT_CHECK_STEPS: Final = 20_000
+
+WAIT_MESSAGE: Final = "waiting for another gridmap write to finish…"
+
+
+def masked(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparsable URL)"
 
 
 def backend_of(url: str) -> str:
@@ -24,10 +56,10 @@ def backend_of(url: str) -> str:
     if name == "postgresql":
         return "postgis"
     msg = (
-        f"unsupported database {name!r} in {url!r}: use sqlite:///FILE (SpatiaLite) "
-        "or postgresql+psycopg://USER:PASSWORD@HOST/DB (PostGIS)"
+        f"unsupported database {name!r} in {masked(url)}: use sqlite:///FILE (SpatiaLite) "
+        "or postgresql+psycopg://USER@HOST/DB (PostGIS, the password in the URL or PGPASSWORD)"
     )
-    raise StoreError(msg)
+    raise StoreError(msg, parameter="database_url")
 
 
 def make_engine(
@@ -36,29 +68,133 @@ def make_engine(
     """Create an engine whose connections are ready for spatial work.
 
     On SQLite every connection loads SpatiaLite, initialises its metadata in a
-    new file, enforces foreign keys, and gets real transactions: Python's
-    sqlite3 would otherwise commit DDL implicitly, and an interrupted import or
-    migration must leave the file exactly as it was.
+    new file, enforces foreign keys, runs in WAL mode, and gets real
+    transactions: Python's sqlite3 would otherwise commit DDL implicitly, and
+    an interrupted import or migration must leave the file exactly as it was.
     """
     if backend_of(url) == "postgis":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
-    engine = create_engine(url, echo=echo)
-    _check_extension_support()
+        engine = create_engine(url, echo=echo, pool_pre_ping=True)
+    else:
+        _check_extension_support()
+        engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _prepare_spatialite(engine, spatialite_library)
+    event.listen(engine, "handle_error", _translate_error)
+    return engine
+
+
+class _SpatiaLiteConnection(Connection):
+    """A connection that knows whether its transaction began by itself (a read)."""
+
+    autobegun = False
+
+    def _autobegin(self) -> None:
+        self.autobegun = True
+        try:
+            super()._autobegin()
+        finally:
+            self.autobegun = False
+
+
+def _prepare_spatialite(engine: Engine, library: str) -> None:
+    # SQLAlchemy builds connections from this class; autobegin is how reads start
+    engine._connection_cls = _SpatiaLiteConnection
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see _on_begin
-        _load_spatialite(dbapi_conn, spatialite_library)
+        _load_spatialite(dbapi_conn, library)
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_conn.execute("PRAGMA journal_mode = WAL")
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        # a Python callback every few thousand steps lets Ctrl-C reach a long statement
+        dbapi_conn.set_progress_handler(_no_op, _INTERRUPT_CHECK_STEPS)
         if dbapi_conn.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
-            logger.info("initialising SpatiaLite metadata")
-            dbapi_conn.execute("SELECT InitSpatialMetaData(1, 'WGS84')")
+            _init_spatial_metadata(dbapi_conn)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+    def _on_begin(conn: Connection) -> None:
+        dbapi_conn: Any = conn.connection.dbapi_connection  # a sqlite3.Connection
+        if getattr(conn, "autobegun", False):
+            dbapi_conn.execute("BEGIN")
+        else:
+            begin_write(dbapi_conn)
 
-    return engine
+
+def _init_spatial_metadata(dbapi_conn: sqlite3.Connection) -> None:
+    """Initialise a new file once, even when two processes open it at the same moment."""
+    begin_write(dbapi_conn)
+    try:
+        if dbapi_conn.execute("SELECT CheckSpatialMetaData()").fetchone()[0] < 1:
+            logger.info("initialising SpatiaLite metadata")
+            dbapi_conn.execute("SELECT InitSpatialMetaData(0, 'WGS84')")  # 0: in our transaction
+    except BaseException:
+        dbapi_conn.execute("ROLLBACK")
+        raise
+    dbapi_conn.execute("COMMIT")
+
+
+def _no_op() -> int:
+    # Python runs a pending SIGINT handler here: KeyboardInterrupt aborts the statement
+    return 0
+
+
+def begin_write(dbapi_conn: sqlite3.Connection, wait_s: float = WRITE_WAIT_S) -> None:
+    """``BEGIN IMMEDIATE``: take the write lock now, waiting (and saying so) while another
+    process holds it, so that a transaction never fails half-way for want of it."""
+    dbapi_conn.execute(f"PRAGMA busy_timeout = {_WRITE_POLL_MS}")
+    try:
+        if _try_begin_immediate(dbapi_conn):
+            return
+        logger.warning(WAIT_MESSAGE)
+        started = time.monotonic()
+        while time.monotonic() - started < wait_s:
+            if _try_begin_immediate(dbapi_conn):
+                logger.info("the other write finished after %.1f s", time.monotonic() - started)
+                return
+    finally:
+        dbapi_conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    msg = (
+        f"another gridmap process has been writing to this store for over {wait_s:.0f} s; "
+        "try again when it has finished (or stop it)"
+    )
+    raise StoreBusyError(msg)
+
+
+def _try_begin_immediate(dbapi_conn: sqlite3.Connection) -> bool:
+    try:
+        dbapi_conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            return False
+        raise
+    return True
+
+
+def _is_busy(exc: BaseException) -> bool:
+    return "database is locked" in str(exc) or "database is busy" in str(exc)
+
+
+def _translate_error(context: ExceptionContext) -> None:
+    """Raise the gridmap error for what the database said, when it is not a bug of ours."""
+    original = context.original_exception
+    text = str(original)
+    if isinstance(original, sqlite3.OperationalError) and text == "interrupted":
+        raise KeyboardInterrupt
+    url = masked(str(context.engine.url)) if context.engine is not None else "the store"
+    if context.connection is None and not context.is_pre_ping and not _is_busy(original):
+        # connecting failed: server down, wrong host, port, database or password
+        reason = " ".join(text.split()).rstrip(".")
+        msg = (
+            f"cannot connect to {url} ({reason}); check GRIDMAP_DATABASE_URL and that the "
+            "database server runs and accepts connections"
+        )
+        raise StoreUnavailableError(msg, parameter="database_url") from None
+    if _is_busy(original):
+        msg = (
+            f"{url} stayed locked by another process for {BUSY_TIMEOUT_MS / 1000:.0f} s; "
+            "try again when it has finished"
+        )
+        raise StoreBusyError(msg) from None
 
 
 def _check_extension_support() -> None:
@@ -81,6 +217,6 @@ def _load_spatialite(dbapi_conn: sqlite3.Connection, library: str) -> None:
             "'apt-get install libsqlite3-mod-spatialite' or set GRIDMAP_SPATIALITE_LIBRARY "
             "to the path of mod_spatialite"
         )
-        raise StoreError(msg) from exc
+        raise StoreError(msg, parameter="spatialite_library") from exc
     finally:
         dbapi_conn.enable_load_extension(False)

@@ -1,4 +1,4 @@
-"""Domain errors mapped to HTTP in one place."""
+"""Domain errors mapped to HTTP in one place: the status comes from `gridmap.errors.OUTCOMES`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from gridmap.errors import GridmapError, NotFoundError
+from gridmap.errors import GridmapError, outcome_of
 
 logger = logging.getLogger(__name__)
 
 
 def add_exception_handlers(app: FastAPI) -> None:
-    """404 for missing records, 400 for other domain errors; the message is the user's."""
-
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+    """Answer every domain error with its status from the table; the message is the user's."""
 
     @app.exception_handler(GridmapError)
     async def _domain(_: Request, exc: GridmapError) -> JSONResponse:
-        logger.info("request refused: %s", exc)
-        return JSONResponse(status_code=400, content={"detail": str(exc)})
+        status = outcome_of(exc).http_status
+        logger.log(logging.WARNING if status >= 500 else logging.INFO, "request refused: %s", exc)
+        return JSONResponse(status_code=status, content={"detail": str(exc)})
