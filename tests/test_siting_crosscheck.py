@@ -311,7 +311,12 @@ def test_cases_exercise_what_they_claim() -> None:
         instance = _instance(case)
         if case.n_existing:
             assert instance.already_covered.any(), case
-        if case.capacity_share is not None and case.model == "lscp":
-            unlimited = Instance(instance.cost, instance.existing_cost, instance.weights, None,
-                                 instance.radius)  # fmt: skip
+        if case.capacity_share is None:
+            continue
+        unlimited = Instance(instance.cost, instance.existing_cost, instance.weights, None,
+                             instance.radius)  # fmt: skip
+        if case.model == "lscp":
             assert _spopt_lscp(instance) > _spopt_lscp(unlimited), case
+        else:
+            capped = _textbook_capacitated_mclp(instance, case.k)
+            assert capped < _spopt_mclp(unlimited, case.k) - 1, case

@@ -39,7 +39,7 @@ IntArray = npt.NDArray[np.int64]
 
 _COLWISE = 1
 #: Relative MIP gap at which HiGHS stops and calls the incumbent optimal.
-REL_GAP = 1e-9
+_REL_GAP = 1e-9
 #: How far the objective of the returned values may stray from HiGHS's own.
 _READ_BACK_TOLERANCE = 1e-6
 
@@ -74,7 +74,7 @@ class HighsOutcome:
 def _highs(model: MilpModel, integer: bool, time_limit_s: float | None) -> highspy.Highs:
     highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("mip_rel_gap", REL_GAP)
+    highs.setOptionValue("mip_rel_gap", _REL_GAP)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
     for option, value in _MIP_OPTIONS.items():
