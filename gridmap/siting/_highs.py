@@ -1,62 +1,36 @@
-r"""The covering models as sparse MILPs, solved with HiGHS.
+"""Solve a covering MILP (or its LP relaxation) with HiGHS and read the answer back.
 
-Notation: open demand rows :math:`i` with weight :math:`w_i`, candidate sites
-:math:`j`, reach :math:`a_{ij} \in \{0, 1\}`, :math:`N_i = \{j : a_{ij} = 1\}`,
-site choice :math:`x_j \in \{0, 1\}`.
+What a caller gets is checked, not taken on trust: the column values must be
+the incumbent whose objective HiGHS reports. highspy 1.16.0 breaks that after
+a MIP solve started from a user solution with presolve on: it reports the
+optimum and its dual bound (59 sites) but returns the column values of the
+start (the greedy's 62 sites), also in ``getSavedMipSolutions``. 1.8 to
+1.15.1 return the incumbent. When the values and the reported objective
+disagree, the model is solved again without presolve, which reads back
+correctly; if that disagrees too, :class:`gridmap.errors.GridmapError` says so
+rather than returning sites HiGHS did not choose.
 
-Uncapacitated maximal covering (Church & ReVelle 1974), with
-:math:`y_i \in [0, 1]` the covered share of row :math:`i`::
-
-    max  sum_i w_i y_i
-    s.t. y_i - sum_{j in N_i} x_j <= 0      (one row per demand row)
-         sum_j x_j <= k
-
-:math:`y` may stay continuous: with integral :math:`x` the optimum sets
-:math:`y_i = 1` exactly when some site in reach is chosen.
-
-Uncapacitated set covering (Toregas et al. 1971)::
-
-    min  sum_j x_j
-    s.t. sum_{j in N_i} x_j >= 1            (one row per demand row)
-
-Capacitated variants add a continuous assignment :math:`z_{ij} \ge 0`, the
-share of row :math:`i` that site :math:`j` serves, *only for pairs in reach*,
-so the model has ``nnz(coverage)`` assignment columns, never ``n * m``.
-Demand may be split between sites, as in spopt's CLSCP-SO::
-
-    sum_{j in N_i} z_ij <= 1   (MCLP)   or   = 1   (LSCP)
-    sum_{i: j in N_i} w_i z_ij - C_j x_j <= 0       (one row per site)
-
-with objective ``max sum w_i z_ij`` (MCLP, plus the budget row) or
-``min sum x_j`` (LSCP). :math:`C_j` is already clipped to the weight in reach
-of site :math:`j`, which tightens the LP relaxation for free.
-
-Every matrix is assembled from index arrays with ``scipy.sparse`` and passed to
-``Highs.passModel`` in compressed-column form: no Python loop over pairs.
+The bound is HiGHS's MIP dual bound (``mip_dual_bound``); the gap a result
+reports is measured from it (``gridmap.siting.solve``), never assumed.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
+import time
 from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from gridmap.errors import GridmapError
+from gridmap.siting._milp import MilpModel, build_mclp
 from gridmap.siting._reduce import Reduced
 from gridmap.siting._validate import SitingInfeasibleError
 
-__all__ = [
-    "HighsOutcome",
-    "MilpModel",
-    "build_lscp",
-    "build_mclp",
-    "served_by",
-    "solve_model",
-]
+__all__ = ["HighsOutcome", "served_by", "solve_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +38,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _COLWISE = 1
-_MINIMIZE, _MAXIMIZE = 1, -1
+#: Relative MIP gap at which HiGHS stops and calls the incumbent optimal.
 _REL_GAP = 1e-9
+#: How far the objective of the returned values may stray from HiGHS's own.
+_READ_BACK_TOLERANCE = 1e-6
 
 #: The greedy's solution is always HiGHS's first incumbent, so the large-
 #: neighbourhood heuristics (RINS, RENS, root reduced cost) rarely find better
@@ -81,123 +57,18 @@ _MIP_OPTIONS: dict[str, bool | int] = {
 
 
 @dataclass(frozen=True, eq=False)
-class MilpModel:
-    """Column/row bounds, costs and the CSC constraint matrix of one model."""
-
-    cost: FloatArray
-    col_upper: FloatArray
-    row_lower: FloatArray
-    row_upper: FloatArray
-    matrix: sparse.csc_array
-    sense: int
-    n_sites: int
-    assignment: tuple[IntArray, FloatArray] | None = None
-
-    @property
-    def n_cols(self) -> int:
-        """Number of variables."""
-        return int(self.matrix.shape[1])
-
-
-@dataclass(frozen=True, eq=False)
 class HighsOutcome:
-    """What HiGHS returned: status, objective, bound and the site values."""
+    """What HiGHS returned: status, objective, dual bound and the site values.
+
+    ``bound`` is the MIP dual bound (the LP optimum for a relaxation): no
+    solution is better than it.
+    """
 
     status: str
     objective: float
     bound: float
-    gap: float
     sites: IntArray
     served: FloatArray | None
-
-
-def _pairs(coverage: sparse.csr_array) -> tuple[IntArray, IntArray]:
-    rows = np.repeat(np.arange(coverage.shape[0]), np.diff(coverage.indptr))
-    return rows.astype(np.int64), np.asarray(coverage.indices, dtype=np.int64)
-
-
-def _budget_row(n_sites: int, n_cols: int) -> sparse.csr_array:
-    return sparse.csr_array(
-        (np.ones(n_sites), (np.zeros(n_sites, dtype=np.int64), np.arange(n_sites))),
-        shape=(1, n_cols),
-    )
-
-
-def _capacitated(reduced: Reduced, equality: bool) -> MilpModel:
-    """Sites, then one assignment column per pair in reach (see module docstring)."""
-    assert reduced.capacities is not None
-    n, m = reduced.n_rows, reduced.n_sites
-    rows, sites = _pairs(reduced.coverage)
-    pairs = np.arange(len(rows))
-    pair_weight = reduced.weights[rows]
-    demand = sparse.csr_array((np.ones(len(rows)), (rows, m + pairs)), shape=(n, m + len(rows)))
-    load = sparse.csr_array(
-        (
-            np.concatenate([pair_weight, -reduced.capacities]),
-            (np.concatenate([sites, np.arange(m)]), np.concatenate([m + pairs, np.arange(m)])),
-        ),
-        shape=(m, m + len(rows)),
-    )
-    cost = (
-        np.concatenate([np.ones(m), np.zeros(len(rows))])
-        if equality
-        else np.concatenate([np.zeros(m), pair_weight])
-    )
-    return MilpModel(
-        cost=cost,
-        col_upper=np.ones(m + len(rows)),
-        row_lower=np.concatenate([np.full(n, 1.0 if equality else -np.inf), np.full(m, -np.inf)]),
-        row_upper=np.concatenate([np.ones(n), np.zeros(m)]),
-        matrix=sparse.csc_array(sparse.vstack([demand, load])),
-        sense=_MINIMIZE if equality else _MAXIMIZE,
-        n_sites=m,
-        assignment=(sites, pair_weight),
-    )
-
-
-def build_mclp(reduced: Reduced, k: int) -> MilpModel:
-    """Maximal covering with at most ``k`` new sites (see module docstring)."""
-    n, m = reduced.n_rows, reduced.n_sites
-    if reduced.capacities is not None:
-        model = _capacitated(reduced, equality=False)
-        budget = _budget_row(m, model.n_cols)
-        return MilpModel(
-            cost=model.cost,
-            col_upper=model.col_upper,
-            row_lower=np.append(model.row_lower, -np.inf),
-            row_upper=np.append(model.row_upper, float(k)),
-            matrix=sparse.csc_array(sparse.vstack([model.matrix, budget])),
-            sense=_MAXIMIZE,
-            n_sites=m,
-            assignment=model.assignment,
-        )
-    cover = sparse.hstack([-reduced.coverage, sparse.eye_array(n)])
-    matrix = sparse.csc_array(sparse.vstack([cover, _budget_row(m, m + n)]))
-    return MilpModel(
-        cost=np.concatenate([np.zeros(m), reduced.weights]),
-        col_upper=np.ones(m + n),
-        row_lower=np.full(n + 1, -np.inf),
-        row_upper=np.append(np.zeros(n), float(k)),
-        matrix=matrix,
-        sense=_MAXIMIZE,
-        n_sites=m,
-    )
-
-
-def build_lscp(reduced: Reduced) -> MilpModel:
-    """Set covering of all open demand (see module docstring)."""
-    if reduced.capacities is not None:
-        return _capacitated(reduced, equality=True)
-    n, m = reduced.n_rows, reduced.n_sites
-    return MilpModel(
-        cost=np.ones(m),
-        col_upper=np.ones(m),
-        row_lower=np.ones(n),
-        row_upper=np.full(n, np.inf),
-        matrix=sparse.csc_array(reduced.coverage),
-        sense=_MINIMIZE,
-        n_sites=m,
-    )
 
 
 def _highs(model: MilpModel, integer: bool, time_limit_s: float | None) -> highspy.Highs:
@@ -239,6 +110,79 @@ def _status(highs: highspy.Highs) -> str:
     raise GridmapError(msg)
 
 
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """One HiGHS run: its status, info and column values (None if it has none)."""
+
+    status: str
+    objective: float
+    bound: float
+    values: FloatArray | None
+
+    def reads_back(self, model: MilpModel) -> bool:
+        """True if the values achieve the objective HiGHS reports for them."""
+        if self.values is None:
+            return True
+        achieved = float(model.cost @ self.values)
+        scale = max(1.0, abs(self.objective))
+        return abs(achieved - self.objective) <= _READ_BACK_TOLERANCE * scale
+
+
+def _run(
+    model: MilpModel,
+    *,
+    integer: bool,
+    time_limit_s: float | None,
+    start: IntArray | None,
+    presolve: bool = True,
+) -> _Run:
+    highs = _highs(model, integer, time_limit_s)
+    if not presolve:
+        highs.setOptionValue("presolve", "off")
+    if start is not None and integer and len(start) > 0:
+        highs.setSolution(len(start), start.astype(np.int32), np.ones(len(start)))
+    highs.run()
+    status = _status(highs)
+    info = highs.getInfo()
+    objective = float(info.objective_function_value)
+    bound = float(info.mip_dual_bound) if integer else objective
+    solution = highs.getSolution()
+    values = np.asarray(solution.col_value, dtype=np.float64) if solution.value_valid else None
+    return _Run(status, objective, bound, values)
+
+
+def _read_back_fault(model: MilpModel, run: _Run, version: str) -> str:
+    assert run.values is not None
+    return (
+        f"highspy {version} returned column values whose objective is "
+        f"{float(model.cost @ run.values):.9g}, but reports {run.objective:.9g} for its "
+        f"solution (dual bound {run.bound:.9g})"
+    )
+
+
+def _solve_checked(
+    model: MilpModel, integer: bool, time_limit_s: float | None, start: IntArray | None
+) -> _Run:
+    """Run HiGHS; if its values are not its incumbent, once more without presolve."""
+    started = time.perf_counter()
+    run = _run(model, integer=integer, time_limit_s=time_limit_s, start=start)
+    if run.reads_back(model):
+        return run
+    version = importlib.metadata.version("highspy")
+    logger.warning(
+        "%s; solving again without presolve (highspy 1.8-1.15.1 do not have this fault)",
+        _read_back_fault(model, run, version),
+    )
+    remaining = (
+        None if time_limit_s is None else max(time_limit_s - (time.perf_counter() - started), 1.0)
+    )
+    again = _run(model, integer=integer, time_limit_s=remaining, start=start, presolve=False)
+    if not again.reads_back(model):
+        msg = f"{_read_back_fault(model, again, version)}: install highspy 1.15.1"
+        raise GridmapError(msg)
+    return again
+
+
 def solve_model(
     model: MilpModel,
     *,
@@ -256,31 +200,20 @@ def solve_model(
         Sites of a known feasible solution (the greedy's) given to HiGHS as its
         first incumbent; HiGHS completes the other variables.
     """
-    highs = _highs(model, integer, time_limit_s)
-    if start is not None and integer and len(start) > 0:
-        highs.setSolution(len(start), start.astype(np.int32), np.ones(len(start)))
-    highs.run()
-    status = _status(highs)
-    solution = highs.getSolution()
-    if not solution.value_valid:
+    run = _solve_checked(model, integer, time_limit_s, start)
+    if run.values is None:
         logger.warning("HiGHS reached its time limit before finding a solution")
         return None
-    info = highs.getInfo()
-    values = np.asarray(solution.col_value, dtype=np.float64)
-    objective = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound) if integer else objective
-    gap = float(info.mip_gap) if integer else 0.0
     served = None
     if model.assignment is not None:
         sites, pair_weight = model.assignment
-        shares = values[model.n_sites :] * pair_weight
+        shares = run.values[model.n_sites :] * pair_weight
         served = np.bincount(sites, weights=shares, minlength=model.n_sites).astype(np.float64)
     return HighsOutcome(
-        status=status,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        sites=np.flatnonzero(values[: model.n_sites] > 0.5).astype(np.int64),
+        status=run.status,
+        objective=run.objective,
+        bound=run.bound,
+        sites=np.flatnonzero(run.values[: model.n_sites] > 0.5).astype(np.int64),
         served=served,
     )
 

@@ -51,7 +51,8 @@ class SitingResult:
         choice of these candidates closes.
     gap
         Relative gap ``|objective - bound| / |objective|`` between the solution
-        and the best bound known (0 when optimal).
+        and the best bound known, measured from that bound (the MILP dual
+        bound HiGHS proved for exact results): at most 1e-9 when optimal.
     lp_bound
         Best bound on the objective: the MILP dual bound (exact) or the LP
         relaxation's optimum (greedy); None if unknown.

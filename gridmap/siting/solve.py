@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from gridmap.siting import _highs
+from gridmap.siting import _highs, _milp
 from gridmap.siting._greedy import lazy_greedy
 from gridmap.siting._reduce import Reduced, reduce_problem
 from gridmap.siting._result import Method, SitingResult, Status
@@ -43,13 +43,16 @@ _METHODS = ("exact", "greedy")
 
 @dataclass(frozen=True)
 class _Choice:
-    """Sites in the reduced model, ordered, with gains, status and bound."""
+    """Sites in the reduced model, ordered, with gains, status and bound.
+
+    ``bound`` is what the solver proved (the MIP dual bound, or the LP
+    relaxation's optimum); the result's gap is measured from it.
+    """
 
     sites: IntArray
     gains: FloatArray
     status: Status
     bound: float | None
-    gap: float | None = None
 
 
 def _check_options(method: str, time_limit_s: float | None, k: int | None = None) -> None:
@@ -90,14 +93,14 @@ def _gap(objective: float, bound: float | None) -> float | None:
 
 
 def _exact(
-    reduced: Reduced, model: _highs.MilpModel, start: IntArray, time_limit_s: float | None
+    reduced: Reduced, model: _milp.MilpModel, start: IntArray, time_limit_s: float | None
 ) -> _Choice | None:
     outcome = _highs.solve_model(model, integer=True, time_limit_s=time_limit_s, start=start)
     if outcome is None:
         return None
     sites, gains = _ordered(reduced, outcome.sites, outcome.served)
     if outcome.status == "optimal":
-        return _Choice(sites, gains, "optimal", outcome.bound, 0.0)
+        return _Choice(sites, gains, "optimal", outcome.bound)
     bound: float | None = outcome.bound
     if not np.isfinite(outcome.bound):
         # Stopped before the root LP: the LP relaxation (fast) still bounds the optimum.
@@ -107,7 +110,7 @@ def _exact(
 
 
 def _greedy(
-    reduced: Reduced, model: _highs.MilpModel, picked: IntArray, time_limit_s: float | None
+    reduced: Reduced, model: _milp.MilpModel, picked: IntArray, time_limit_s: float | None
 ) -> _Choice:
     served = None if reduced.capacities is None else _highs.served_by(reduced, picked)
     sites, gains = _ordered(reduced, picked, served)
@@ -129,7 +132,7 @@ def _result(
     objective = gained if model == "mclp" else float(len(choice.sites))
     selected = reduced.sites[choice.sites]
     ids = None if problem.candidate_ids is None else problem.candidate_ids[selected].copy()
-    gap = choice.gap if choice.gap is not None else _gap(objective, choice.bound)
+    gap = _gap(objective, choice.bound)
     result = SitingResult(
         model=model,
         method=method,
@@ -156,7 +159,7 @@ def _result(
 
 def _nothing_to_do() -> _Choice:
     empty = np.zeros(0, dtype=np.int64)
-    return _Choice(empty, np.zeros(0), "optimal", 0.0, 0.0)
+    return _Choice(empty, np.zeros(0), "optimal", 0.0)
 
 
 def solve_mclp(
@@ -202,7 +205,7 @@ def solve_mclp(
     picked = lazy_greedy(
         reduced.coverage, reduced.weights, capacities=reduced.capacities, max_sites=int(k)
     ).order
-    model = _highs.build_mclp(reduced, int(k))
+    model = _milp.build_mclp(reduced, int(k))
     choice = _exact(reduced, model, picked, time_limit_s) if method == "exact" else None
     if choice is None:
         choice = _greedy(reduced, model, picked, time_limit_s)
@@ -257,7 +260,7 @@ def solve_lscp(
     if reduced.n_rows == 0:
         return _result(problem, reduced, _nothing_to_do(), model="lscp",
                        method=method, started=started)  # fmt: skip
-    model = _highs.build_lscp(reduced)
+    model = _milp.build_lscp(reduced)
     cover = _greedy_cover(reduced)
     if method == "greedy":
         choice = _greedy(reduced, model, cover, time_limit_s)
