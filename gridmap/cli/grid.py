@@ -39,7 +39,6 @@ from gridmap.cli._common import (
     open_store,
     parse_mapping,
     print_table,
-    require_positive,
 )
 from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
 from gridmap.crs import metric_crs_for
@@ -318,7 +317,6 @@ def generate(
     With --boundary or --bbox, the cells go to the villages/communities the polygon
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
-    require_positive(size=size)
     _check_size(shape, size, resolution)
     sizing = _Size(shape, size, resolution, SCHEMES[scheme])
     with open_store() as store:

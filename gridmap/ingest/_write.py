@@ -21,6 +21,7 @@ from sqlalchemy import Connection, LargeBinary, Table, bindparam, func, insert, 
 from sqlalchemy.exc import DBAPIError
 
 from gridmap.store import models
+from gridmap.store._engine import raise_if_interrupted
 
 logger = logging.getLogger(__name__)
 
@@ -79,13 +80,15 @@ def insert_rows(
             with conn.begin_nested():
                 conn.execute(statement, [_params(r, column) for _, r in chunk])
             continue
-        except DBAPIError:
+        except DBAPIError as exc:
+            raise_if_interrupted(exc)
             logger.info("the store refused a chunk of %s rows: retrying one by one", table.name)
         for position, row in chunk:
             try:
                 with conn.begin_nested():
                     conn.execute(statement, [_params(row, column)])
             except DBAPIError as exc:
+                raise_if_interrupted(exc)
                 refused[position] = _reason(exc)
     return refused
 
@@ -106,6 +109,7 @@ def update_row(
             ):
                 raise _Dropped
     except DBAPIError as exc:
+        raise_if_interrupted(exc)
         return _reason(exc)
     except _Dropped:
         return dropped_reason(values[geometry] if geometry else None)

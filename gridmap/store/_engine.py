@@ -26,7 +26,7 @@ from gridmap.errors import StoreBusyError, StoreError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["WRITE_WAIT_S", "backend_of", "make_engine", "masked"]
+__all__ = ["WRITE_WAIT_S", "backend_of", "make_engine", "masked", "raise_if_interrupted"]
 
 #: Longest wait for another process's write to finish before giving up (seconds).
 WRITE_WAIT_S: Final = 600.0
@@ -131,6 +131,22 @@ def _init_spatial_metadata(dbapi_conn: sqlite3.Connection) -> None:
         dbapi_conn.execute("ROLLBACK")
         raise
     dbapi_conn.execute("COMMIT")
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise ``KeyboardInterrupt`` when Ctrl-C is behind ``exc``.
+
+    SQLite rolls the whole transaction back when a statement is interrupted, so leaving a
+    savepoint then fails too, and that error hides the interrupt: code that catches
+    database errors (to reject one row, say) calls this first.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or (
+            isinstance(seen, sqlite3.OperationalError) and str(seen) == "interrupted"
+        ):
+            raise KeyboardInterrupt
+        seen = seen.__context__ or getattr(seen, "orig", None)
 
 
 def _no_op() -> int:
