@@ -33,3 +33,15 @@ class NotFoundError(GridmapError):
 
 class UnknownValueError(GridmapError, ValueError):
     """A value is not one of those accepted (a unit kind, a station tier...)."""
+
+
+class AuthenticationError(GridmapError):
+    """Not signed in, a session that expired, or a wrong username or password."""
+
+
+class PermissionDeniedError(GridmapError):
+    """The signed-in user's role may not do this (a missing CSRF token too)."""
+
+
+class InvalidInputError(GridmapError, ValueError):
+    """A value given is not acceptable (a weak password, a bad area code...)."""

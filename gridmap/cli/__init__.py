@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from gridmap import __version__
-from gridmap.cli import coverage, db, demo, ingest, maps, site
+from gridmap.cli import coverage, db, demo, ingest, maps, site, user
 from gridmap.cli import export as export_cli
 from gridmap.cli import grid as grid_cli
 from gridmap.cli._common import setup_logging
@@ -29,6 +29,7 @@ app.command(name="report")(maps.report)
 app.command(name="demo")(demo.demo)
 app.add_typer(grid_cli.app, name="grid")
 app.command(name="export")(export_cli.export)
+app.add_typer(user.app, name="user")
 
 
 @app.command()
