@@ -92,10 +92,9 @@ def units_of_cell(
     *,
     uncovered_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """A cell's units in a run (the cell itself must be in ``scope``)."""
-    cell = cell_in_scope(store, scope, code, run_id)
+    """A cell's units in a run; none when the cell is outside ``scope`` (the filter is SQL)."""
     units = _units()
-    where = _unit_filter(scope, cell["run"]) & (units.c.cell_code == code)
+    where = _unit_filter(scope, resolve_run(store, run_id)) & (units.c.cell_code == code)
     if uncovered_only:
         where = where & (units.c.service_covered.is_(False) | (units.c.org_status == "none"))
     with store.engine.connect() as conn:

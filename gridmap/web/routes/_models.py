@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import Query
@@ -25,3 +26,11 @@ OffsetQuery = Annotated[int, Query(ge=0, le=2**31 - 1, description="rows to skip
 RunQuery = Annotated[
     int | None, Query(alias="run", description="a stored run id (default: the newest run)")
 ]
+
+
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+#: A time the store keeps in UTC (naive), answered with its offset (RFC 3339).
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_as_utc)]

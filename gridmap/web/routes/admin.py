@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +11,7 @@ from gridmap.accounts import Account, list_users
 from gridmap.query import audit_entries
 from gridmap.web.deps import ScopeDep, StoreDep, require
 from gridmap.web.errors import ERROR_RESPONSES
-from gridmap.web.routes._models import LimitQuery, OffsetQuery
+from gridmap.web.routes._models import LimitQuery, OffsetQuery, UtcDatetime
 
 router = APIRouter(tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -27,9 +26,9 @@ class UserOut(BaseModel):
     area_code: str | None
     worker_id: int | None
     active: bool
-    locked_until: dt.datetime | None
-    created_at: dt.datetime | None
-    last_login_at: dt.datetime | None
+    locked_until: UtcDatetime | None
+    created_at: UtcDatetime | None
+    last_login_at: UtcDatetime | None
 
 
 class UserPage(BaseModel):
@@ -43,7 +42,7 @@ class AuditOut(BaseModel):
     """One audit row: who did what to which record, with before / after."""
 
     id: int
-    at: dt.datetime
+    at: UtcDatetime
     actor: str
     action: str
     entity: str

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from gridmap.query import area_in_scope, area_trend
 from gridmap.web.deps import ScopeDep, StoreDep
 from gridmap.web.errors import ERROR_RESPONSES
-from gridmap.web.routes._models import RunQuery
+from gridmap.web.routes._models import RunQuery, UtcDatetime
 
 router = APIRouter(prefix="/api/areas", tags=["areas"], responses=ERROR_RESPONSES)
 
@@ -42,7 +42,7 @@ class TrendPoint(AreaOut):
     """An area's rates in one run of the trend."""
 
     as_of: dt.date
-    created_at: dt.datetime
+    created_at: UtcDatetime
 
 
 class TrendOut(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -12,7 +11,7 @@ from gridmap.accounts import Account
 from gridmap.query import changes_in_scope, decide_change
 from gridmap.web.deps import ActorDep, ScopeDep, StoreDep, require
 from gridmap.web.errors import ERROR_RESPONSES
-from gridmap.web.routes._models import LimitQuery, OffsetQuery
+from gridmap.web.routes._models import LimitQuery, OffsetQuery, UtcDatetime
 
 router = APIRouter(prefix="/api/changes", tags=["changes"], responses=ERROR_RESPONSES)
 
@@ -27,9 +26,9 @@ class ChangeOut(BaseModel):
     payload: dict[str, Any]
     status: Literal["pending", "confirmed", "rejected"]
     reported_by: int | None
-    reported_at: dt.datetime
+    reported_at: UtcDatetime
     decided_by: int | None
-    decided_at: dt.datetime | None
+    decided_at: UtcDatetime | None
 
 
 class ChangePage(BaseModel):

@@ -12,7 +12,7 @@ from gridmap.accounts import Account
 from gridmap.query import create_job, job_of, run_in_scope, run_job, runs_in_scope
 from gridmap.web.deps import ScopeDep, SettingsDep, StoreDep, UserDep, require
 from gridmap.web.errors import ERROR_RESPONSES
-from gridmap.web.routes._models import ShortText
+from gridmap.web.routes._models import ShortText, UtcDatetime
 
 router = APIRouter(tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -22,7 +22,7 @@ class RunOut(BaseModel):
 
     id: int
     status: Literal["done"] = "done"
-    created_at: dt.datetime
+    created_at: UtcDatetime
     as_of: dt.date
     label: str | None
     mode: str | None
@@ -54,8 +54,8 @@ class JobOut(BaseModel):
     id: int
     status: Literal["queued", "running", "done", "failed"]
     params: dict[str, Any]
-    created_at: dt.datetime
-    finished_at: dt.datetime | None
+    created_at: UtcDatetime
+    finished_at: UtcDatetime | None
     run_id: int | None
     error: str | None
 

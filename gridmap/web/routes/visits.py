@@ -13,7 +13,7 @@ from gridmap.crs import to_wgs84
 from gridmap.query import NewVisit, record_visit, visits_in_scope
 from gridmap.web.deps import ActorDep, ScopeDep, StoreDep, require
 from gridmap.web.errors import ERROR_RESPONSES
-from gridmap.web.routes._models import LimitQuery, LongText, OffsetQuery, ShortText
+from gridmap.web.routes._models import LimitQuery, LongText, OffsetQuery, ShortText, UtcDatetime
 
 router = APIRouter(prefix="/api/visits", tags=["visits"], responses=ERROR_RESPONSES)
 
@@ -65,12 +65,12 @@ class VisitOut(BaseModel):
     unit_id: int
     worker_id: int
     user_id: int | None
-    visited_at: dt.datetime
+    visited_at: UtcDatetime
     note: str | None
     status_change: str | None
     lon: float | None
     lat: float | None
-    created_at: dt.datetime | None
+    created_at: UtcDatetime | None
 
 
 class VisitPage(BaseModel):
