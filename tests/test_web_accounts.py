@@ -117,3 +117,15 @@ def test_disable_and_passwd_end_sessions(people: Store) -> None:
     assert session_user(people, token, secret=SECRET) is None
     with pytest.raises(AuthenticationError):
         _login(people, "a new long password")
+
+
+def test_accounts_and_query_layer_import_without_fastapi() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, gridmap.accounts, gridmap.query, gridmap.cli.user; "
+        "print(','.join(m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -207,3 +207,32 @@ def test_loopback_load_2000_requests_20_concurrent(server: Server) -> None:
     assert statuses == {200}
     assert len(results) == 2000
     assert p95 < 2.0  # a bound for a shared 2-core machine; the benchmark has the real target
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("page_path", "ready"), [("/docs", ".swagger-ui .info"), ("/redoc", ".api-content")]
+)
+def test_api_docs_render_offline_under_the_csp(
+    server: Server, browser: Any, page_path: str, ready: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def block(route: Any) -> None:
+        if route.request.url.startswith((f"http://127.0.0.1:{server.port}/", "blob:", "data:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", block)
+    page.goto(f"http://127.0.0.1:{server.port}{page_path}")
+    page.wait_for_selector(ready, timeout=60_000)
+    assert "gridmap" in page.inner_text("body")
+    page.close()
+    assert not outside, outside
+    assert not errors, errors

@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmap.errors import (
@@ -115,6 +116,11 @@ def add_exception_handlers(app: FastAPI) -> None:
         where = ".".join(first["loc"])
         detail = f"invalid request: {where}: {first['msg']}" if where else str(first["msg"])
         return error_body(422, detail, "invalid", errors=errors)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(_: Request, exc: OperationalError) -> JSONResponse:
+        logger.warning("store busy or unreachable: %s", exc.orig)
+        return error_body(503, "the store is busy or unreachable: try again shortly", "busy")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
