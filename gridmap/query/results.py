@@ -33,12 +33,15 @@ def _cell_filter(scope: Scope, run_id: int) -> ColumnElement[bool]:
 
 
 def _unit_filter(scope: Scope, run_id: int) -> ColumnElement[bool]:
-    units = _units()
+    """Units of the run whose stored cell is in scope (a correlated key lookup per unit)."""
+    units, cells = _units(), _cells()
     where = units.c.run_id == run_id
     if scope.kind == "all":
         return where
-    codes = select(_cells().c.code).where(_cell_filter(scope, run_id))
-    return where & units.c.cell_code.in_(codes)
+    own_cell = select(cells.c.code).where(
+        _cell_filter(scope, run_id) & (cells.c.code == units.c.cell_code)
+    )
+    return where & own_cell.exists()
 
 
 def _clean(row: Any) -> dict[str, Any]:
@@ -98,8 +101,9 @@ def units_of_cell(
     if uncovered_only:
         where = where & (units.c.service_covered.is_(False) | (units.c.org_status == "none"))
     with store.engine.connect() as conn:
-        rows = conn.execute(select(units).where(where).order_by(units.c.unit_id)).all()
-    return [_clean(r) for r in rows]
+        # sorted here: an ORDER BY unit_id would lead SQLite to scan the run's primary key
+        rows = conn.execute(select(units).where(where)).all()
+    return sorted((_clean(r) for r in rows), key=lambda u: int(u["unit_id"]))
 
 
 def unit_in_scope(

@@ -358,6 +358,7 @@ class CoverageUnit(Base):
     """A unit's result in one run; kept with the unit's source id so history survives edits."""
 
     __tablename__ = "coverage_unit"
+    __table_args__ = (Index("ix_coverage_unit_run_id_cell_code", "run_id", "cell_code"),)
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
@@ -373,7 +374,7 @@ class CoverageUnit(Base):
     nearest_station_m: Mapped[float | None] = mapped_column(Float)
     # what the pages need without recomputing (migration 0005)
     kind: Mapped[str | None] = mapped_column(String(16))
-    cell_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    cell_code: Mapped[str | None] = mapped_column(String(32))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     population: Mapped[int | None] = mapped_column(Integer)

@@ -97,7 +97,8 @@ def _results() -> None:
         sa.Column("party_members", sa.Integer(), nullable=True),
     ):
         op.add_column("coverage_unit", column)
-    op.create_index(op.f("ix_coverage_unit_cell_code"), "coverage_unit", ["cell_code"])
+    # a cell's units of a run: one index range, not a scan of the run's units
+    op.create_index("ix_coverage_unit_run_id_cell_code", "coverage_unit", ["run_id", "cell_code"])
 
 
 def _visits() -> None:
@@ -202,7 +203,7 @@ def downgrade() -> None:
         op.drop_constraint(op.f("fk_visit_user_id_user"), "visit", type_="foreignkey")
     for name in ("created_at", "lat", "lon", "idempotency_key", "user_id"):
         op.drop_column("visit", name)
-    op.drop_index(op.f("ix_coverage_unit_cell_code"), table_name="coverage_unit")
+    op.drop_index("ix_coverage_unit_run_id_cell_code", table_name="coverage_unit")
     for name in ("party_members", "population", "lat", "lon", "cell_code", "kind"):
         op.drop_column("coverage_unit", name)
     op.drop_table("coverage_cell")
