@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -87,7 +88,7 @@ def test_logout_and_expiry_end_a_session(client: TestClient, world: World) -> No
     token = login(client, "department")
     client.cookies.clear()
     with world.store.engine.begin() as conn:
-        conn.execute(update(models.WebSession).values(expires_at=func.current_timestamp()))
+        conn.execute(update(models.WebSession).values(expires_at=dt.datetime(2026, 1, 1)))
     expired = client.get("/api/me", headers=bearer(token))
     assert expired.status_code == 401 and expired.json()["code"] == "unauthenticated"
 

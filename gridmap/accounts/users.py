@@ -55,9 +55,10 @@ class Account:
         """What this user may see: admins everything, workers their cells, others an area."""
         if self.role == "admin":
             return Scope.everything()
-        if self.role == "worker":
-            return Scope.worker(self.worker_id if self.worker_id is not None else -1)
-        return Scope.area(self.area_code or "-")
+        if self.role in ("department", "planner") and (self.area_code or "").isdigit():
+            return Scope.area(str(self.area_code))
+        # a worker's cells; an account whose scope was lost sees nothing (no worker has id -1)
+        return Scope.worker(self.worker_id if self.worker_id is not None else -1)
 
     @classmethod
     def from_row(cls, row: Any) -> Account:
