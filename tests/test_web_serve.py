@@ -10,17 +10,17 @@ import json
 import logging
 import os
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS, _postgis_url, _reset_postgis
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.slow
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ USERS = {
 @dataclass
 class Server:
     port: int
-    db: Path
+    url: str
 
     def call(
         self, method: str, path: str, token: str | None = None, body: Any = None
@@ -60,8 +60,12 @@ class Server:
         return str(body["access_token"])
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db) as conn:
-            return conn.execute(query).fetchall()
+        engine = create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(query))]
+        finally:
+            engine.dispose()
 
 
 def _free_port() -> int:
@@ -82,10 +86,17 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     pytest.fail("gridmap serve did not start listening within 60 s")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The demo store (SpatiaLite file or PostGIS) behind a real ``gridmap serve``."""
     work = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": f"sqlite:///{work / 'gridmap.sqlite'}"}
+    url = f"sqlite:///{work / 'gridmap.sqlite'}"
+    if request.param == "postgis":
+        url = _postgis_url(request.config) or ""
+        _reset_postgis(url)
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
     env.pop("GRIDMAP_ENVIRONMENT", None)
     subprocess.run([*GRIDMAP, "demo"], cwd=work, env=env, check=True, capture_output=True)
     for name, (secret, args) in USERS.items():
@@ -100,7 +111,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )  # fmt: skip
     try:
         _wait(port, process)
-        yield Server(port, work / "gridmap.sqlite")
+        yield Server(port, url)
     finally:
         process.terminate()
         process.wait(timeout=30)
