@@ -23,11 +23,14 @@ from typing import Final
 
 __all__ = [
     "OUTCOMES",
+    "AuthenticationError",
     "ConfigurationError",
     "GridmapError",
+    "InvalidInputError",
     "InvalidValueError",
     "NotFoundError",
     "Outcome",
+    "PermissionDeniedError",
     "StoreBusyError",
     "StoreError",
     "StoreUnavailableError",
@@ -102,12 +105,26 @@ class InvalidValueError(GridmapError, ValueError):
     """A value has the right type but is out of range (negative minutes, k below 1...)."""
 
 
+class AuthenticationError(GridmapError):
+    """Not signed in, a session that expired, or a wrong username or password."""
+
+
+class PermissionDeniedError(GridmapError):
+    """The signed-in user's role may not do this (a missing CSRF token too)."""
+
+
+class InvalidInputError(InvalidValueError):
+    """A value given is not acceptable (a weak password, a bad area code...)."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one kind of error ends: the CLI's exit code and the web's HTTP status."""
 
     exit_code: int
     http_status: int
+    #: The web's short error code, in every error answer beside the message.
+    code: str = "refused"
 
 
 #: Exit code of an interrupted command (128 + SIGINT, what shells report for Ctrl-C).
@@ -118,14 +135,18 @@ EXIT_INTERNAL: Final = 70
 #: THE table: error type -> outcome. The most specific class in an error's MRO wins;
 #: anything that is not a GridmapError is an internal error.
 OUTCOMES: Final[Mapping[type[BaseException], Outcome]] = {
-    NotFoundError: Outcome(exit_code=2, http_status=404),
-    StoreUnavailableError: Outcome(exit_code=2, http_status=503),
-    StoreBusyError: Outcome(exit_code=2, http_status=503),
-    StoreError: Outcome(exit_code=2, http_status=500),
-    ConfigurationError: Outcome(exit_code=2, http_status=500),
-    GridmapError: Outcome(exit_code=2, http_status=400),
-    KeyboardInterrupt: Outcome(exit_code=EXIT_INTERRUPTED, http_status=503),
-    BaseException: Outcome(exit_code=EXIT_INTERNAL, http_status=500),
+    AuthenticationError: Outcome(exit_code=2, http_status=401, code="unauthenticated"),
+    PermissionDeniedError: Outcome(exit_code=2, http_status=403, code="forbidden"),
+    NotFoundError: Outcome(exit_code=2, http_status=404, code="not_found"),
+    InvalidValueError: Outcome(exit_code=2, http_status=400, code="invalid"),
+    UnknownValueError: Outcome(exit_code=2, http_status=400, code="invalid"),
+    StoreUnavailableError: Outcome(exit_code=2, http_status=503, code="store_unavailable"),
+    StoreBusyError: Outcome(exit_code=2, http_status=503, code="busy"),
+    StoreError: Outcome(exit_code=2, http_status=500, code="store"),
+    ConfigurationError: Outcome(exit_code=2, http_status=500, code="configuration"),
+    GridmapError: Outcome(exit_code=2, http_status=400, code="refused"),
+    KeyboardInterrupt: Outcome(exit_code=EXIT_INTERRUPTED, http_status=503, code="interrupted"),
+    BaseException: Outcome(exit_code=EXIT_INTERNAL, http_status=500, code="internal"),
 }
 
 

@@ -15,7 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from gridmap.domain import StationTier
 from gridmap.errors import ConfigurationError
 
-__all__ = ["CoverageSettings", "IngestSettings", "Settings"]
+__all__ = ["CoverageSettings", "IngestSettings", "Settings", "WebSettings"]
 
 _DEV_SECRET = "dev-only-change-me"
 
@@ -66,6 +66,19 @@ class IngestSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """The web app's sessions, lockout and limits (``GRIDMAP_WEB__SESSION_MINUTES=60``...)."""
+
+    session_minutes: int = Field(480, ge=1, description="a session expires this long after login")
+    max_failed_logins: int = Field(5, ge=1, description="failed logins in a row before a lock")
+    lockout_minutes: int = Field(15, ge=1, description="how long a locked account stays locked")
+    min_password_length: int = Field(10, ge=8, description="shortest password accepted")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="largest request body accepted")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag on cookies; by default set outside development"
+    )
+
+
 class Settings(BaseSettings):
     """All of gridmap's settings.
 
@@ -92,6 +105,7 @@ class Settings(BaseSettings):
     lang: Literal["zh", "en"] = "zh"
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Self:
@@ -102,3 +116,7 @@ class Settings(BaseSettings):
             )
             raise ConfigurationError(msg)
         return self
+
+    def uses_default_secret(self) -> bool:
+        """Whether ``secret_key`` is still the development default (the web app refuses it)."""
+        return self.secret_key.get_secret_value() == _DEV_SECRET

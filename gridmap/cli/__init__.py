@@ -9,7 +9,7 @@ try:  # loading the commands takes seconds (pandas, GEOS); Ctrl-C then is no tra
     import typer
 
     from gridmap import __version__
-    from gridmap.cli import areas, coverage, db, demo, ingest, maps, site
+    from gridmap.cli import areas, coverage, db, demo, ingest, maps, site, user
     from gridmap.cli import export as export_cli
     from gridmap.cli import grid as grid_cli
     from gridmap.cli._common import (
@@ -41,6 +41,7 @@ app.command(name="demo")(demo.demo)
 app.add_typer(grid_cli.app, name="grid")
 app.add_typer(areas.app, name="areas")
 app.command(name="export")(export_cli.export)
+app.add_typer(user.app, name="user")
 
 
 @app.command()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Connection, Table, insert, select
 
 from gridmap.errors import NotFoundError
 from gridmap.store import Store, models
@@ -93,12 +93,74 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
                 if pd.isna(u.nearest_station_id)
                 else int(u.nearest_station_id),
                 "nearest_station_m": _clean(float(u.nearest_station_m)),
+                **_unit_extras(u),
             }
             for u in result.units.itertuples()
         ]
         if rows:
             conn.execute(insert(unit_table), rows)
+        _save_cells(conn, run_id, result)
     return int(run_id)
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or pd.isna(value) else str(value)
+
+
+def _unit_extras(unit: Any) -> dict[str, Any]:
+    """What the web pages show of a unit, so no request recomputes the run."""
+    return {
+        "kind": _optional_str(getattr(unit, "kind", None)),
+        "cell_code": _optional_str(getattr(unit, "cell_code", None)),
+        "lon": _clean(float(unit.lon)) if hasattr(unit, "lon") else None,
+        "lat": _clean(float(unit.lat)) if hasattr(unit, "lat") else None,
+        "population": _optional_int(getattr(unit, "population", None)),
+        "party_members": _optional_int(getattr(unit, "party_members", None)),
+    }
+
+
+def _cell_area_codes(conn: Connection) -> dict[str, str | None]:
+    """Each grid cell's admin area code (what area scopes are matched on)."""
+    cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+    areas: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    query = select(cells.c.code, areas.c.code.label("area_code")).select_from(
+        cells.outerjoin(areas, cells.c.area_id == areas.c.id)
+    )
+    return {str(r.code): r.area_code for r in conn.execute(query)}
+
+
+def _save_cells(conn: Connection, run_id: int, result: CoverageResult) -> None:
+    """One row per cell of the run: status, counts, population, admin area code."""
+    table: Table = models.CoverageCell.__table__  # type: ignore[assignment]
+    area_codes = _cell_area_codes(conn)
+    rows = [
+        {
+            "run_id": run_id,
+            "code": str(c.code),
+            "cell_id": _optional_int(c.Index),
+            "name": _optional_str(c.name),
+            "area_code": area_codes.get(str(c.code)),
+            "status": str(c.status),
+            **{
+                key: int(getattr(c, key))
+                for key in (
+                    "units_total",
+                    "units_covered",
+                    "org_covered",
+                    "must_have_branch",
+                    "population_total",
+                    "population_covered",
+                )
+            },
+        }
+        for c in result.cells.itertuples()
+    ]
+    if rows:
+        conn.execute(insert(table), rows)
 
 
 def list_runs(store: Store) -> pd.DataFrame:

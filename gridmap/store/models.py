@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -37,6 +38,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "CandidateSite",
+    "CoverageCell",
     "CoverageRun",
     "CoverageUnit",
     "GridCell",
@@ -44,12 +46,16 @@ __all__ = [
     "InstructorUnit",
     "OrgUnit",
     "PartyOrg",
+    "PendingChange",
     "Road",
+    "RunJob",
     "SitingRun",
     "Station",
     "Unit",
     "UnitCell",
+    "User",
     "Visit",
+    "WebSession",
     "Worker",
     "WorkerCell",
 ]
@@ -306,6 +312,7 @@ class Visit(Base):
     """A grid worker's visit to a unit (走访记录), with an optional status change."""
 
     __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_idempotency", "user_id", "idempotency_key", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id", ondelete="CASCADE"))
@@ -313,6 +320,14 @@ class Visit(Base):
     visited_at: Mapped[dt.datetime] = mapped_column(DateTime)
     note: Mapped[str | None] = mapped_column(Text)
     status_change: Mapped[str | None] = mapped_column(String(100))
+    # web visits (migration 0005): who recorded it, where, and the client's idempotency key
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
 
 
 class AuditLog(Base):
@@ -349,6 +364,7 @@ class CoverageUnit(Base):
     """A unit's result in one run; kept with the unit's source id so history survives edits."""
 
     __tablename__ = "coverage_unit"
+    __table_args__ = (Index("ix_coverage_unit_run_id_cell_code", "run_id", "cell_code"),)
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
@@ -362,6 +378,110 @@ class CoverageUnit(Base):
     service_covered: Mapped[bool] = mapped_column(Boolean)
     nearest_station_id: Mapped[int | None] = mapped_column(Integer)
     nearest_station_m: Mapped[float | None] = mapped_column(Float)
+    # what the pages need without recomputing (migration 0005)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    cell_code: Mapped[str | None] = mapped_column(String(32))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+    party_members: Mapped[int | None] = mapped_column(Integer)
+
+
+class CoverageCell(Base):
+    """A cell's result in one run, with the admin code of its area (what scopes filter on)."""
+
+    __tablename__ = "coverage_cell"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cell_id: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str | None] = mapped_column(String(200))
+    area_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    units_total: Mapped[int] = mapped_column(Integer)
+    units_covered: Mapped[int] = mapped_column(Integer)
+    org_covered: Mapped[int] = mapped_column(Integer)
+    must_have_branch: Mapped[int] = mapped_column(Integer)
+    population_total: Mapped[int] = mapped_column(Integer)
+    population_covered: Mapped[int] = mapped_column(Integer)
+
+
+class User(Base):
+    """A web account: role and data scope (an admin area, or a grid worker's cells)."""
+
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("role IN ('admin', 'department', 'planner', 'worker')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    area_code: Mapped[str | None] = mapped_column(String(20))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A signed-in session, kept server-side: only a keyed hash of its token is stored."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class PendingChange(Base):
+    """A change a visit reported; applied to the records only when a department confirms it."""
+
+    __tablename__ = "pending_change"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reported_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    reported_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RunJob(Base):
+    """A coverage run started from the web: queued -> running -> done / failed."""
+
+    __tablename__ = "run_job"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("coverage_run.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class SitingRun(Base):

@@ -1,79 +1,106 @@
-"""Grid cells and the units in them: what a grid worker opens on a phone."""
+"""Grid cells and their units, read from the stored results of a run (never recomputed)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from gridmap.coverage import reproduce_run
-from gridmap.errors import NotFoundError
-from gridmap.web.deps import SettingsDep, StoreDep
+from gridmap.query import cell_in_scope, cells_in_scope, unit_in_scope, units_of_cell
+from gridmap.web.deps import ScopeDep, StoreDep
+from gridmap.web.errors import ERROR_RESPONSES
+from gridmap.web.routes._models import LimitQuery, OffsetQuery, RunQuery
 
-router = APIRouter(prefix="/api/cells", tags=["cells"])
+router = APIRouter(tags=["cells"], responses=ERROR_RESPONSES)
+
+CellStatus = Literal["covered", "partial", "blind", "empty"]
 
 
 class UnitOut(BaseModel):
-    """A unit of a cell with its coverage."""
+    """A unit's result in a run."""
 
     unit_id: int
     name: str | None
-    kind: str
+    kind: str | None
+    cell_code: str | None
     org_status: str
     must_have_branch: bool
     service_covered: bool
+    nearest_station_id: int | None
     nearest_station_m: float | None
-    lon: float
-    lat: float
+    lon: float | None
+    lat: float | None
+    population: int | None
+    party_members: int | None
+    source: str
+    source_id: str
 
 
-class CellOut(BaseModel):
-    """A cell's status and its units."""
+class UnitDetailOut(UnitOut):
+    """A unit with the run it comes from."""
+
+    run: int
+
+
+class CellSummaryOut(BaseModel):
+    """A cell's status and counts in a run."""
 
     code: str
+    name: str | None
+    area_code: str | None
     status: str
     units_total: int
     units_covered: int
+    org_covered: int
+    must_have_branch: int
+    population_total: int
+    population_covered: int
+    run: int
+
+
+class CellPage(BaseModel):
+    """A page of cells."""
+
+    items: list[CellSummaryOut]
+    total: int
+
+
+class CellOut(CellSummaryOut):
+    """A cell's status and its units."""
+
     units: list[UnitOut]
 
 
-@router.get("/{code}", response_model=CellOut)
+@router.get("/api/cells", response_model=CellPage)
+def cells(
+    store: StoreDep,
+    scope: ScopeDep,
+    run: RunQuery = None,
+    status: Annotated[CellStatus | None, Query(description="only cells of this status")] = None,
+    limit: LimitQuery = 100,
+    offset: OffsetQuery = 0,
+) -> CellPage:
+    """The cells the caller may see in a run (the newest by default), by code."""
+    page = cells_in_scope(store, scope, run, limit=limit, offset=offset, status=status)
+    return CellPage(items=[CellSummaryOut(**c) for c in page.items], total=page.total)
+
+
+@router.get("/api/cells/{code}", response_model=CellOut)
 def cell(
     code: str,
     store: StoreDep,
-    settings: SettingsDep,
+    scope: ScopeDep,
+    run: RunQuery = None,
     uncovered_only: Annotated[bool, Query(description="only units not fully covered")] = False,
 ) -> CellOut:
-    """A cell's coverage in the latest run, with its units."""
-    result, _ = reproduce_run(store, settings.coverage, warn=False)  # current records
-    cells = result.cells[result.cells["code"] == code]
-    if cells.empty:
-        msg = f"no grid cell {code!r}"
-        raise NotFoundError(msg)
-    row = cells.iloc[0]
-    units = result.units[result.units["cell_code"] == code]
-    if uncovered_only:
-        units = units[~units["service_covered"] | (units["org_status"] == "none")]
-    return CellOut(
-        code=code,
-        status=str(row["status"]),
-        units_total=int(row["units_total"]),
-        units_covered=int(row["units_covered"]),
-        units=[
-            UnitOut(
-                unit_id=int(u.unit_id),
-                name=u.name,
-                kind=str(u.kind),
-                org_status=str(u.org_status),
-                must_have_branch=bool(u.must_have_branch),
-                service_covered=bool(u.service_covered),
-                nearest_station_m=None
-                if u.nearest_station_m == float("inf")
-                else float(u.nearest_station_m),
-                lon=float(u.lon),
-                lat=float(u.lat),
-            )
-            for u in units.itertuples()
-        ],
-    )
+    """A cell's coverage in a run, with its units (404 outside the caller's scope)."""
+    found = cell_in_scope(store, scope, code, run)
+    units = units_of_cell(store, scope, code, found["run"], uncovered_only=uncovered_only)
+    return CellOut(**found, units=[UnitOut(**u) for u in units])
+
+
+@router.get("/api/units/{unit_id}", response_model=UnitDetailOut)
+def unit(unit_id: int, store: StoreDep, scope: ScopeDep, run: RunQuery = None) -> UnitDetailOut:
+    """One unit's result in a run (404 outside the caller's scope)."""
+    return UnitDetailOut(**unit_in_scope(store, scope, unit_id, run))
