@@ -252,7 +252,7 @@ def test_http_status_comes_from_the_table(error: GridmapError, status: int) -> N
 
     response = TestClient(web).get("/fail")
     assert response.status_code == status == outcome_of(error).http_status
-    assert response.json() == {"detail": str(error)}
+    assert response.json() == {"detail": str(error), "code": outcome_of(error).code}
 
 
 def test_logs_never_show_a_password(capsys: pytest.CaptureFixture[str]) -> None:
