@@ -7,6 +7,7 @@ page never shows more than the API gives the same user.
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import secrets
 from pathlib import Path
@@ -38,6 +39,16 @@ from gridmap.web.i18n import pick_lang, translator
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
 templates.env.autoescape = True
+#: The store keeps UTC; people read Beijing time (China has one time zone, no DST).
+_BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _beijing(value: dt.datetime) -> str:
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+templates.env.filters["beijing"] = _beijing
 
 _FORM_LIMIT = 10_000
 
