@@ -112,3 +112,14 @@ def test_every_template_key_is_in_the_catalogue() -> None:
         used |= set(re.findall(r"t\('([a-z_.]+)'\)", template.read_text(encoding="utf-8")))
     assert used and used <= set(MESSAGES), used - set(MESSAGES)
     assert all(zh.strip() and en.strip() for zh, en in MESSAGES.values())
+
+
+def test_forms_from_another_site_or_with_junk_are_refused(client: TestClient) -> None:
+    cross = {"sec-fetch-site": "cross-site"}
+    data = {"username": "worker", "password": password("worker")}
+    assert client.post("/", data=data, headers=cross).status_code == 403
+    junk = "&".join(f"f{i}=x" for i in range(50))
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    assert client.post("/", content=junk, headers=headers).status_code == 401
+    assert _sign_in(client, "worker") == "/cells"
+    assert client.get("/cells").headers["cache-control"] == "no-store"

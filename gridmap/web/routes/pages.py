@@ -76,7 +76,10 @@ def _render(
         "csrf": csrf_token(token, secret) if user is not None else "",
         **extra,
     }
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if user is not None:  # a signed-in page holds the user's data: keep it out of caches
+        response.headers["cache-control"] = "no-store"
+    return response
 
 
 def _page_user(request: Request) -> Account | None:
@@ -89,8 +92,16 @@ def _page_user(request: Request) -> Account | None:
 
 async def _form(request: Request) -> dict[str, str]:
     body = await request.body()
-    fields = parse_qs(body[:_FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=20)
+    try:
+        fields = parse_qs(body[:_FORM_LIMIT].decode("utf-8", "replace"), max_num_fields=20)
+    except ValueError:  # more fields than any form of these pages has
+        return {}
     return {k: v[0] for k, v in fields.items()}
+
+
+def _cross_site(request: Request) -> bool:
+    """A form posted from another site (login CSRF); browsers send Sec-Fetch-Site."""
+    return request.headers.get("sec-fetch-site", "same-origin") == "cross-site"
 
 
 def _csrf_ok(request: Request, form: dict[str, str]) -> bool:
@@ -125,6 +136,8 @@ def login_page(request: Request) -> Response:
 async def login_submit(request: Request) -> Response:
     """Sign in from the form: the same check and session as ``POST /api/auth/login``."""
     form = await _form(request)
+    if _cross_site(request):
+        return _render(request, "error.html", 403, title="forbidden.title", body="forbidden.body")
     username, password = form.get("username", ""), form.get("password", "")
     if not username or not password or len(username) > 200 or len(password) > 200:
         return _render(request, "login.html", 401, error="login.missing", username=username)
