@@ -123,3 +123,17 @@ def test_forms_from_another_site_or_with_junk_are_refused(client: TestClient) ->
     assert client.post("/", content=junk, headers=headers).status_code == 401
     assert _sign_in(client, "worker") == "/cells"
     assert client.get("/cells").headers["cache-control"] == "no-store"
+
+
+def test_a_locked_account_sees_the_same_error_in_the_page(client: TestClient) -> None:
+    for _ in range(5):
+        assert (
+            client.post("/", data={"username": "planner", "password": "not-it-at-all"}).status_code
+            == 401
+        )
+    locked = client.post("/", data={"username": "planner", "password": password("planner")})
+    assert (
+        locked.status_code == 401 and "用户名或密码错误，或账户因多次失败已暂时锁定" in locked.text
+    )
+    assert "planner" not in client.cookies.get("gridmap_session", "")
+    assert client.get("/cells", follow_redirects=False).status_code == 303
