@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 from web_support import (
     CELL_A1,
+    SECRET,
     TOWN_A,
     USERS,
     World,
@@ -24,8 +25,10 @@ from web_support import (
     settings_for,
 )
 
+from gridmap.accounts import csrf_token
 from gridmap.store import Store
 from gridmap.web import create_app
+from gridmap.web.deps import SESSION_COOKIE
 
 ROLES = ("anonymous", *USERS)
 IN_A1 = {"admin", "department", "planner", "worker"}  # may see cell A1 and its units
@@ -41,6 +44,7 @@ class Case:
     expect: Callable[[str], int]
     body: Callable[[Ctx, str], Any] | None = None
     fresh_token: bool = False  # the call ends the session (logout)
+    page: bool = False  # an HTML page: session cookie, form body with the CSRF field
 
 
 @dataclass
@@ -79,6 +83,12 @@ def signed_in(ok: int, allowed: set[str] | None = None, outside: int = 404) -> C
         return ok if allowed is None or role in allowed else outside
 
     return expect
+
+
+def page_signed_in(ok: int, allowed: set[str] | None = None) -> Callable[[str], int]:
+    """A page: anonymous is sent to the sign-in page (303), else as :func:`signed_in`."""
+    inner = signed_in(ok, allowed)
+    return lambda role: 303 if role == "anonymous" else inner(role)
 
 
 def public(role: str) -> int:
@@ -142,6 +152,35 @@ MATRIX: dict[tuple[str, str], Case] = {
             role, 200 if role in DECIDERS else 403
         ),
     ),
+    ("GET", "/"): Case(lambda c: "/", lambda role: 200 if role == "anonymous" else 303, page=True),
+    ("POST", "/"): Case(
+        lambda c: "/",
+        lambda role: 401 if role == "anonymous" else 303,
+        body=lambda c, role: (
+            {"username": role, "password": password(role)}
+            if role in USERS
+            else {"username": "nobody", "password": "x" * 12}
+        ),
+        page=True,
+    ),
+    ("POST", "/logout"): Case(lambda c: "/logout", lambda role: 303, fresh_token=True, page=True),
+    ("GET", "/cells"): Case(lambda c: "/cells", page_signed_in(200), page=True),
+    ("GET", "/cells/{code}"): Case(
+        lambda c: f"/cells/{CELL_A1}", page_signed_in(200, IN_A1), page=True
+    ),
+    ("POST", "/cells/{code}/visits"): Case(
+        lambda c: f"/cells/{CELL_A1}/visits",
+        lambda role: {"worker": 303, "other_worker": 404, "other_department": 404}.get(
+            role, 303 if role == "anonymous" else 403
+        ),
+        body=lambda c, role: {"unit_id": str(c.world.unit_a1), "note": "走访"},
+        page=True,
+    ),
+    ("GET", "/dashboard"): Case(
+        lambda c: "/dashboard",
+        lambda role: 303 if role in ("anonymous", "worker", "other_worker") else 200,
+        page=True,
+    ),
     ("GET", "/api/users"): Case(lambda c: "/api/users", signed_in(200, {"admin"}, outside=403)),
     ("GET", "/api/audit"): Case(lambda c: "/api/audit", signed_in(200, {"admin"}, outside=403)),
 }
@@ -202,7 +241,8 @@ def test_every_route_as_every_role(ctx: Ctx) -> None:
                 headers = bearer(ctx.tokens[role])
             if role == "anonymous":
                 ctx.client.cookies.clear()
-            call = ctx.client.request(
+            call = _page_call(ctx, case, method, path, role, headers) if case.page else None
+            call = call or ctx.client.request(
                 "GET" if method == "MOUNT" else method,
                 path,
                 headers=headers,
@@ -211,10 +251,26 @@ def test_every_route_as_every_role(ctx: Ctx) -> None:
             expected = case.expect(role)
             if call.status_code != expected:
                 failures.append(f"{method} {template} as {role}: {call.status_code} != {expected}")
+            elif case.page:
+                pass  # pages answer HTML; what they show is checked in test_web_pages
             elif call.status_code in (401, 403, 404) and _leaks(call.json(), ctx):
                 failures.append(f"{method} {template} as {role}: error carries {call.text}")
             ctx.client.cookies.clear()  # the login case sets cookies; the matrix uses Bearer
     assert not failures, "\n".join(failures)
+
+
+def _page_call(
+    ctx: Ctx, case: Case, method: str, path: str, role: str, headers: dict[str, str]
+) -> Any:
+    """A page request as a browser sends it: the session cookie, a form with the CSRF field."""
+    form = dict(case.body(ctx, role)) if case.body else {}
+    if role != "anonymous":
+        token = headers["Authorization"].removeprefix("Bearer ")
+        ctx.client.cookies.set(SESSION_COOKIE, token)
+        form["csrf"] = csrf_token(token, SECRET)
+    return ctx.client.request(
+        method, path, data=form if method == "POST" else None, follow_redirects=False
+    )
 
 
 def _total(ctx: Ctx, role: str, path: str) -> tuple[int, list[Any]]:
