@@ -39,7 +39,7 @@ from gridmap.coverage._sites import ServiceReach, Sites, areas_frame, empty_fram
 from gridmap.coverage.inputs import CoverageInputs, representative_points
 from gridmap.coverage.rules import counts
 from gridmap.errors import GridmapError, InvalidValueError
-from gridmap.network import nearest
+from gridmap.network import RoadGraph, nearest
 from gridmap.network.graph import Weight
 from gridmap.settings import CoverageSettings
 
@@ -133,18 +133,23 @@ def service_reach(
     rules: CoverageSettings,
     *,
     every_station: gpd.GeoDataFrame | None = None,
+    graph: RoadGraph | None = None,
 ) -> ServiceReach:
     """Measure the reach of ``stations`` over every unit (see the module docstring).
 
     ``every_station`` (default ``stations``) are the stations ``nearest_station_*``
-    is measured to, whatever their activity.
+    is measured to, whatever their activity. ``graph``: in network mode, the road graph
+    of ``inputs`` for ``options.profile`` if the caller built it already
+    (:func:`road_graph`); by default it is built here.
     """
     everyone = stations if every_station is None else every_station
     sites = make_sites(stations, everyone, inputs, _limits(stations, options, rules))
     points = representative_points(inputs.units).to_crs(inputs.metric_crs)
     if options.mode == "network":
         weight: Weight = "time" if options.minutes is not None else "length"
-        return network_reach(inputs, sites, points, rules, profile=options.profile, weight=weight)
+        return network_reach(
+            inputs, sites, points, rules, profile=options.profile, weight=weight, graph=graph
+        )
     return _radius(inputs, sites, points)
 
 
