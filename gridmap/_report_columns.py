@@ -61,6 +61,7 @@ COLUMN_LABELS: Final[dict[str, tuple[str, str]]] = {
     "priority": ("优先级", "priority"),
     "cell_codes": ("网格编码", "cell codes"),
     "nearest_station_m": ("最近站点距离（米）", "nearest station (m)"),
+    "nearest_counting_station_m": ("最近计入覆盖站点距离（米）", "nearest counting station (m)"),
     "far_from_road": ("远离道路", "far from road"),
     "served": ("服务覆盖", "service covered"),
 }

@@ -22,6 +22,10 @@ organisation or instructor covers, as ``SOURCE:SOURCE_ID``; the cells of a
 worker, as codes) are joined with ``;``, which ``gridmap ingest`` splits
 again, so an exported CSV of units, organisations, instructors, stations or
 workers can be imported back unchanged.
+
+Records an import with ``--sync`` closed (``closed_at`` set: history, left out
+of every run) are not exported unless ``include_closed`` asks for them; a last
+``closed_at`` column then says when each was closed (empty for open records).
 """
 
 from __future__ import annotations
@@ -126,9 +130,14 @@ def _resolve_kind(kind: str) -> tuple[str, str | None]:
         raise GridmapError(msg) from None
 
 
-def _rows(conn: Connection, model: type[models.Base]) -> list[dict[str, Any]]:
+def _rows(
+    conn: Connection, model: type[models.Base], *, include_closed: bool = True
+) -> list[dict[str, Any]]:
     table: Table = model.__table__  # type: ignore[assignment]
-    return [dict(r) for r in conn.execute(select(table).order_by(table.c.id)).mappings()]
+    query = select(table).order_by(table.c.id)
+    if not include_closed and "closed_at" in table.c:
+        query = query.where(table.c.closed_at.is_(None))
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def _pairs(conn: Connection, model: type[models.Base], own: str, other: str) -> pd.DataFrame:
@@ -200,7 +209,7 @@ def _lon_lat(frame: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series]:
     return lon, lat
 
 
-def export_records(store: Store, kind: str) -> gpd.GeoDataFrame:
+def export_records(store: Store, kind: str, *, include_closed: bool = False) -> gpd.GeoDataFrame:
     """Every stored record of ``kind`` as a frame in WGS-84, with the columns of the module doc.
 
     Parameters
@@ -212,6 +221,9 @@ def export_records(store: Store, kind: str) -> gpd.GeoDataFrame:
         ``workers``, ``roads`` or ``sites`` (the singular forms work too); or a
         unit kind in English or Chinese (``village``, ``社区``, ...) for the units
         of that kind only.
+    include_closed
+        Also export the records an import with ``--sync`` closed, with a last
+        ``closed_at`` column; by default only the open records, those runs use.
 
     Returns
     -------
@@ -228,7 +240,7 @@ def export_records(store: Store, kind: str) -> gpd.GeoDataFrame:
     name, unit_kind = _resolve_kind(kind)
     spec = _SPECS[name]
     with store.engine.connect() as conn:
-        rows = _rows(conn, spec.model)
+        rows = _rows(conn, spec.model, include_closed=include_closed)
         geometries = _geometries(rows, spec.geometry)
         table: Table = spec.model.__table__  # type: ignore[assignment]
         columns = [c.name for c in table.columns if c.name != spec.geometry]
@@ -240,7 +252,8 @@ def export_records(store: Store, kind: str) -> gpd.GeoDataFrame:
         frame = frame[frame["kind"] == unit_kind]
     frame["lon"], frame["lat"] = _lon_lat(frame)
     cell = ["cell_code"] if "cell_code" in frame else []
-    ordered = [*LEADING, *cell, *spec.attributes]
+    closed = ["closed_at"] if include_closed and "closed_at" in frame else []
+    ordered = [*LEADING, *cell, *spec.attributes, *closed]
     out = frame[[*ordered, "geometry"]].reset_index(drop=True)
     for column in _COUNTS.intersection(out.columns):
         out[column] = out[column].astype("Int64")

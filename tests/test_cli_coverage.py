@@ -37,6 +37,8 @@ UNIT_CSV_COLUMNS = [
     "service_covered",
     "nearest_station_id",
     "nearest_station_m",
+    "branch_idle",
+    "nearest_counting_station_m",
 ]
 
 
@@ -118,6 +120,39 @@ def test_run_writes_one_workbook(district: Store, tmp_path: Path) -> None:
     header, first, total = rows[0], rows[1], rows[-1]
     assert header[0] == "area_id" and isinstance(first[0], int)
     assert total[0] is None and "total" in str(total[header.index("name")])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_units_show_idle_branches_and_the_nearest_counting_station(
+    district: Store, tmp_path: Path, fmt: str
+) -> None:
+    code, output = _run(district, "run", "--as-of", AS_OF, "--out", str(tmp_path), "--format", fmt)
+    assert code == 0, output
+    if fmt == "csv":
+        units = pd.read_csv(tmp_path / "units.csv").set_index("name")
+    else:
+        units = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name="units").set_index("name")
+    # 空转: "idle_own" has its own branch, idle; it is not 应建未建 and no other unit is 空转
+    assert units["branch_idle"].astype(bool).to_dict() == {
+        "own": False,
+        "joint": False,
+        "hosted": False,
+        "instr": False,
+        "none": False,
+        "idle_own": True,
+    }
+    # the idle station 100 m from "instr" is its nearest, but the nearest that counts is far
+    assert units.loc["instr", "nearest_station_m"] == pytest.approx(100, abs=1)
+    assert units.loc["instr", "nearest_counting_station_m"] == pytest.approx(10_900, rel=2e-3)
+    assert units.loc["own", "nearest_counting_station_m"] == pytest.approx(250, abs=1)
+
+
+def test_the_new_unit_columns_have_chinese_and_english_labels() -> None:
+    from gridmap._report_columns import column_label
+
+    assert column_label("branch_idle") == "空转"
+    assert column_label("nearest_counting_station_m") == "最近计入覆盖站点距离（米）"
+    assert column_label("nearest_counting_station_m", "en") == "nearest counting station (m)"
 
 
 def test_idle_days_and_as_of_change_the_result(district: Store, tmp_path: Path) -> None:

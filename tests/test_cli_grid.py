@@ -221,6 +221,39 @@ def test_import_refuses_codes_stored_under_another_source(store: Store, tmp_path
     assert len(_cells(store)) == 1
 
 
+def _drawn(path: Path, east_edge: float) -> Path:
+    """One cell of the west community, its east edge at ``east_edge``."""
+    gpd.GeoDataFrame(
+        {"code": [WEST + "001"]},
+        geometry=[box(117.230, 28.300, east_edge, 28.308)],
+        crs="EPSG:4326",
+    ).to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_import_over_cells_another_file_drew_asks_for_yes(store: Store, tmp_path: Path) -> None:
+    _seed(store, tmp_path)
+    assert _run(store, "grid", "import", str(_drawn(tmp_path / "first.geojson", 117.235)))[0] == 0
+    assert _unit_cells(store) == {"U1": WEST + "001", "U2": None, "U3": None}
+    wider = _drawn(tmp_path / "redrawn.geojson", 117.240)  # another file: another origin
+
+    code, output = _run(store, "grid", "import", str(wider))
+    assert code == EXIT_ERROR, output
+    assert "--yes overwrites" in output and "first.geojson" in output
+    assert _unit_cells(store) == {"U1": WEST + "001", "U2": None, "U3": None}  # unchanged
+
+    code, output = _run(store, "grid", "import", str(wider), "--yes")
+    assert code == 0, output
+    assert "would overwrite records from another file" in output  # shown, then done
+    assert _unit_cells(store) == {"U1": WEST + "001", "U2": WEST + "001", "U3": None}
+
+
+def test_import_help_offers_the_yes_the_refusal_suggests() -> None:
+    result = CliRunner().invoke(app, ["grid", "import", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "--yes" in result.output and "-y" in result.output
+
+
 # -- --boundary / --bbox, and checking every cell ----------------------------------------
 
 

@@ -161,3 +161,61 @@ def test_cli_refuses_unknown_kinds_and_formats(store: Store, tmp_path: Path) -> 
     assert result.exit_code == EXIT_ERROR
     assert ".gpkg" in result.output
     assert not (tmp_path / "x.txt").exists()
+
+
+# -- records an import with --sync closed -------------------------------------------------
+
+
+def _units_file(path: Path, ids: range) -> Path:
+    rows = "".join(
+        f"U{i},第{i}村（样例）,village,{117.20 + i / 1000:.4f},28.29,10,30,2\n" for i in ids
+    )
+    path.write_text(
+        "source_id,name,kind,lon,lat,households,population,party_members\n" + rows,
+        encoding="utf-8",
+    )
+    return path
+
+
+def _with_closed_units(store: Store, tmp_path: Path) -> None:
+    """Units U1..U5, of which a re-import with sync closed U4 and U5."""
+    path = _units_file(tmp_path / "villages.csv", range(1, 6))
+    import_layer(store, path, "unit", source="survey")
+    report, _ = import_layer(
+        store, _units_file(path, range(1, 4)), "unit", source="survey", sync=True
+    )
+    assert report.closed == 2
+
+
+def test_closed_records_are_left_out_unless_asked_for(store: Store, tmp_path: Path) -> None:
+    _with_closed_units(store, tmp_path)
+    frame = export_records(store, "units")
+    assert sorted(frame["source_id"]) == ["U1", "U2", "U3"]
+    assert "closed_at" not in frame.columns  # the default export still imports back unchanged
+    assert sorted(export_records(store, "village")["source_id"]) == ["U1", "U2", "U3"]
+    everything = export_records(store, "units", include_closed=True)
+    closed = everything.set_index("source_id")["closed_at"].notna().to_dict()
+    assert closed == {"U1": False, "U2": False, "U3": False, "U4": True, "U5": True}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson"])
+def test_cli_leaves_closed_records_out_unless_include_closed(
+    store: Store, tmp_path: Path, suffix: str
+) -> None:
+    _with_closed_units(store, tmp_path)
+    env = {"GRIDMAP_DATABASE_URL": store.engine.url.render_as_string(hide_password=False)}
+    runner = CliRunner()
+    read = {
+        ".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"),
+        ".geojson": gpd.read_file,
+    }[suffix]
+    out = tmp_path / f"open{suffix}"
+    result = runner.invoke(app, ["export", "units", "--out", str(out)], env=env)
+    assert result.exit_code == 0, result.output
+    assert sorted(read(out)["source_id"]) == ["U1", "U2", "U3"]
+    out = tmp_path / f"all{suffix}"
+    result = runner.invoke(app, ["export", "units", "--out", str(out), "--include-closed"], env=env)
+    assert result.exit_code == 0, result.output
+    back = read(out)
+    assert sorted(back["source_id"]) == ["U1", "U2", "U3", "U4", "U5"]
+    assert back.set_index("source_id")["closed_at"].notna().sum() == 2

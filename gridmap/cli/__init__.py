@@ -53,10 +53,16 @@ def serve(
     """Serve the JSON API (cells and their units for grid workers, stored runs)."""
     import uvicorn
 
-    from gridmap.cli._common import settings
+    from gridmap.cli._common import open_store, settings
     from gridmap.web import create_app
 
-    uvicorn.run(create_app(settings()), host=host, port=port)
+    config = settings()
+    web_app = create_app(config)
+    # open and migrate the store now: a store that cannot be opened ends in one line here,
+    # not in a traceback from the app's start-up inside uvicorn
+    with open_store(config):
+        pass
+    uvicorn.run(web_app, host=host, port=port)
 
 
 def _version(value: bool) -> None:

@@ -23,9 +23,19 @@ def export(
         Path,
         typer.Option(help=f"the file; its suffix sets the format ({', '.join(EXPORT_FORMATS)})"),
     ],
+    include_closed: Annotated[
+        bool,
+        typer.Option(
+            "--include-closed",
+            help="also the records `ingest --sync` closed, with a closed_at column",
+        ),
+    ] = False,
 ) -> None:
-    """Write every stored record of KIND with id, kind, name, source, lon/lat and attributes."""
+    """Write every stored record of KIND with id, kind, name, source, lon/lat and attributes.
+
+    Records an import with --sync closed are left out unless --include-closed is given.
+    """
     with open_store() as store:
-        frame = export_records(store, kind)
+        frame = export_records(store, kind, include_closed=include_closed)
     path = write_records(frame, out)
     console.print(f"{len(frame)} {kind}: {path}")

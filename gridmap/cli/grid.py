@@ -41,6 +41,7 @@ from gridmap.cli._common import (
     print_table,
 )
 from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
+from gridmap.cli.ingest import YesOption, _confirm, _UseSource
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
 from gridmap.export import export_records, write_records
@@ -352,21 +353,36 @@ def import_(
     layer: LayerOption = None,
     source: SourceOption = None,
     reject_file: RejectOption = None,
+    yes: YesOption = False,
 ) -> None:
-    """Load cells with their codes, then put every unit in its cell."""
-    with open_store() as store, _codes_unique(file.name):
-        report, reject_path = import_layer(
-            store,
-            file,
-            RecordKind.CELL,
-            source=source,
-            reject_file=reject_file,
-            layer=layer,
-            crs=crs,
-            encoding=encoding,
-            columns=parse_mapping(map_),
-        )
-        assignment = assign_units(store)
+    """Load cells with their codes, then put every unit in its cell.
+
+    When the codes belong to cells another file supplied, the import shows what it would
+    overwrite and asks (at a terminal); --yes overwrites without asking.
+    """
+    options: dict[str, Any] = {
+        "layer": layer,
+        "crs": crs,
+        "encoding": encoding,
+        "columns": parse_mapping(map_),
+    }
+    while True:
+        try:
+            with open_store() as store, _codes_unique(file.name):
+                report, reject_path = import_layer(
+                    store,
+                    file,
+                    RecordKind.CELL,
+                    source=source,
+                    reject_file=reject_file,
+                    confirm=_confirm(yes),
+                    **options,
+                )
+                assignment = assign_units(store)
+            break
+        except _UseSource as answer:
+            source = answer.source
+            console.print(f"importing {file.name} as source {source!r}")
     _print_load(report, reject_path)
     _print_assignment(assignment)
 

@@ -13,7 +13,7 @@ import shapely
 from gridmap.coverage._offroad import direct_links, walk_radius_m
 from gridmap.coverage._sites import ServiceReach, Sites, areas_frame, empty_frame, xy
 from gridmap.coverage.inputs import CoverageInputs
-from gridmap.errors import GridmapError
+from gridmap.errors import GridmapError, InvalidValueError
 from gridmap.network import (
     RoadGraph,
     distances_to_points,
@@ -49,6 +49,14 @@ def road_graph(inputs: CoverageInputs, profile: Profile) -> RoadGraph:
     return RoadGraph.from_lines(lines, profile=profile)
 
 
+def _checked(graph: RoadGraph, profile: Profile) -> RoadGraph:
+    """``graph``, refused when it was built for another profile than the run's."""
+    if graph.profile is not None and graph.profile != profile:
+        msg = f"the road graph was built for {graph.profile!r}, the run measures {profile!r}"
+        raise InvalidValueError(msg, parameter="graph")
+    return graph
+
+
 def _snap_sites(graph: RoadGraph, xy: npt.NDArray[np.float64]) -> Snapped:
     return snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
 
@@ -79,9 +87,14 @@ def network_reach(
     *,
     profile: Profile,
     weight: Weight,
+    graph: RoadGraph | None = None,
 ) -> ServiceReach:
-    """Network reach of the counting stations over every unit, in metres or seconds."""
-    graph = road_graph(inputs, profile)
+    """Network reach of the counting stations over every unit, in metres or seconds.
+
+    ``graph`` is the road graph of ``inputs`` for ``profile`` when the caller built it
+    already (:func:`road_graph`); by default it is built here.
+    """
+    graph = road_graph(inputs, profile) if graph is None else _checked(graph, profile)
     frame = empty_frame(inputs.units.index)
     unit_xy = xy(points)
     targets = snap_points(graph, unit_xy[:, 0], unit_xy[:, 1], max_snap_m=rules.max_snap_m)

@@ -33,9 +33,11 @@ UNIT_COLUMNS = [
     "party_members",
     "org_status",
     "must_have_branch",
+    "branch_idle",
     "service_covered",
     "nearest_station_id",
     "nearest_station_m",
+    "nearest_counting_station_m",
     "covering_station_id",
     "snap_m",
     "far_from_road",
@@ -55,8 +57,9 @@ CELL_COLUMNS = [
 
 def _units(result: CoverageResult) -> pd.DataFrame:
     frame = pd.DataFrame(result.units[UNIT_COLUMNS])
-    distance = frame["nearest_station_m"].astype(float)
-    frame["nearest_station_m"] = distance.where(np.isfinite(distance)).round(1)  # unreached: empty
+    for column in ("nearest_station_m", "nearest_counting_station_m"):
+        distance = frame[column].astype(float)
+        frame[column] = distance.where(np.isfinite(distance)).round(1)  # none: empty
     frame["snap_m"] = frame["snap_m"].round(1)
     return frame
 

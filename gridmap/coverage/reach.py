@@ -23,6 +23,8 @@ With ``minutes``, radius mode converts minutes to metres at the walking speed
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,8 +38,8 @@ from gridmap.coverage._network_reach import network_reach, road_graph
 from gridmap.coverage._sites import ServiceReach, Sites, areas_frame, empty_frame, make_sites, xy
 from gridmap.coverage.inputs import CoverageInputs, representative_points
 from gridmap.coverage.rules import counts
-from gridmap.errors import GridmapError
-from gridmap.network import nearest
+from gridmap.errors import GridmapError, InvalidValueError
+from gridmap.network import RoadGraph, nearest
 from gridmap.network.graph import Weight
 from gridmap.settings import CoverageSettings
 
@@ -57,12 +59,31 @@ class ReachOptions:
     minutes: float | None = None
 
     def __post_init__(self) -> None:
+        _require_positive(meters=self.meters, minutes=self.minutes)
         if self.meters is not None and self.minutes is not None:
             msg = "give meters or minutes (--meters / --minutes), not both"
             raise GridmapError(msg)
         if self.mode == "radius" and self.profile == "drive" and self.minutes is not None:
             msg = "radius mode has no driving time: use --mode network with --profile drive"
             raise GridmapError(msg)
+
+
+def _require_positive(**values: object) -> None:
+    """Refuse a reach that is not a finite number above 0 (None: not given).
+
+    >>> ReachOptions(minutes=-5)
+    Traceback (most recent call last):
+    gridmap.errors.InvalidValueError: minutes=: must be a number above 0, got -5
+    """
+    for parameter, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            msg = f"must be a number above 0, got {value!r}"
+            raise InvalidValueError(msg, parameter=parameter)
+        if not (math.isfinite(value) and float(value) > 0):
+            msg = f"must be a number above 0, got {float(value):g}"
+            raise InvalidValueError(msg, parameter=parameter)
 
 
 def uniform_limit(options: ReachOptions, rules: CoverageSettings) -> float | None:
@@ -112,18 +133,23 @@ def service_reach(
     rules: CoverageSettings,
     *,
     every_station: gpd.GeoDataFrame | None = None,
+    graph: RoadGraph | None = None,
 ) -> ServiceReach:
     """Measure the reach of ``stations`` over every unit (see the module docstring).
 
     ``every_station`` (default ``stations``) are the stations ``nearest_station_*``
-    is measured to, whatever their activity.
+    is measured to, whatever their activity. ``graph``: in network mode, the road graph
+    of ``inputs`` for ``options.profile`` if the caller built it already
+    (:func:`road_graph`); by default it is built here.
     """
     everyone = stations if every_station is None else every_station
     sites = make_sites(stations, everyone, inputs, _limits(stations, options, rules))
     points = representative_points(inputs.units).to_crs(inputs.metric_crs)
     if options.mode == "network":
         weight: Weight = "time" if options.minutes is not None else "length"
-        return network_reach(inputs, sites, points, rules, profile=options.profile, weight=weight)
+        return network_reach(
+            inputs, sites, points, rules, profile=options.profile, weight=weight, graph=graph
+        )
     return _radius(inputs, sites, points)
 
 

@@ -22,6 +22,7 @@ from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
+from gridmap.network import RoadGraph
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store
 
@@ -102,12 +103,23 @@ def _org_units(inputs: CoverageInputs, which: pd.Series) -> list[int]:
 
 
 def compute_coverage(
-    inputs: CoverageInputs, rules: CoverageSettings, options: ReachOptions
+    inputs: CoverageInputs,
+    rules: CoverageSettings,
+    options: ReachOptions,
+    *,
+    graph: RoadGraph | None = None,
 ) -> CoverageResult:
-    """Apply the rules and measure reach on ``inputs``; touches no store."""
+    """Apply the rules and measure reach on ``inputs``; touches no store.
+
+    ``graph``: in network mode, the road graph of ``inputs`` for ``options.profile``
+    when the caller built it already (:func:`gridmap.coverage.reach.road_graph`), so
+    it is not built twice; by default it is built here.
+    """
     org = org_coverage(inputs, rules)
     stations = active_stations(inputs, org.stations_activity, rules)
-    reach = service_reach(inputs, stations, options, rules, every_station=inputs.stations)
+    reach = service_reach(
+        inputs, stations, options, rules, every_station=inputs.stations, graph=graph
+    )
     units = _unit_frame(inputs, org.units, reach.units)
     cells = gpd.GeoDataFrame(
         cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs

@@ -21,6 +21,7 @@ from gridmap._spreadsheet import write_table
 from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite, load_many
 from gridmap.ingest.provenance import origin_of
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
+from gridmap.ingest.sniff import check_reject_file
 from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,8 @@ def import_layer(
     source
         Source name records are matched on (default: :func:`default_source`).
     reject_file
-        Where rejected rows go (default: ``<stem>.rejects.csv`` when there are any).
+        Where rejected rows go (default: ``<stem>.rejects.csv`` when there are any);
+        never the input itself (:class:`IngestError` before anything is read).
     sync
         Close the records this file had before and no longer has.
     confirm
@@ -103,9 +105,7 @@ def import_layer(
 
     file = Path(path)
     record_kind = parse_record_kind(kind)
-    if not file.exists():
-        msg = f"{file}: no such file"
-        raise IngestError(msg)
+    _check_paths(file, reject_file)
     read_options.setdefault("near", store_extent(store, record_kind))
     result = read_layer(file, record_kind, **read_options)
     for note in result.notes:
@@ -132,13 +132,13 @@ def import_osm(
 
     Values other files added to the same records (households, codes, boundaries) are kept:
     an import changes only what its own file changed (:mod:`gridmap.ingest.provenance`).
+    Rejected features go to ``reject_file`` (default: ``<stem>.rejects.csv``), never to
+    the extract itself.
     """
     from gridmap.ingest.osm import read_osm
 
     file = Path(path)
-    if not file.exists():
-        msg = f"{file}: no such file"
-        raise IngestError(msg)
+    _check_paths(file, reject_file)
     extract = read_osm(file, tags=tags)
     # Place points of areas whose polygon the extract lacks are kept as areas without a
     # boundary (one can be derived or imported later); the others add nothing.
@@ -236,6 +236,14 @@ def _whole(frame: pd.DataFrame, rejects: pd.DataFrame | None = None) -> ReadResu
     return ReadResult(
         records=records.reset_index(drop=True), rejects=bad, n_read=len(frame) + len(bad)
     )
+
+
+def _check_paths(file: Path, reject_file: Path | None) -> None:
+    """Refuse, before anything is read, a missing input or rejects that would overwrite it."""
+    if not file.exists():
+        msg = f"{file}: no such file"
+        raise IngestError(msg)
+    check_reject_file(file, reject_file or default_reject_path(file))
 
 
 def _maybe_write(rejects: pd.DataFrame, reject_file: Path | None, source: Path) -> Path | None:

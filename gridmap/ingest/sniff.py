@@ -124,7 +124,7 @@ def check_reject_file(source: str | Path, reject_file: str | Path | None) -> Non
         same = first.samefile(second)
     if same:
         msg = (
-            f"--reject-file {second.name} is the input file itself: writing rejects there "
-            f"would overwrite it. Choose another name, e.g. --reject-file {first.stem}.rejects.csv"
+            f"{second.name} is the input file itself: writing rejects there would "
+            f"overwrite it; name another file, e.g. {first.stem}.rejects.csv"
         )
-        raise IngestError(msg)
+        raise IngestError(msg, parameter="reject_file")

@@ -31,7 +31,7 @@ from gridmap.coverage.inputs import CoverageInputs
 from gridmap.coverage.reach import road_graph, uniform_limit
 from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
-from gridmap.network import reach_matrix, snap_points
+from gridmap.network import RoadGraph, reach_matrix, snap_points
 from gridmap.network.graph import Weight as NetworkWeight
 from gridmap.settings import CoverageSettings
 from gridmap.siting import (
@@ -142,6 +142,7 @@ def _coverage_matrix(
     options: ReachOptions,
     limit: float,
     rules: CoverageSettings,
+    graph: RoadGraph | None,
 ) -> Any:
     crs = inputs.metric_crs
     dxy = np.column_stack([demand.to_crs(crs).x, demand.to_crs(crs).y])
@@ -154,7 +155,8 @@ def _coverage_matrix(
         return sparse.csr_array(
             (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
         )
-    graph = road_graph(inputs, options.profile)
+    if graph is None:
+        graph = road_graph(inputs, options.profile)
     weight: NetworkWeight = "time" if options.minutes is not None else "length"
     targets = snap_points(graph, dxy[:, 0], dxy[:, 1], max_snap_m=rules.max_snap_m)
     sources = snap_points(graph, cxy[:, 0], cxy[:, 1], max_snap_m=rules.max_snap_m)
@@ -194,12 +196,14 @@ def recommend_sites(
         raise GridmapError("no units in the store: import some before siting")
     # Existing stations keep their own per-tier reach; the options' reach is the new sites'.
     existing_reach = ReachOptions(mode=options.mode, profile=options.profile)
-    existing = compute_coverage(inputs, rules, existing_reach).units
+    # one road graph for both: what existing stations reach, and what candidates would
+    graph = road_graph(inputs, options.profile) if options.mode == "network" else None
+    existing = compute_coverage(inputs, rules, existing_reach, graph=graph).units
     limit = _limit(options, rules)
     demand = representative_points(inputs.units)
     weights = _weights(inputs.units, weight)
     candidates = _candidates(store, inputs, candidates_file, exclude_file)
-    coverage = _coverage_matrix(inputs, demand, candidates, options, limit, rules)
+    coverage = _coverage_matrix(inputs, demand, candidates, options, limit, rules, graph)
     problem = SitingProblem.from_coverage(
         coverage,
         weights,
