@@ -40,13 +40,13 @@ def _subset(snapped: Snapped, members: npt.NDArray[np.int64]) -> Snapped:
     return dataclasses.replace(snapped, **fields)
 
 
-def road_graph(inputs: CoverageInputs, profile: Profile) -> RoadGraph:
+def road_graph(inputs: CoverageInputs, profile: Profile, *, walk_kmh: float) -> RoadGraph:
     """The road graph of the stored roads in the run's metric CRS."""
     if inputs.roads.empty:
         msg = "network mode needs roads: import an OSM extract or a line layer with --kind road"
         raise GridmapError(msg)
     lines = inputs.roads.to_crs(inputs.metric_crs)
-    return RoadGraph.from_lines(lines, profile=profile)
+    return RoadGraph.from_lines(lines, profile=profile, walk_kmh=walk_kmh)
 
 
 def _snap_sites(graph: RoadGraph, xy: npt.NDArray[np.float64]) -> Snapped:
@@ -81,7 +81,7 @@ def network_reach(
     weight: Weight,
 ) -> ServiceReach:
     """Network reach of the counting stations over every unit, in metres or seconds."""
-    graph = road_graph(inputs, profile)
+    graph = road_graph(inputs, profile, walk_kmh=rules.walk_kmh)
     frame = empty_frame(inputs.units.index)
     unit_xy = xy(points)
     targets = snap_points(graph, unit_xy[:, 0], unit_xy[:, 1], max_snap_m=rules.max_snap_m)

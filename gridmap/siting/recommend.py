@@ -154,7 +154,7 @@ def _coverage_matrix(
         return sparse.csr_array(
             (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
         )
-    graph = road_graph(inputs, options.profile)
+    graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     weight: NetworkWeight = "time" if options.minutes is not None else "length"
     targets = snap_points(graph, dxy[:, 0], dxy[:, 1], max_snap_m=rules.max_snap_m)
     sources = snap_points(graph, cxy[:, 0], cxy[:, 1], max_snap_m=rules.max_snap_m)
