@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
+from sqlalchemy import select
 
 from gridmap.coverage import (
     ReachOptions,
@@ -334,7 +336,33 @@ def test_reproducing_a_run_warns_when_records_changed(
 
 
 def test_org_coverage_is_pure_and_matches_the_run(town: Store) -> None:
+    """The rules are a function of the inputs alone, and the stored run holds what they give."""
     inputs = load_inputs(town, as_of=AS_OF)
-    org = org_coverage(inputs, RULES)
-    names = inputs.units["name"]
-    assert dict(zip(names, org.units["org_status"], strict=True))["hosted"] == "hosted"
+    before = {name: frame.copy() for name, frame in vars(inputs).items() if hasattr(frame, "copy")}
+    first, second = org_coverage(inputs, RULES), org_coverage(inputs, RULES)
+    pd.testing.assert_frame_equal(first.units, second.units)
+    pd.testing.assert_series_equal(first.orgs_activity, second.orgs_activity)
+    for name, frame in before.items():  # the inputs are not touched
+        assert frame.equals(getattr(inputs, name)), name
+    run_id = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF).run_id
+    assert run_id is not None
+    with town.engine.connect() as conn:
+        stored = (
+            pd.read_sql(
+                select(
+                    models.CoverageUnit.unit_id,
+                    models.CoverageUnit.org_status,
+                    models.CoverageUnit.must_have_branch,
+                ).where(models.CoverageUnit.run_id == run_id),
+                conn,
+            )
+            .set_index("unit_id")
+            .sort_index()
+        )
+    pure = first.units[["org_status", "must_have_branch"]].sort_index()
+    assert stored.index.tolist() == pure.index.tolist()
+    assert stored["org_status"].tolist() == pure["org_status"].tolist()
+    assert stored["must_have_branch"].astype(bool).tolist() == pure["must_have_branch"].tolist()
+    assert dict(zip(inputs.units["name"], first.units["org_status"], strict=True))["hosted"] == (
+        "hosted"
+    )
