@@ -384,16 +384,33 @@ def _resolve(
 ) -> tuple[dict[str, list[int | None]], list[list[int]], dict[int, str]]:
     """Resolve reference and link columns; return ids per row and the rows to reject."""
     rejects: dict[int, str] = {}
+    _reject_empty_required(kind, frame, rejects)
+    resolved = _resolve_references(conn, kind, frame, rejects)
+    if kind is RecordKind.CELL and "code" in frame:
+        _check_cell_codes(conn, frame, source, rejects)
+    return resolved, _resolve_links(conn, kind, frame, rejects), rejects
+
+
+def _column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``frame[column]``, or all None where the column is absent."""
+    return frame[column] if column in frame else pd.Series([None] * len(frame))
+
+
+def _reject_empty_required(kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]) -> None:
     for column in _NOT_NULL.get(kind, ()):
-        values = frame[column] if column in frame else pd.Series([None] * len(frame))
-        for i, value in enumerate(values):
+        for i, value in enumerate(_column(frame, column)):
             if missing(value) or str(value).strip() == "":
                 rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
+
+
+def _resolve_references(
+    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+) -> dict[str, list[int | None]]:
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
         index = _lookup(conn, model, key)
         ids: list[int | None] = []
-        for i, value in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
+        for i, value in enumerate(_column(frame, column)):
             if missing(value):
                 ids.append(None)
                 continue
@@ -402,20 +419,25 @@ def _resolve(
             if problem:
                 rejects[i] = _join(rejects.get(i), problem)
         resolved[fills] = ids
-    if kind is RecordKind.CELL and "code" in frame:
-        _check_cell_codes(conn, frame, source, rejects)
+    return resolved
+
+
+def _resolve_links(
+    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+) -> list[list[int]]:
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
-    if kind in _LINKS:
-        column, _, _, _, model, key = _LINKS[kind]
-        index = _lookup(conn, model, key)
-        for i, values in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
-            for value in values if isinstance(values, list | tuple) else []:
-                found, problem = _find(index, str(value), column)
-                if found is not None:
-                    link_ids[i].append(found)
-                if problem:
-                    rejects[i] = _join(rejects.get(i), problem)
-    return resolved, link_ids, rejects
+    if kind not in _LINKS:
+        return link_ids
+    column, _, _, _, model, key = _LINKS[kind]
+    index = _lookup(conn, model, key)
+    for i, values in enumerate(_column(frame, column)):
+        for value in values if isinstance(values, list | tuple) else []:
+            found, problem = _find(index, str(value), column)
+            if found is not None:
+                link_ids[i].append(found)
+            if problem:
+                rejects[i] = _join(rejects.get(i), problem)
+    return link_ids
 
 
 def _check_cell_codes(

@@ -162,7 +162,7 @@ def service_area(
     return _geometry(pieces.merged().lines(graph), buffer_m)
 
 
-def service_areas(
+def service_areas(  # noqa: PLR0913 - reached_edges' keywords plus buffer_m and n_sources
     graph: RoadGraph,
     dist_per_node: FloatArray,
     nearest_source: IntArray,

@@ -163,7 +163,7 @@ def _coverage_matrix(
     )
 
 
-def recommend_sites(
+def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (issue 13.2)
     store: Store,
     rules: CoverageSettings,
     options: ReachOptions,
