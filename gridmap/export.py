@@ -36,13 +36,13 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from gridmap._spreadsheet import write_csv, write_xlsx
 from gridmap.coverage.inputs import representative_points
 from gridmap.domain import UnitKind
 from gridmap.errors import GridmapError, UnknownValueError
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["EXPORT_FORMATS", "EXPORT_KINDS", "export_records", "write_records"]
 
@@ -127,12 +127,12 @@ def _resolve_kind(kind: str) -> tuple[str, str | None]:
 
 
 def _rows(conn: Connection, model: type[models.Base]) -> list[dict[str, Any]]:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     return [dict(r) for r in conn.execute(select(table).order_by(table.c.id)).mappings()]
 
 
 def _pairs(conn: Connection, model: type[models.Base], own: str, other: str) -> pd.DataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     rows = conn.execute(select(table.c[own], table.c[other])).all()
     return pd.DataFrame(rows, columns=[own, other])
 
@@ -230,7 +230,7 @@ def export_records(store: Store, kind: str) -> gpd.GeoDataFrame:
     with store.engine.connect() as conn:
         rows = _rows(conn, spec.model)
         geometries = _geometries(rows, spec.geometry)
-        table: Table = spec.model.__table__  # type: ignore[assignment]
+        table = table_of(spec.model)
         columns = [c.name for c in table.columns if c.name != spec.geometry]
         data = pd.DataFrame(rows, columns=columns).drop(columns=["updated_at"])
         frame = gpd.GeoDataFrame(data, geometry=geometries, crs=WGS84)

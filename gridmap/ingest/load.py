@@ -53,7 +53,7 @@ from gridmap.ingest._write import (
 )
 from gridmap.ingest.provenance import Merge, now
 from gridmap.ingest.records import ReadResult, RecordKind
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def load_with(
 ) -> LoadReport:
     """Load one kind on an open connection with the given options."""
     target = _TARGETS[kind]
-    table: Table = target.model.__table__  # type: ignore[assignment]
+    table = table_of(target.model)
     frame = result.records.reset_index(drop=True)
     resolved, link_ids, rejects = _resolve(conn, kind, frame, options.source)
     rows = _rows(frame, target, resolved)
@@ -360,7 +360,7 @@ def load_with(
 
 def _lookup(conn: Connection, model: type[models.Base], key: str) -> dict[str, list[int]]:
     """Map each value of ``key`` (and ``source:source_id`` for source ids) to row ids."""
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     index: dict[str, list[int]] = {}
     columns = [table.c.id, table.c[key]] + ([table.c.source] if key == "source_id" else [])
     for row in conn.execute(select(*columns)):
@@ -444,7 +444,7 @@ def _check_cell_codes(
     conn: Connection, frame: pd.DataFrame, source: str, rejects: dict[int, str]
 ) -> None:
     """Reject cells whose code another source's cell already has (codes are unique)."""
-    table: Table = models.GridCell.__table__  # type: ignore[assignment]
+    table = table_of(models.GridCell)
     owners = {
         str(c): (s, str(i))
         for c, s, i in conn.execute(select(table.c.code, table.c.source, table.c.source_id))
@@ -615,7 +615,7 @@ def _locate_orgs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     wanted = {r["own_unit_id"] for r in rows if r.get("geom") is None and r.get("own_unit_id")}
     if not wanted:
         return
-    units: Table = models.Unit.__table__  # type: ignore[assignment]
+    units = table_of(models.Unit)
     found = conn.execute(select(units.c.id, units.c.geom).where(units.c.id.in_(sorted(wanted))))
     places = {int(i): shapely.point_on_surface(to_shape(g)) for i, g in found if g is not None}
     for row in rows:
@@ -634,7 +634,7 @@ def _replace_links(
 ) -> None:
     """Replace the link rows (covered units, assigned cells) of the imported records."""
     _, link_model, own_key, other_key, _, _ = _LINKS[kind]
-    link: Table = link_model.__table__  # type: ignore[assignment]
+    link = table_of(link_model)
     ids = dict(
         conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
     )
@@ -652,7 +652,7 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
     A parent not in the store leaves the area unlinked, with a note: import the
     parent level later and re-import this file to link them.
     """
-    areas: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    areas = table_of(models.AdminArea)
     ids = {str(k): v for k, v in conn.execute(select(areas.c.code, areas.c.id))}
     unknown: set[str] = set()
     for code, parent in zip(frame["code"], frame["parent_code"], strict=True):

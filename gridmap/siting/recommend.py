@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from gridmap.coverage import ReachOptions, compute_coverage, load_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
@@ -43,7 +43,7 @@ from gridmap.siting import (
     solve_lscp,
     solve_mclp,
 )
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _candidates(
         cells["source"] = "cell_centroid"
         frames.append(cells[["name", "source", "geometry"]])
     with store.engine.connect() as conn:
-        table: Table = models.CandidateSite.__table__  # type: ignore[assignment]
+        table = table_of(models.CandidateSite)
         rows = conn.execute(select(table.c.name, table.c.site_kind, table.c.geom)).all()
     if rows:
         from geoalchemy2.shape import to_shape
@@ -286,7 +286,7 @@ def _save(
     cover_all: bool,
     capacity: float | None,
 ) -> int:
-    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    table = table_of(models.SitingRun)
     params = {
         "capacity": capacity,
         "k": k,
@@ -309,7 +309,7 @@ def _save(
 
 def latest_recommendation(store: Store) -> gpd.GeoDataFrame | None:
     """The sites of the newest stored recommendation, for maps; None when there is none."""
-    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    table = table_of(models.SitingRun)
     with store.engine.connect() as conn:
         row = conn.execute(select(table.c.sites).order_by(table.c.id.desc()).limit(1)).first()
     if row is None or not row[0]["features"]:
