@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from gridmap.coverage.inputs import representative_points
 from gridmap.errors import GridmapError, NotFoundError
@@ -33,7 +33,7 @@ from gridmap.grid import (
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ __all__ = [
 
 
 def _areas(store: Store) -> gpd.GeoDataFrame:
-    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    table = table_of(models.AdminArea)
     with store.engine.connect() as conn:
         rows = conn.execute(select(table)).mappings().all()
     geoms = [None if r["boundary"] is None else to_shape(r["boundary"]) for r in rows]
@@ -220,8 +220,8 @@ def save_cells(
 
 def _remove_cells(conn: Connection, area_ids: list[int], area: str) -> list[tuple[int, str]]:
     """Delete the cells of the areas; return their (worker, cell code) assignments."""
-    table: Table = models.GridCell.__table__  # type: ignore[assignment]
-    links: Table = models.WorkerCell.__table__  # type: ignore[assignment]
+    table = table_of(models.GridCell)
+    links = table_of(models.WorkerCell)
     kept = [
         (int(worker), str(code))
         for worker, code in conn.execute(
@@ -237,8 +237,8 @@ def _remove_cells(conn: Connection, area_ids: list[int], area: str) -> list[tupl
 
 def _restore_workers(conn: Connection, kept: list[tuple[int, str]]) -> None:
     """Give workers back the cells whose code survived the replacement."""
-    table: Table = models.GridCell.__table__  # type: ignore[assignment]
-    links: Table = models.WorkerCell.__table__  # type: ignore[assignment]
+    table = table_of(models.GridCell)
+    links = table_of(models.WorkerCell)
     codes = {str(c): int(i) for i, c in conn.execute(select(table.c.id, table.c.code))}
     pairs = sorted({(w, codes[c]) for w, c in kept if c in codes})
     if pairs:
@@ -279,7 +279,7 @@ def assign_units(store: Store) -> AssignReport:
 def _frame(
     conn: Connection, model: type[models.Base], columns: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     query = select(*(table.c[c] for c in (*columns, "geom")))
     if model is models.GridCell:
         query = query.where(table.c.closed_at.is_(None))
@@ -292,8 +292,8 @@ def _frame(
 
 def has_grid(conn: Connection) -> bool:
     """Whether there are open cells, or units still in a cell: assignment has work to do."""
-    cells: Table = models.GridCell.__table__  # type: ignore[assignment]
-    unit: Table = models.Unit.__table__  # type: ignore[assignment]
+    cells = table_of(models.GridCell)
+    unit = table_of(models.Unit)
     for query in (
         select(cells.c.id).where(cells.c.closed_at.is_(None)),
         select(unit.c.id).where(unit.c.cell_id.is_not(None)),
@@ -347,8 +347,8 @@ def _write_assignment(
     conn: Connection, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
 ) -> None:
     """Store each unit's cell and the shares, writing only what changed."""
-    unit_table: Table = models.Unit.__table__  # type: ignore[assignment]
-    share_table: Table = models.UnitCell.__table__  # type: ignore[assignment]
+    unit_table = table_of(models.Unit)
+    share_table = table_of(models.UnitCell)
     stored = dict(conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all())
     moves: dict[int | None, list[int]] = {}
     for unit, cell in zip(unit_ids.tolist(), cell_ids.tolist(), strict=True):

@@ -18,12 +18,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from gridmap.grid import GridReport, Overlap, check_grid
 from gridmap.grid._common import WGS84, polygon_parts
 from gridmap.grid.check import find_overlaps
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["AreaCheck", "StoreGridReport", "check_all_grids"]
 
@@ -92,7 +92,7 @@ class StoreGridReport:
 
 
 def _table(store: Store, model: type[models.Base], geometry: str) -> gpd.GeoDataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     with store.engine.connect() as conn:
         rows = conn.execute(select(table)).mappings().all()
     data = {c.name: [r[c.name] for r in rows] for c in table.columns if c.name != geometry}

@@ -90,7 +90,12 @@ def run_demo(
     out_dir: Path | None = None,
     rules: CoverageSettings | None = None,
 ) -> DemoResult:
-    """Load the sample into ``store`` (migrating it first) and run every stage on it."""
+    """Load the sample into ``store`` (migrating it first) and run every stage on it.
+
+    ``rules`` are the coverage rules of the run and of the site search (the CLI passes
+    ``Settings().coverage``; None means the documented defaults).
+    """
+    rules = rules or CoverageSettings()
     data = data_dir or demo_data_dir()
     if not (data / OSM_EXTRACT).exists():
         msg = f"demo data not found under {data}: run from a gridmap checkout or pass --data"
@@ -125,14 +130,14 @@ def run_demo(
     assignment = assign_units(store)
     coverage = run_coverage(
         store,
-        rules or CoverageSettings(),
+        rules,
         ReachOptions(mode="network", profile="walk"),
         as_of=DEMO_AS_OF,
         label="demo",
     )
     sites = recommend_sites(
         store,
-        rules or CoverageSettings(),
+        rules,
         ReachOptions(mode="network", profile="walk", meters=500),
         k=DEMO_NEW_SITES,
         as_of=DEMO_AS_OF,

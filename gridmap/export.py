@@ -40,13 +40,13 @@ from typing import Any, Final
 import geopandas as gpd
 import pandas as pd
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from gridmap._spreadsheet import write_csv, write_xlsx
 from gridmap.coverage.inputs import representative_points
 from gridmap.domain import UnitKind
 from gridmap.errors import GridmapError, UnknownValueError
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["EXPORT_FORMATS", "EXPORT_KINDS", "export_records", "write_records"]
 
@@ -133,7 +133,7 @@ def _resolve_kind(kind: str) -> tuple[str, str | None]:
 def _rows(
     conn: Connection, model: type[models.Base], *, include_closed: bool = True
 ) -> list[dict[str, Any]]:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     query = select(table).order_by(table.c.id)
     if not include_closed and "closed_at" in table.c:
         query = query.where(table.c.closed_at.is_(None))
@@ -141,7 +141,7 @@ def _rows(
 
 
 def _pairs(conn: Connection, model: type[models.Base], own: str, other: str) -> pd.DataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     rows = conn.execute(select(table.c[own], table.c[other])).all()
     return pd.DataFrame(rows, columns=[own, other])
 
@@ -242,7 +242,7 @@ def export_records(store: Store, kind: str, *, include_closed: bool = False) -> 
     with store.engine.connect() as conn:
         rows = _rows(conn, spec.model, include_closed=include_closed)
         geometries = _geometries(rows, spec.geometry)
-        table: Table = spec.model.__table__  # type: ignore[assignment]
+        table = table_of(spec.model)
         columns = [c.name for c in table.columns if c.name != spec.geometry]
         data = pd.DataFrame(rows, columns=columns).drop(columns=["updated_at"])
         frame = gpd.GeoDataFrame(data, geometry=geometries, crs=WGS84)

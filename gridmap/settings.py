@@ -53,7 +53,14 @@ class CoverageSettings(BaseModel):
     )
     reach_m: dict[StationTier, float] = Field(default_factory=lambda: dict(DEFAULT_REACH_M))
     max_snap_m: float = Field(500.0, gt=0, description="farther than this from a road: flagged")
-    walk_kmh: float = Field(4.8, gt=0)
+    walk_kmh: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "walking speed: every walkable road at this speed in network mode, the off-road "
+            "walks to and from the roads, and minutes to metres in radius mode"
+        ),
+    )
 
 
 class IngestSettings(BaseModel):

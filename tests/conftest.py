@@ -9,6 +9,7 @@ CI give it): then a backend that cannot be reached fails the run.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Iterator
@@ -16,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import create_engine, text
 
-from gridmap.store import Store
+from gridmap.store import Store, models
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -156,3 +160,142 @@ def _sync_playwright() -> Any:
     from playwright.sync_api import sync_playwright
 
     return sync_playwright()
+
+
+# The little town: one unit per organisational situation (coverage rules, CLI, practice tests).
+
+TOWN_AS_OF = dt.date(2026, 11, 1)
+TOWN_LAT = 28.30
+_M_PER_DEG_LON = 111_320 * np.cos(np.radians(TOWN_LAT))
+
+
+def east(metres: float) -> float:
+    """Longitude ``metres`` east of 117.2 at the test latitude."""
+    return 117.2 + metres / _M_PER_DEG_LON
+
+
+def wkb(geom: Any) -> Any:
+    return from_shape(geom, srid=4326)
+
+
+TOWN_RECENT = TOWN_AS_OF - dt.timedelta(days=30)
+TOWN_STALE = TOWN_AS_OF - dt.timedelta(days=400)
+
+
+@pytest.fixture
+def town(store: Store) -> Iterator[Store]:
+    """Units with one of each organisational situation.
+
+    The hub committee stands 600 m from "hosted" and names it; the township
+    centre is 900 m from "none"; the idle station 100 m from "instr".
+    """
+    with store.session() as s:
+        cell = models.GridCell(
+            code="C1",
+            geom=wkb(MultiPolygon([box(117.19, 28.29, 117.25, 28.31)])),
+            source="t",
+            source_id="C1",
+        )
+        s.add(cell)
+        s.flush()
+
+        def unit(sid: str, metres: float, members: int, pop: int = 100) -> models.Unit:
+            return models.Unit(
+                kind="firm",
+                name=sid,
+                party_members=members,
+                population=pop,
+                cell_id=cell.id,
+                geom=wkb(Point(east(metres), TOWN_LAT)),
+                source="t",
+                source_id=sid,
+            )
+
+        units = {
+            "own": unit("own", 0, 5),
+            "joint": unit("joint", 5000, 2),
+            "hosted": unit("hosted", 10_000, 1),
+            "instr": unit("instr", 20_000, 4),
+            "none": unit("none", 30_000, 6),
+            "idle_own": unit("idle_own", 40_000, 3),
+        }
+        s.add_all(units.values())
+        s.flush()
+        orgs = [
+            models.PartyOrg(
+                kind="branch",
+                name="own branch",
+                own_unit_id=units["own"].id,
+                last_activity=TOWN_RECENT,
+                source="t",
+                source_id="O1",
+            ),
+            models.PartyOrg(
+                kind="joint_branch",
+                name="joint branch",
+                last_activity=TOWN_RECENT,
+                source="t",
+                source_id="O2",
+            ),
+            models.PartyOrg(
+                kind="committee",
+                name="hub committee",
+                last_activity=TOWN_RECENT,
+                geom=wkb(Point(east(10_600), TOWN_LAT)),
+                source="t",
+                source_id="O3",
+            ),
+            models.PartyOrg(
+                kind="branch",
+                name="idle branch",
+                own_unit_id=units["idle_own"].id,
+                last_activity=TOWN_STALE,
+                source="t",
+                source_id="O4",
+            ),
+            models.PartyOrg(
+                kind="branch",
+                name="future branch",
+                own_unit_id=units["none"].id,
+                established=TOWN_AS_OF + dt.timedelta(days=10),
+                last_activity=TOWN_AS_OF + dt.timedelta(days=15),
+                source="t",
+                source_id="O5",
+            ),
+        ]
+        s.add_all(orgs)
+        instructor = models.Instructor(name="指导员", source="t", source_id="I1")
+        s.add(instructor)
+        s.flush()
+        s.add(models.OrgUnit(org_id=orgs[1].id, unit_id=units["joint"].id))
+        s.add(models.OrgUnit(org_id=orgs[2].id, unit_id=units["hosted"].id))  # the hub names it
+        s.add(models.InstructorUnit(instructor_id=instructor.id, unit_id=units["instr"].id))
+        s.add_all(
+            [
+                models.Station(
+                    tier="community",
+                    name="S near own",
+                    last_activity=TOWN_RECENT,
+                    geom=wkb(Point(east(250), TOWN_LAT)),
+                    source="t",
+                    source_id="S1",
+                ),
+                models.Station(
+                    tier="community",
+                    name="S idle",
+                    last_activity=TOWN_STALE,
+                    geom=wkb(Point(east(20_100), TOWN_LAT)),
+                    source="t",
+                    source_id="S2",
+                ),
+                models.Station(
+                    tier="township",
+                    name="S township",
+                    last_activity=TOWN_RECENT,
+                    geom=wkb(Point(east(30_900), TOWN_LAT)),
+                    source="t",
+                    source_id="S3",
+                ),
+            ]
+        )
+    yield store

@@ -1,6 +1,6 @@
 """``gridmap coverage run / runs / compare`` through the real CLI, on both stores.
 
-Uses the little town of ``test_coverage_rules`` (one unit per organisational
+Uses the little town of ``conftest.town`` (one unit per organisational
 situation), placed in one sub-district so the roll-up has an area row.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import east
 from sqlalchemy import select, update
-from test_coverage_rules import east, town  # noqa: F401 - the fixture
 from typer.testing import CliRunner
 
 from gridmap.cli import app
@@ -22,7 +22,7 @@ from gridmap.coverage import list_runs
 from gridmap.store import Store, models
 
 AS_OF = "2026-11-01"
-#: The town's rules are the defaults (see test_coverage_rules.RULES).
+#: The town's rules are the defaults (CoverageSettings()).
 ENV: dict[str, str] = {}
 UNIT_CSV_COLUMNS = [
     "unit_id",
@@ -43,7 +43,7 @@ UNIT_CSV_COLUMNS = [
 
 
 @pytest.fixture
-def district(town: Store) -> Iterator[Store]:  # noqa: F811 - the imported fixture
+def district(town: Store) -> Iterator[Store]:
     """The town with its one cell inside a sub-district."""
     with town.session() as s:
         area = models.AdminArea(

@@ -3,7 +3,7 @@
 Unknown activity is not idle; hosting is a relationship a hub records, never a
 station's or a committee's mere proximity (unless a department turns it on);
 an idle own branch is 空转, not 应建未建; a run with no active station says so.
-Uses the little town of ``test_coverage_rules``.
+Uses the little town of ``conftest.town``.
 """
 
 from __future__ import annotations
@@ -15,17 +15,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TOWN_AS_OF as AS_OF
+from conftest import TOWN_LAT as LAT
+from conftest import east
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import select, update
-from test_coverage_rules import AS_OF, LAT, RULES, east
-from test_coverage_rules import town as town  # the fixture, re-exported
 from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.coverage import ReachOptions, run_coverage
 from gridmap.coverage.run import CoverageResult
+from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
+
+#: The default rules: hosting only where a hub names the unit, no proximity hosting.
+RULES = CoverageSettings()
 
 
 def _by_name(result: CoverageResult) -> pd.DataFrame:

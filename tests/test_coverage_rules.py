@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
+import pandas as pd
 import pytest
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Point, box
+from conftest import TOWN_AS_OF, TOWN_LAT, TOWN_RECENT, TOWN_STALE, east, wkb
+from shapely.geometry import Point
+from sqlalchemy import select
 
 from gridmap.coverage import (
     ReachOptions,
@@ -27,143 +27,9 @@ from gridmap.coverage.rules import org_coverage
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
 
-AS_OF = dt.date(2026, 11, 1)
-LAT = 28.30
-M_PER_DEG_LON = 111_320 * np.cos(np.radians(LAT))
-
-
-def east(metres: float) -> float:
-    """Longitude ``metres`` east of 117.2 at the test latitude."""
-    return 117.2 + metres / M_PER_DEG_LON
-
-
-def wkb(geom: Any) -> Any:
-    return from_shape(geom, srid=4326)
-
-
+AS_OF, LAT, RECENT, STALE = TOWN_AS_OF, TOWN_LAT, TOWN_RECENT, TOWN_STALE
 #: The default rules: hosting only where a hub names the unit, no proximity hosting.
 RULES = CoverageSettings()
-RECENT = AS_OF - dt.timedelta(days=30)
-STALE = AS_OF - dt.timedelta(days=400)
-
-
-@pytest.fixture
-def town(store: Store) -> Iterator[Store]:
-    """Units with one of each organisational situation.
-
-    The hub committee stands 600 m from "hosted" and names it; the township
-    centre is 900 m from "none"; the idle station 100 m from "instr".
-    """
-    with store.session() as s:
-        cell = models.GridCell(
-            code="C1",
-            geom=wkb(MultiPolygon([box(117.19, 28.29, 117.25, 28.31)])),
-            source="t",
-            source_id="C1",
-        )
-        s.add(cell)
-        s.flush()
-
-        def unit(sid: str, metres: float, members: int, pop: int = 100) -> models.Unit:
-            return models.Unit(
-                kind="firm",
-                name=sid,
-                party_members=members,
-                population=pop,
-                cell_id=cell.id,
-                geom=wkb(Point(east(metres), LAT)),
-                source="t",
-                source_id=sid,
-            )
-
-        units = {
-            "own": unit("own", 0, 5),
-            "joint": unit("joint", 5000, 2),
-            "hosted": unit("hosted", 10_000, 1),
-            "instr": unit("instr", 20_000, 4),
-            "none": unit("none", 30_000, 6),
-            "idle_own": unit("idle_own", 40_000, 3),
-        }
-        s.add_all(units.values())
-        s.flush()
-        orgs = [
-            models.PartyOrg(
-                kind="branch",
-                name="own branch",
-                own_unit_id=units["own"].id,
-                last_activity=RECENT,
-                source="t",
-                source_id="O1",
-            ),
-            models.PartyOrg(
-                kind="joint_branch",
-                name="joint branch",
-                last_activity=RECENT,
-                source="t",
-                source_id="O2",
-            ),
-            models.PartyOrg(
-                kind="committee",
-                name="hub committee",
-                last_activity=RECENT,
-                geom=wkb(Point(east(10_600), LAT)),
-                source="t",
-                source_id="O3",
-            ),
-            models.PartyOrg(
-                kind="branch",
-                name="idle branch",
-                own_unit_id=units["idle_own"].id,
-                last_activity=STALE,
-                source="t",
-                source_id="O4",
-            ),
-            models.PartyOrg(
-                kind="branch",
-                name="future branch",
-                own_unit_id=units["none"].id,
-                established=AS_OF + dt.timedelta(days=10),
-                last_activity=AS_OF + dt.timedelta(days=15),
-                source="t",
-                source_id="O5",
-            ),
-        ]
-        s.add_all(orgs)
-        instructor = models.Instructor(name="指导员", source="t", source_id="I1")
-        s.add(instructor)
-        s.flush()
-        s.add(models.OrgUnit(org_id=orgs[1].id, unit_id=units["joint"].id))
-        s.add(models.OrgUnit(org_id=orgs[2].id, unit_id=units["hosted"].id))  # the hub names it
-        s.add(models.InstructorUnit(instructor_id=instructor.id, unit_id=units["instr"].id))
-        s.add_all(
-            [
-                models.Station(
-                    tier="community",
-                    name="S near own",
-                    last_activity=RECENT,
-                    geom=wkb(Point(east(250), LAT)),
-                    source="t",
-                    source_id="S1",
-                ),
-                models.Station(
-                    tier="community",
-                    name="S idle",
-                    last_activity=STALE,
-                    geom=wkb(Point(east(20_100), LAT)),
-                    source="t",
-                    source_id="S2",
-                ),
-                models.Station(
-                    tier="township",
-                    name="S township",
-                    last_activity=RECENT,
-                    geom=wkb(Point(east(30_900), LAT)),
-                    source="t",
-                    source_id="S3",
-                ),
-            ]
-        )
-    yield store
 
 
 def _by_name(result: Any) -> Any:
@@ -334,7 +200,33 @@ def test_reproducing_a_run_warns_when_records_changed(
 
 
 def test_org_coverage_is_pure_and_matches_the_run(town: Store) -> None:
+    """The rules are a function of the inputs alone, and the stored run holds what they give."""
     inputs = load_inputs(town, as_of=AS_OF)
-    org = org_coverage(inputs, RULES)
-    names = inputs.units["name"]
-    assert dict(zip(names, org.units["org_status"], strict=True))["hosted"] == "hosted"
+    before = {name: frame.copy() for name, frame in vars(inputs).items() if hasattr(frame, "copy")}
+    first, second = org_coverage(inputs, RULES), org_coverage(inputs, RULES)
+    pd.testing.assert_frame_equal(first.units, second.units)
+    pd.testing.assert_series_equal(first.orgs_activity, second.orgs_activity)
+    for name, frame in before.items():  # the inputs are not touched
+        assert frame.equals(getattr(inputs, name)), name
+    run_id = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF).run_id
+    assert run_id is not None
+    with town.engine.connect() as conn:
+        stored = (
+            pd.read_sql(
+                select(
+                    models.CoverageUnit.unit_id,
+                    models.CoverageUnit.org_status,
+                    models.CoverageUnit.must_have_branch,
+                ).where(models.CoverageUnit.run_id == run_id),
+                conn,
+            )
+            .set_index("unit_id")
+            .sort_index()
+        )
+    pure = first.units[["org_status", "must_have_branch"]].sort_index()
+    assert stored.index.tolist() == pure.index.tolist()
+    assert stored["org_status"].tolist() == pure["org_status"].tolist()
+    assert stored["must_have_branch"].astype(bool).tolist() == pure["must_have_branch"].tolist()
+    assert dict(zip(inputs.units["name"], first.units["org_status"], strict=True))["hosted"] == (
+        "hosted"
+    )

@@ -39,6 +39,22 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.chdir(cwd)
 
 
+def test_demo_honours_the_coverage_settings(demo_dir: Path, tmp_path: Path) -> None:
+    """GRIDMAP_COVERAGE__IDLE_DAYS reaches the demo's run: a shorter idle limit, more idle."""
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        env = {"GRIDMAP_DATABASE_URL": "sqlite:///gridmap.sqlite"}
+        env["GRIDMAP_COVERAGE__IDLE_DAYS"] = "30"
+        result = CliRunner().invoke(app, ["demo", "--out", "idle30"], env=env)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    default = json.loads((demo_dir / "demo-out" / "summary.json").read_text())
+    short = json.loads((tmp_path / "idle30" / "summary.json").read_text())
+    assert short["idle_orgs"] > default["idle_orgs"]
+
+
 def test_demo_counts_match_the_osm_extract(demo_dir: Path) -> None:
     extract = read_osm(ROOT / "gridmap" / "data" / "osm" / "jiangxi_guixi.osm.pbf")
     units = pd.read_csv(demo_dir / "demo-out" / "units.csv")
@@ -123,19 +139,22 @@ def test_demo_map_works_offline_in_chromium(demo_dir: Path, browser: object) -> 
         assert all("tile.openstreetmap.org" in url for url in visit.requests), visit.requests
         page = visit.page
         assert page.locator(".leaflet-control-layers").count() == 1
-        assert page.locator(".gm-legend, .gridmap-legend, .legend").count() >= 1
-        assert "已覆盖" in page.content() and "盲区" in page.content()
+        assert page.locator(".gm-legend").count() == 1
+        legend = page.inner_text(".gm-legend")  # the drawn legend, not the inlined data
+        for label in ("图例", "已覆盖", "盲区", "应建未建（红框）", "党群服务站", "推荐选址"):
+            assert label in legend, label
         page.screenshot(path=str(demo_dir / "demo-map.png"))
     finally:
         visit.page.close()
 
 
-def _cli(demo_dir: Path, *args: str) -> str:
+def _cli(demo_dir: Path, *args: str, lang: str | None = None) -> str:
     """Run ``gridmap ARGS`` on the demo's store, from the demo directory, as a user would."""
     cwd = Path.cwd()
     os.chdir(demo_dir)
     try:
-        env = {"GRIDMAP_DATABASE_URL": "sqlite:///gridmap.sqlite", "COLUMNS": "160"}
+        env: dict[str, str | None] = {"GRIDMAP_DATABASE_URL": "sqlite:///gridmap.sqlite"}
+        env |= {"COLUMNS": "160", "GRIDMAP_LANG": lang}  # None unsets it
         result = CliRunner().invoke(app, list(args), env=env)
     finally:
         os.chdir(cwd)
@@ -156,6 +175,15 @@ def test_cli_map_image_and_report_in_english(demo_dir: Path, tmp_path: Path) -> 
     _cli(demo_dir, "report", "--out", str(book_path), "--lang", "en", "--run", "1")
     book = openpyxl.load_workbook(book_path, read_only=True)
     assert {"roll-up", "must have a branch", "idle", "blind zones"} <= set(book.sheetnames)
+
+
+def test_cli_report_labels_follow_the_lang_setting(demo_dir: Path, tmp_path: Path) -> None:
+    """Without --lang the workbook speaks GRIDMAP_LANG; Chinese when it is unset."""
+    english, chinese = tmp_path / "en.xlsx", tmp_path / "zh.xlsx"
+    _cli(demo_dir, "report", "--out", str(english), lang="en")
+    _cli(demo_dir, "report", "--out", str(chinese))
+    assert "blind zones" in openpyxl.load_workbook(english, read_only=True).sheetnames
+    assert "盲区" in openpyxl.load_workbook(chinese, read_only=True).sheetnames
 
 
 def test_cli_site_recommend_writes_sites_in_order(demo_dir: Path, tmp_path: Path) -> None:

@@ -78,11 +78,14 @@ def test_a_prebuilt_graph_gives_the_same_coverage(
     inputs = load_inputs(offroad, as_of=AS_OF)
     rules = CoverageSettings()
     for options in (ReachOptions(mode="network"), ReachOptions(mode="network", minutes=4)):
-        graph = road_graph(inputs, options.profile)
+        graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
         given = compute_coverage(inputs, rules, options, graph=graph).units
         built = compute_coverage(inputs, rules, options).units
         pd.testing.assert_frame_equal(pd.DataFrame(given), pd.DataFrame(built))
     with pytest.raises(InvalidValueError, match=r"^graph=: the road graph was built for 'drive'"):
         compute_coverage(
-            inputs, rules, ReachOptions(mode="network"), graph=road_graph(inputs, "drive")
+            inputs,
+            rules,
+            ReachOptions(mode="network"),
+            graph=road_graph(inputs, "drive", walk_kmh=rules.walk_kmh),
         )

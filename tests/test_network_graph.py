@@ -14,6 +14,7 @@ from shapely.geometry import LineString, MultiLineString
 from gridmap.network import RoadGraph, multi_source_distances
 
 METRIC = "EPSG:32650"  # UTM 50N, metres
+WALK_KMH = 5.0  # the walking speed these tests compute with (a test input, not a default)
 
 
 def _lines(
@@ -38,7 +39,7 @@ def _distance(
 def test_shared_interior_vertex_connects_t_junction() -> None:
     main = LineString([(0, 0), (100, 0), (200, 0)])
     branch = LineString([(100, 0), (100, 80)])
-    graph = RoadGraph.from_lines(_lines([main, branch]), profile="walk")
+    graph = RoadGraph.from_lines(_lines([main, branch]), profile="walk", walk_kmh=WALK_KMH)
     assert graph.n_nodes == 4  # both ends of main, the junction, the branch end
     assert _distance(graph, (0, 0), (100, 80)) == pytest.approx(180.0)
     assert _distance(graph, (200, 0), (100, 80)) == pytest.approx(180.0)
@@ -47,21 +48,21 @@ def test_shared_interior_vertex_connects_t_junction() -> None:
 def test_crossing_without_shared_vertex_is_a_bridge() -> None:
     road = LineString([(0, 0), (200, 0)])
     bridge = LineString([(100, -50), (100, 50)])
-    graph = RoadGraph.from_lines(_lines([road, bridge]), profile="walk")
+    graph = RoadGraph.from_lines(_lines([road, bridge]), profile="walk", walk_kmh=WALK_KMH)
     assert graph.n_nodes == 4
     assert math.isinf(_distance(graph, (0, 0), (100, 50)))
 
 
 def test_shape_vertices_are_not_nodes_and_lengths_follow_geometry() -> None:
     bent = LineString([(0, 0), (30, 40), (60, 0)])
-    graph = RoadGraph.from_lines(_lines([bent]), profile="walk")
+    graph = RoadGraph.from_lines(_lines([bent]), profile="walk", walk_kmh=WALK_KMH)
     assert (graph.n_nodes, graph.n_links, graph.n_edges) == (2, 1, 2)
     assert _distance(graph, (0, 0), (60, 0)) == pytest.approx(100.0)
 
 
 def test_multilinestring_parts_are_exploded() -> None:
     parts = MultiLineString([[(0, 0), (10, 0)], [(10, 0), (10, 10)]])
-    graph = RoadGraph.from_lines(_lines([parts]), profile="walk")
+    graph = RoadGraph.from_lines(_lines([parts]), profile="walk", walk_kmh=WALK_KMH)
     assert _distance(graph, (0, 0), (10, 10)) == pytest.approx(20.0)
 
 
@@ -78,7 +79,7 @@ def test_drive_honours_one_way_loop() -> None:
 
 
 def test_walk_ignores_one_way() -> None:
-    graph = RoadGraph.from_lines(_one_way_square(), profile="walk")
+    graph = RoadGraph.from_lines(_one_way_square(), profile="walk", walk_kmh=WALK_KMH)
     assert _distance(graph, (0, 0), (100, 0)) == pytest.approx(100.0)
     assert _distance(graph, (100, 0), (0, 0)) == pytest.approx(100.0)
 
@@ -114,7 +115,7 @@ def test_travel_time_from_class_speeds_maxspeed_and_overrides() -> None:
     assert _distance(drive, (800, 0), (1000, 0), "time") == pytest.approx(mph, rel=1e-12)
     slow = RoadGraph.from_lines(lines, profile="drive", speeds={"residential": 12.0})
     assert _distance(slow, (0, 0), (200, 0), "time") == pytest.approx(60.0, rel=1e-12)
-    walk = RoadGraph.from_lines(lines, profile="walk")
+    walk = RoadGraph.from_lines(lines, profile="walk", walk_kmh=WALK_KMH)
     assert _distance(walk, (0, 0), (1000, 0), "time") == pytest.approx(720.0, rel=1e-12)
 
 
@@ -124,15 +125,17 @@ def test_profiles_exclude_classes() -> None:
         highway=["footway", "motorway"],
     )
     assert RoadGraph.from_lines(lines, profile="drive").n_links == 1
-    assert RoadGraph.from_lines(lines, profile="walk").n_links == 1
-    no_footways = RoadGraph.from_lines(lines, profile="walk", speeds={"footway": 0})
+    assert RoadGraph.from_lines(lines, profile="walk", walk_kmh=WALK_KMH).n_links == 1
+    no_footways = RoadGraph.from_lines(
+        lines, profile="walk", walk_kmh=WALK_KMH, speeds={"footway": 0}
+    )
     assert no_footways.n_links == 0
 
 
 def test_parallel_links_keep_the_minimum() -> None:
     short = LineString([(0, 0), (100, 0)])
     detour = LineString([(0, 0), (50, 50), (100, 0)])
-    graph = RoadGraph.from_lines(_lines([detour, short]), profile="walk")
+    graph = RoadGraph.from_lines(_lines([detour, short]), profile="walk", walk_kmh=WALK_KMH)
     assert (graph.n_links, graph.n_edges) == (2, 2)
     assert graph.matrix("length")[[0], [1]][0] == pytest.approx(100.0)
 
@@ -140,7 +143,7 @@ def test_parallel_links_keep_the_minimum() -> None:
 def test_geographic_crs_is_refused() -> None:
     lines = gpd.GeoDataFrame(geometry=[LineString([(114.0, 22.5), (114.1, 22.5)])], crs="EPSG:4326")
     with pytest.raises(ValueError, match="metric CRS"):
-        RoadGraph.from_lines(lines, profile="walk")
+        RoadGraph.from_lines(lines, profile="walk", walk_kmh=WALK_KMH)
 
 
 def test_to_networkx_is_equivalent() -> None:
@@ -188,3 +191,11 @@ def test_from_networkx_reports_missing_coordinates() -> None:
     graph.add_edge(1, 2, length=1.0)
     with pytest.raises(ValueError, match="'x'/'y'"):
         RoadGraph.from_networkx(graph)
+
+
+def test_walk_profile_needs_the_walking_speed_from_the_caller() -> None:
+    lines = _lines([LineString([(0, 0), (1000, 0)])])
+    with pytest.raises(ValueError, match="walk_kmh"):
+        RoadGraph.from_lines(lines, profile="walk")
+    slow = RoadGraph.from_lines(lines, profile="walk", walk_kmh=3.6)
+    assert _distance(slow, (0, 0), (1000, 0), "time") == pytest.approx(1000.0, rel=1e-12)

@@ -22,13 +22,14 @@ from gridmap.network import (
     multi_source_distances,
     snap_points,
 )
-from gridmap.network._speeds import DEFAULT_SPEEDS_KMH
+from gridmap.network._speeds import speed_table
 
 # The real data beside the checkout (../shared/data), as in conftest.SHARED_DATA.
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "osm"
 SHENZHEN = DATA / "shenzhen_futian_roads.graphml"
 LIECHTENSTEIN = DATA / "liechtenstein-2013-08-03.osm.pbf"
 METRIC = "EPSG:32650"
+WALK_KMH = 5.0  # the walking speed these tests compute with (a test input, not a default)
 RTOL = 1e-6
 
 
@@ -42,7 +43,7 @@ def _road(*coords: tuple[float, float], oneway: str = "no") -> gpd.GeoDataFrame:
 
 
 def test_source_snapped_mid_edge_reaches_both_ends_proportionally() -> None:
-    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk")
+    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk", walk_kmh=WALK_KMH)
     station = snap_points(graph, [250.0], [10.0], max_snap_m=50)
     assert station.offset_m[0] == pytest.approx(250.0)
     assert station.distance_m[0] == pytest.approx(10.0)
@@ -64,7 +65,9 @@ def test_mid_edge_source_on_one_way_only_reaches_downstream() -> None:
 
 
 def test_target_offset_and_snap_distance_are_added() -> None:
-    graph = RoadGraph.from_lines(_road((0, 0), (400, 0), (400, 600)), profile="walk")
+    graph = RoadGraph.from_lines(
+        _road((0, 0), (400, 0), (400, 600)), profile="walk", walk_kmh=WALK_KMH
+    )
     station = snap_points(graph, [0.0], [-5.0], max_snap_m=50)
     targets = snap_points(graph, [300.0, 380.0, 410.0], [20.0, 5.0, 100.0], max_snap_m=50)
     reach = distances_to_points(graph, station, targets, weight="length")
@@ -76,7 +79,7 @@ def test_target_offset_and_snap_distance_are_added() -> None:
 
 
 def test_same_link_source_and_target_travel_along_the_link() -> None:
-    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk")
+    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk", walk_kmh=WALK_KMH)
     stations = snap_points(graph, [600.0, 100.0], [0.0, 0.0], max_snap_m=1)
     targets = snap_points(graph, [500.0, 50.0], [0.0, 0.0], max_snap_m=1)
     reach = distances_to_points(graph, stations, targets, weight="length")
@@ -107,7 +110,7 @@ def test_time_weight_counts_the_off_road_leg_at_access_speed() -> None:
 
 
 def test_too_far_points_are_flagged_not_counted() -> None:
-    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk")
+    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0)), profile="walk", walk_kmh=WALK_KMH)
     targets = snap_points(graph, [100.0, 100.0], [10.0, 900.0], max_snap_m=500)
     assert targets.too_far.tolist() == [False, True]
     reach = distances_to_points(graph, [0], targets, weight="length")
@@ -120,7 +123,9 @@ def test_too_far_points_are_flagged_not_counted() -> None:
 
 
 def test_cutoff_drops_farther_targets() -> None:
-    graph = RoadGraph.from_lines(_road((0, 0), (1000, 0), (2000, 0)), profile="walk")
+    graph = RoadGraph.from_lines(
+        _road((0, 0), (1000, 0), (2000, 0)), profile="walk", walk_kmh=WALK_KMH
+    )
     targets = snap_points(graph, [300.0, 900.0], [0.0, 0.0], max_snap_m=1)
     reach = distances_to_points(graph, [0], targets, weight="length", cutoff=500)
     assert reach.distance[0] == pytest.approx(300.0)
@@ -134,7 +139,7 @@ def test_snapped_source_equals_splitting_the_road_at_it() -> None:
         geometry=[LineString(road), LineString([(300, 0), (900, 0)])],
         crs=METRIC,
     )
-    graph = RoadGraph.from_lines(lines, profile="walk")
+    graph = RoadGraph.from_lines(lines, profile="walk", walk_kmh=WALK_KMH)
     station = snap_points(graph, [310.0], [123.0], max_snap_m=20)
     snapped = (float(station.x[0]), float(station.y[0]))
     split = gpd.GeoDataFrame(
@@ -146,7 +151,7 @@ def test_snapped_source_equals_splitting_the_road_at_it() -> None:
         ],
         crs=METRIC,
     )
-    reference = RoadGraph.from_lines(split, profile="walk")
+    reference = RoadGraph.from_lines(split, profile="walk", walk_kmh=WALK_KMH)
     at = int(np.flatnonzero((reference.node_xy == snapped).all(axis=1))[0])
     expected, _ = multi_source_distances(reference, [at], weight="length")
     got, _ = multi_source_distances(graph, station, weight="length")
@@ -252,7 +257,7 @@ def _liechtenstein_ways() -> gpd.GeoDataFrame:
 
 def _vertex_graph(ways: gpd.GeoDataFrame, profile: str) -> nx.DiGraph:
     """Reference: every vertex is a node, every segment an edge (independent of noding)."""
-    allowed = DEFAULT_SPEEDS_KMH[profile]
+    allowed = speed_table(profile, None, walk_kmh=WALK_KMH)
     graph = nx.DiGraph()
     for row in ways.itertuples():
         if row.highway not in allowed:
@@ -280,7 +285,7 @@ def liechtenstein() -> gpd.GeoDataFrame:
 def test_liechtenstein_osm_ways_equal_networkx(
     liechtenstein: gpd.GeoDataFrame, profile: str
 ) -> None:
-    graph = RoadGraph.from_lines(liechtenstein, profile=profile)  # type: ignore[arg-type]
+    graph = RoadGraph.from_lines(liechtenstein, profile=profile, walk_kmh=WALK_KMH)  # type: ignore[arg-type]
     reference = _vertex_graph(liechtenstein, profile)
     assert graph.n_nodes > 3000
     assert graph.n_nodes < reference.number_of_nodes()  # shape vertices are not nodes

@@ -325,3 +325,14 @@ def test_geometry_columns_have_spatial_indexes(store: Store) -> None:
             )
         indexed = {r[0] for r in rows}
     assert set(models.GEOMETRY_COLUMNS) <= indexed
+
+
+def test_table_of_gives_each_model_its_core_table() -> None:
+    from sqlalchemy import Table
+
+    from gridmap.store import table_of
+
+    for model in models.Base.__subclasses__():
+        if hasattr(model, "__table__"):
+            table = table_of(model)
+            assert isinstance(table, Table) and table.name == model.__tablename__

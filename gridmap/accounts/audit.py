@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, insert
 
-from gridmap.store import models
+from gridmap.store import models, table_of
 
 __all__ = ["record", "utcnow"]
 
@@ -29,7 +29,7 @@ def record(
     **extra: Any,
 ) -> None:
     """Append one audit row in the caller's transaction (it commits or rolls back with it)."""
-    table: Table = models.AuditLog.__table__  # type: ignore[assignment]
+    table = table_of(models.AuditLog)
     detail = {"before": before, "after": after, **extra}
     conn.execute(
         insert(table).values(

@@ -22,7 +22,7 @@ from gridmap.accounts.passwords import dummy_verify, verify_password
 from gridmap.accounts.users import Account
 from gridmap.errors import AuthenticationError
 from gridmap.settings import WebSettings
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["LoginResult", "authenticate", "csrf_token", "end_session", "session_user"]
 
@@ -36,11 +36,11 @@ LOGIN_REFUSED = (
 
 
 def _users() -> Table:
-    return models.User.__table__  # type: ignore[return-value]
+    return table_of(models.User)
 
 
 def _sessions() -> Table:
-    return models.WebSession.__table__  # type: ignore[return-value]
+    return table_of(models.WebSession)
 
 
 def _keyed(secret: str, message: str) -> str:

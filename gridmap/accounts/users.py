@@ -13,7 +13,7 @@ from gridmap.accounts.audit import record, utcnow
 from gridmap.accounts.passwords import check_password_policy, hash_password
 from gridmap.errors import InvalidInputError, NotFoundError
 from gridmap.query.scope import Scope
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = [
     "ROLES",
@@ -33,7 +33,7 @@ _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 
 
 def _users() -> Table:
-    return models.User.__table__  # type: ignore[return-value]
+    return table_of(models.User)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _check_username(username: str) -> None:
 
 def _worker_id(conn: Connection, worker: str) -> int:
     """A worker record by its source id (``W01``) or ``SOURCE:SOURCE_ID``."""
-    table: Table = models.Worker.__table__  # type: ignore[assignment]
+    table = table_of(models.Worker)
     source, sep, source_id = worker.rpartition(":")
     query = select(table.c.id).where(table.c.source_id == (source_id if sep else worker))
     if sep:
@@ -102,7 +102,7 @@ def _worker_id(conn: Connection, worker: str) -> int:
 
 
 def _check_area(conn: Connection, code: str) -> None:
-    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    table = table_of(models.AdminArea)
     if not code.isdigit():
         msg = f"--area takes an admin code such as 360681001, got {code!r}"
         raise InvalidInputError(msg)
@@ -231,5 +231,5 @@ def disable_user(store: Store, username: str, *, actor: str = "cli") -> None:
 
 
 def _end_sessions(conn: Connection, user_id: int) -> None:
-    sessions: Table = models.WebSession.__table__  # type: ignore[assignment]
+    sessions = table_of(models.WebSession)
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))

@@ -6,10 +6,10 @@ from typing import Any
 
 import geopandas as gpd
 from geoalchemy2.shape import to_shape
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
 from gridmap.admin._codes import code_origin
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["LEVEL_ORDER", "list_areas", "place_units", "stored_areas"]
 
@@ -26,7 +26,7 @@ def _geometries(rows: Any, column: str) -> list[Any]:
 
 def stored_areas(store: Store) -> gpd.GeoDataFrame:
     """Every stored area: ``id, code, name, level, parent_id, parent_code, source, source_id``."""
-    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    table = table_of(models.AdminArea)
     with store.engine.connect() as conn:
         rows = conn.execute(select(table)).mappings().all()
     columns = ("id", "code", "name", "level", "parent_id", "source", "source_id")
@@ -39,7 +39,7 @@ def stored_areas(store: Store) -> gpd.GeoDataFrame:
 
 def place_units(store: Store) -> gpd.GeoDataFrame:
     """Village and community units (OSM place nodes, or imported): ``source, source_id, name``."""
-    table: Table = models.Unit.__table__  # type: ignore[assignment]
+    table = table_of(models.Unit)
     query = select(table.c.source, table.c.source_id, table.c.name, table.c.kind, table.c.geom)
     with store.engine.connect() as conn:
         rows = conn.execute(query.where(table.c.kind.in_(PLACE_KINDS))).mappings().all()

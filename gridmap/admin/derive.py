@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import Connection, delete, select
 
 from gridmap.admin._codes import (
     DERIVED_SOURCE,
@@ -32,7 +32,7 @@ from gridmap.admin._stored import WGS84, place_units, stored_areas
 from gridmap.errors import GridmapError
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["DeriveError", "DeriveReport", "boundary_problem", "derive_areas", "parent_code_problem"]
 
@@ -434,7 +434,7 @@ def _store(
 
 def _remove_stale(conn: Connection, town_codes: list[str], keep: set[str]) -> None:
     """Drop villages an earlier derivation put under these townships that this one does not."""
-    table: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    table = table_of(models.AdminArea)
     towns = table.alias("town")
     ids = [
         int(i)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gridmap.cli._common import console, handle_errors, open_store, print_table
+from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
 from gridmap.cli.coverage import print_summary
 from gridmap.cli.site import print_recommendation
 from gridmap.demo import run_demo
@@ -23,9 +23,13 @@ def demo(
         "demo-out"
     ),
 ) -> None:
-    """Load the 贵溪市 sample into the store and run every stage on it."""
-    with open_store(upgrade=False) as store:
-        result = run_demo(store, data_dir=data, out_dir=out)
+    """Load the 贵溪市 sample into the store and run every stage on it.
+
+    The coverage rules come from the settings (``GRIDMAP_COVERAGE__IDLE_DAYS=90`` ...).
+    """
+    config = settings()
+    with open_store(config, upgrade=False) as store:
+        result = run_demo(store, data_dir=data, out_dir=out, rules=config.coverage)
         console.print(f"store: {store!r}")
     print_table(
         "导入 / imports",

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 
 from gridmap.cli._common import console, handle_errors, open_store, settings
+from gridmap.settings import Settings
 
 app = typer.Typer(
     help="Interactive HTML maps (one offline file) and static images.", no_args_is_help=True
@@ -17,15 +18,16 @@ RunOption = Annotated[
     int | None,
     typer.Option("--run", help="a stored coverage run (default: the latest)", min=1, max=2**63 - 1),
 ]
+Lang = Literal["zh", "en"]
 LangOption = Annotated[
-    Literal["zh", "en"], typer.Option(help="labels: Simplified Chinese or English")
+    Lang | None,
+    typer.Option(help="labels: Simplified Chinese or English (default: GRIDMAP_LANG, zh)"),
 ]
 
 
-def _prepared(run: int | None, with_sites: bool) -> tuple[object, object, object]:
+def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object, object]:
     from gridmap.coverage import reproduce_run
 
-    config = settings()
     with open_store(config) as store:
         result, inputs = reproduce_run(store, config.coverage, run)
         sites = _latest_sites(store) if with_sites else None
@@ -47,7 +49,7 @@ def export(
         Literal["none", "osm", "tianditu_vec", "tianditu_img", "amap"],
         typer.Option(help="background tiles (amap shifts every overlay to GCJ-02)"),
     ] = "osm",
-    lang: LangOption = "zh",
+    lang: LangOption = None,
     include_personal: Annotated[
         bool, typer.Option(help="include grid workers' phone numbers")
     ] = False,
@@ -60,10 +62,11 @@ def export(
     config = settings()
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
     check_basemap(basemap, key)  # before the run is reproduced: that takes a while
-    result, inputs, sites = _prepared(run, with_sites=True)
-    data = map_data(result, inputs, sites=sites, lang=lang)  # type: ignore[arg-type]
+    labels: Lang = lang or config.lang
+    result, inputs, sites = _prepared(config, run, with_sites=True)
+    data = map_data(result, inputs, sites=sites, lang=labels)  # type: ignore[arg-type]
     path = export_html(
-        data, out, lang=lang, basemap=basemap, tianditu_key=key, include_personal=include_personal
+        data, out, lang=labels, basemap=basemap, tianditu_key=key, include_personal=include_personal
     )
     console.print(f"map: {path} ({path.stat().st_size / 1e6:.2f} MB)")
 
@@ -73,16 +76,18 @@ def export(
 def image(
     out: Annotated[Path, typer.Argument(help="the PNG file to write")],
     run: RunOption = None,
-    lang: LangOption = "zh",
+    lang: LangOption = None,
     dpi: Annotated[int, typer.Option(help="resolution, dots per inch", min=30, max=1200)] = 150,
 ) -> None:
     """Draw a static map of a coverage run for documents (no network needed)."""
     from gridmap.maps import render_png
     from gridmap.maps.from_coverage import map_data
 
-    result, inputs, sites = _prepared(run, with_sites=True)
-    data = map_data(result, inputs, sites=sites, lang=lang)  # type: ignore[arg-type]
-    path = render_png(data, out, lang=lang, dpi=dpi)
+    config = settings()
+    labels: Lang = lang or config.lang
+    result, inputs, sites = _prepared(config, run, with_sites=True)
+    data = map_data(result, inputs, sites=sites, lang=labels)  # type: ignore[arg-type]
+    path = render_png(data, out, lang=labels, dpi=dpi)
     console.print(f"image: {path}")
 
 
@@ -90,11 +95,12 @@ def image(
 def report(
     out: Annotated[Path, typer.Option(help="the .xlsx workbook to write")],
     run: RunOption = None,
-    lang: LangOption = "zh",
+    lang: LangOption = None,
 ) -> None:
     """Write the workbook: roll-up, 应建未建, idle organisations, blind zones, worker sheets."""
     from gridmap.report import write_report
 
-    result, inputs, _ = _prepared(run, with_sites=False)
-    path = write_report(result, inputs, out, lang=lang)  # type: ignore[arg-type]
+    config = settings()
+    result, inputs, _ = _prepared(config, run, with_sites=False)
+    path = write_report(result, inputs, out, lang=lang or config.lang)  # type: ignore[arg-type]
     console.print(f"report: {path}")

@@ -40,13 +40,13 @@ def _subset(snapped: Snapped, members: npt.NDArray[np.int64]) -> Snapped:
     return dataclasses.replace(snapped, **fields)
 
 
-def road_graph(inputs: CoverageInputs, profile: Profile) -> RoadGraph:
+def road_graph(inputs: CoverageInputs, profile: Profile, *, walk_kmh: float) -> RoadGraph:
     """The road graph of the stored roads in the run's metric CRS."""
     if inputs.roads.empty:
         msg = "network mode needs roads: import an OSM extract or a line layer with --kind road"
         raise GridmapError(msg)
     lines = inputs.roads.to_crs(inputs.metric_crs)
-    return RoadGraph.from_lines(lines, profile=profile)
+    return RoadGraph.from_lines(lines, profile=profile, walk_kmh=walk_kmh)
 
 
 def _checked(graph: RoadGraph, profile: Profile) -> RoadGraph:
@@ -94,7 +94,11 @@ def network_reach(
     ``graph`` is the road graph of ``inputs`` for ``profile`` when the caller built it
     already (:func:`road_graph`); by default it is built here.
     """
-    graph = road_graph(inputs, profile) if graph is None else _checked(graph, profile)
+    graph = (
+        road_graph(inputs, profile, walk_kmh=rules.walk_kmh)
+        if graph is None
+        else _checked(graph, profile)
+    )
     frame = empty_frame(inputs.units.index)
     unit_xy = xy(points)
     targets = snap_points(graph, unit_xy[:, 0], unit_xy[:, 1], max_snap_m=rules.max_snap_m)

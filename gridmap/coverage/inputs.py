@@ -16,10 +16,10 @@ import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
 from pyproj import CRS
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, select
 
 from gridmap.crs import metric_crs_for
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["CoverageInputs", "load_inputs", "representative_points"]
 
@@ -63,7 +63,7 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> gpd.GeoDataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     query = select(table)
     if "closed_at" in table.c:  # records closed by an import with --sync are history only
         query = query.where(table.c.closed_at.is_(None))
@@ -81,7 +81,7 @@ def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> 
 
 
 def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     rows = conn.execute(select(table)).mappings().all()
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 
 from gridmap.errors import NotFoundError
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 if TYPE_CHECKING:
     from gridmap.coverage.run import CoverageResult
@@ -64,8 +64,8 @@ def _clean(value: Any) -> Any:
 
 def save_run(store: Store, result: CoverageResult, *, label: str | None = None) -> int:
     """Store a run with its per-unit results; return its id."""
-    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
-    unit_table: Table = models.CoverageUnit.__table__  # type: ignore[assignment]
+    runs = table_of(models.CoverageRun)
+    unit_table = table_of(models.CoverageUnit)
     areas = json.loads(result.areas.to_json(orient="records"))
     with store.engine.begin() as conn:
         run_id = conn.execute(
@@ -125,8 +125,8 @@ def _unit_extras(unit: Any) -> dict[str, Any]:
 
 def _cell_area_codes(conn: Connection) -> dict[str, str | None]:
     """Each grid cell's admin area code (what area scopes are matched on)."""
-    cells: Table = models.GridCell.__table__  # type: ignore[assignment]
-    areas: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    cells = table_of(models.GridCell)
+    areas = table_of(models.AdminArea)
     query = select(cells.c.code, areas.c.code.label("area_code")).select_from(
         cells.outerjoin(areas, cells.c.area_id == areas.c.id)
     )
@@ -135,7 +135,7 @@ def _cell_area_codes(conn: Connection) -> dict[str, str | None]:
 
 def _save_cells(conn: Connection, run_id: int, result: CoverageResult) -> None:
     """One row per cell of the run: status, counts, population, admin area code."""
-    table: Table = models.CoverageCell.__table__  # type: ignore[assignment]
+    table = table_of(models.CoverageCell)
     area_codes = _cell_area_codes(conn)
     rows = [
         {
@@ -165,7 +165,7 @@ def _save_cells(conn: Connection, run_id: int, result: CoverageResult) -> None:
 
 def list_runs(store: Store) -> pd.DataFrame:
     """Every stored run, newest first, with its headline rates."""
-    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    runs = table_of(models.CoverageRun)
     with store.engine.connect() as conn:
         rows = conn.execute(select(runs).order_by(runs.c.id.desc())).mappings().all()
     return pd.DataFrame(
@@ -196,7 +196,7 @@ class RunComparison:
 
 def latest_run_id(store: Store) -> int | None:
     """The id of the newest stored run, or None."""
-    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    runs = table_of(models.CoverageRun)
     with store.engine.connect() as conn:
         value = conn.execute(select(runs.c.id).order_by(runs.c.id.desc()).limit(1)).scalar()
     return None if value is None else int(value)
@@ -208,7 +208,7 @@ def run_record(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def _run(store: Store, run_id: int) -> dict[str, Any]:
-    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    runs = table_of(models.CoverageRun)
     with store.engine.connect() as conn:
         row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
     if row is None:
@@ -218,7 +218,7 @@ def _run(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def _units(store: Store, run_id: int) -> pd.DataFrame:
-    table: Table = models.CoverageUnit.__table__  # type: ignore[assignment]
+    table = table_of(models.CoverageUnit)
     with store.engine.connect() as conn:
         rows = conn.execute(select(table).where(table.c.run_id == run_id)).mappings().all()
     return pd.DataFrame(rows, columns=[c.name for c in table.columns]).set_index(

@@ -24,7 +24,7 @@ from gridmap.ingest.provenance import Merge, merge, origins_of
 from gridmap.ingest.provenance import first as first_provenance
 from gridmap.ingest.records import IngestError, ReadResult
 from gridmap.progress import track
-from gridmap.store import models
+from gridmap.store import models, table_of
 
 
 @dataclass(frozen=True)
@@ -281,7 +281,7 @@ def audit(
     entity_id: int | None,
     detail: dict[str, Any],
 ) -> None:
-    audit: Table = models.AuditLog.__table__  # type: ignore[assignment]
+    audit = table_of(models.AuditLog)
     conn.execute(
         insert(audit).values(
             actor=actor, action=action, entity=entity, entity_id=entity_id, detail=detail

@@ -53,7 +53,7 @@ from gridmap.ingest._write import (
 )
 from gridmap.ingest.provenance import Merge, now
 from gridmap.ingest.records import ReadResult, RecordKind
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def load_with(
 ) -> LoadReport:
     """Load one kind on an open connection with the given options."""
     target = _TARGETS[kind]
-    table: Table = target.model.__table__  # type: ignore[assignment]
+    table = table_of(target.model)
     frame = result.records.reset_index(drop=True)
     resolved, link_ids, rejects = _resolve(conn, kind, frame, options.source)
     rows = _rows(frame, target, resolved)
@@ -360,7 +360,7 @@ def load_with(
 
 def _lookup(conn: Connection, model: type[models.Base], key: str) -> dict[str, list[int]]:
     """Map each value of ``key`` (and ``source:source_id`` for source ids) to row ids."""
-    table: Table = model.__table__  # type: ignore[assignment]
+    table = table_of(model)
     index: dict[str, list[int]] = {}
     columns = [table.c.id, table.c[key]] + ([table.c.source] if key == "source_id" else [])
     for row in conn.execute(select(*columns)):
@@ -384,16 +384,33 @@ def _resolve(
 ) -> tuple[dict[str, list[int | None]], list[list[int]], dict[int, str]]:
     """Resolve reference and link columns; return ids per row and the rows to reject."""
     rejects: dict[int, str] = {}
+    _reject_empty_required(kind, frame, rejects)
+    resolved = _resolve_references(conn, kind, frame, rejects)
+    if kind is RecordKind.CELL and "code" in frame:
+        _check_cell_codes(conn, frame, source, rejects)
+    return resolved, _resolve_links(conn, kind, frame, rejects), rejects
+
+
+def _column(frame: pd.DataFrame, column: str) -> pd.Series:
+    """``frame[column]``, or all None where the column is absent."""
+    return frame[column] if column in frame else pd.Series([None] * len(frame))
+
+
+def _reject_empty_required(kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]) -> None:
     for column in _NOT_NULL.get(kind, ()):
-        values = frame[column] if column in frame else pd.Series([None] * len(frame))
-        for i, value in enumerate(values):
+        for i, value in enumerate(_column(frame, column)):
             if missing(value) or str(value).strip() == "":
                 rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
+
+
+def _resolve_references(
+    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+) -> dict[str, list[int | None]]:
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
         index = _lookup(conn, model, key)
         ids: list[int | None] = []
-        for i, value in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
+        for i, value in enumerate(_column(frame, column)):
             if missing(value):
                 ids.append(None)
                 continue
@@ -402,27 +419,32 @@ def _resolve(
             if problem:
                 rejects[i] = _join(rejects.get(i), problem)
         resolved[fills] = ids
-    if kind is RecordKind.CELL and "code" in frame:
-        _check_cell_codes(conn, frame, source, rejects)
+    return resolved
+
+
+def _resolve_links(
+    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+) -> list[list[int]]:
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
-    if kind in _LINKS:
-        column, _, _, _, model, key = _LINKS[kind]
-        index = _lookup(conn, model, key)
-        for i, values in enumerate(frame.get(column, pd.Series([None] * len(frame)))):
-            for value in values if isinstance(values, list | tuple) else []:
-                found, problem = _find(index, str(value), column)
-                if found is not None:
-                    link_ids[i].append(found)
-                if problem:
-                    rejects[i] = _join(rejects.get(i), problem)
-    return resolved, link_ids, rejects
+    if kind not in _LINKS:
+        return link_ids
+    column, _, _, _, model, key = _LINKS[kind]
+    index = _lookup(conn, model, key)
+    for i, values in enumerate(_column(frame, column)):
+        for value in values if isinstance(values, list | tuple) else []:
+            found, problem = _find(index, str(value), column)
+            if found is not None:
+                link_ids[i].append(found)
+            if problem:
+                rejects[i] = _join(rejects.get(i), problem)
+    return link_ids
 
 
 def _check_cell_codes(
     conn: Connection, frame: pd.DataFrame, source: str, rejects: dict[int, str]
 ) -> None:
     """Reject cells whose code another source's cell already has (codes are unique)."""
-    table: Table = models.GridCell.__table__  # type: ignore[assignment]
+    table = table_of(models.GridCell)
     owners = {
         str(c): (s, str(i))
         for c, s, i in conn.execute(select(table.c.code, table.c.source, table.c.source_id))
@@ -593,7 +615,7 @@ def _locate_orgs(conn: Connection, rows: list[dict[str, Any]]) -> None:
     wanted = {r["own_unit_id"] for r in rows if r.get("geom") is None and r.get("own_unit_id")}
     if not wanted:
         return
-    units: Table = models.Unit.__table__  # type: ignore[assignment]
+    units = table_of(models.Unit)
     found = conn.execute(select(units.c.id, units.c.geom).where(units.c.id.in_(sorted(wanted))))
     places = {int(i): shapely.point_on_surface(to_shape(g)) for i, g in found if g is not None}
     for row in rows:
@@ -612,7 +634,7 @@ def _replace_links(
 ) -> None:
     """Replace the link rows (covered units, assigned cells) of the imported records."""
     _, link_model, own_key, other_key, _, _ = _LINKS[kind]
-    link: Table = link_model.__table__  # type: ignore[assignment]
+    link = table_of(link_model)
     ids = dict(
         conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
     )
@@ -630,7 +652,7 @@ def _link_parents(conn: Connection, frame: pd.DataFrame) -> list[str]:
     A parent not in the store leaves the area unlinked, with a note: import the
     parent level later and re-import this file to link them.
     """
-    areas: Table = models.AdminArea.__table__  # type: ignore[assignment]
+    areas = table_of(models.AdminArea)
     ids = {str(k): v for k, v in conn.execute(select(areas.c.code, areas.c.id))}
     unknown: set[str] = set()
     for code, parent in zip(frame["code"], frame["parent_code"], strict=True):

@@ -171,7 +171,7 @@ def _fixed_unit_kind(kind: RecordKind, unit_kind: UnitKind | str | None) -> str 
         raise IngestError(str(exc)) from exc
 
 
-def read_layer(
+def read_layer(  # noqa: PLR0913 - one keyword per reader option, like geopandas.read_file
     path: str | Path,
     kind: RecordKind | str,
     *,

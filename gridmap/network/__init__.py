@@ -3,7 +3,8 @@
 Typical use, with ``roads``, ``stations`` and ``villages`` projected to a
 metric CRS (:func:`gridmap.crs.metric_crs_for`)::
 
-    graph = RoadGraph.from_lines(roads, profile="walk")
+    walk_kmh = Settings().coverage.walk_kmh
+    graph = RoadGraph.from_lines(roads, profile="walk", walk_kmh=walk_kmh)
     at = snap_points(graph, stations.x, stations.y, max_snap_m=200)
     to = snap_points(graph, villages.x, villages.y, max_snap_m=500)
     reach = distances_to_points(graph, at, to, weight="length")

@@ -53,7 +53,7 @@ IntArray = npt.NDArray[np.int64]
 MAX_BUCKETS = 65_536
 
 
-def _dial(
+def _dial(  # noqa: C901, PLR0913 - a numba kernel: flat arrays in, one tight loop
     indptr: Any,
     indices: Any,
     data: Any,

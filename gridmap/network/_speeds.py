@@ -4,8 +4,9 @@ The defaults follow common routing practice (OSMnx, OSRM car/foot profiles)
 adjusted to Chinese urban design speeds (CJJ 37: expressway 60-100 km/h,
 arterial 40-60, secondary arterial 30-50, branch road 20-40):
 
-* ``walk``: 5 km/h on every walkable class; motorways and trunk roads (and
-  their ramps) are excluded.
+* ``walk``: one speed on every walkable class, given by the caller (gridmap's
+  is ``Settings().coverage.walk_kmh``); motorways and trunk roads (and their
+  ramps) are excluded.
 * ``drive``: a speed per class; footways, paths, steps, pedestrian streets,
   cycleways, bridleways and corridors are excluded. A parseable ``maxspeed``
   tag overrides the class speed for driving.
@@ -26,9 +27,8 @@ Profile = Literal["walk", "drive"]
 #: Class given to a line whose ``highway`` is missing or empty.
 DEFAULT_CLASS: Final = "unclassified"
 
-WALK_SPEED_KMH: Final = 5.0
-
-_WALKABLE: Final = (
+#: Road classes a walker may use (all at the one walking speed).
+WALKABLE_CLASSES: Final = (
     "primary",
     "primary_link",
     "secondary",
@@ -50,27 +50,24 @@ _WALKABLE: Final = (
     "corridor",
 )
 
-#: Default speeds in km/h per profile and road class.
-DEFAULT_SPEEDS_KMH: Final[Mapping[str, Mapping[str, float]]] = {
-    "walk": dict.fromkeys(_WALKABLE, WALK_SPEED_KMH),
-    "drive": {
-        "motorway": 100.0,
-        "motorway_link": 60.0,
-        "trunk": 80.0,
-        "trunk_link": 50.0,
-        "primary": 60.0,
-        "primary_link": 40.0,
-        "secondary": 50.0,
-        "secondary_link": 40.0,
-        "tertiary": 40.0,
-        "tertiary_link": 30.0,
-        "unclassified": 30.0,
-        "residential": 30.0,
-        "road": 30.0,
-        "living_street": 10.0,
-        "service": 20.0,
-        "track": 15.0,
-    },
+#: Default driving speeds in km/h per road class.
+DRIVE_SPEEDS_KMH: Final[Mapping[str, float]] = {
+    "motorway": 100.0,
+    "motorway_link": 60.0,
+    "trunk": 80.0,
+    "trunk_link": 50.0,
+    "primary": 60.0,
+    "primary_link": 40.0,
+    "secondary": 50.0,
+    "secondary_link": 40.0,
+    "tertiary": 40.0,
+    "tertiary_link": 30.0,
+    "unclassified": 30.0,
+    "residential": 30.0,
+    "road": 30.0,
+    "living_street": 10.0,
+    "service": 20.0,
+    "track": 15.0,
 }
 
 _FORWARD: Final = frozenset({"yes", "true", "1"})
@@ -79,17 +76,33 @@ _MPH_TO_KMH: Final = 1.609344
 _NUMBER: Final = re.compile(r"\d+(?:\.\d+)?")
 
 
-def speed_table(profile: Profile, speeds: Mapping[str, float] | None) -> dict[str, float]:
+def speed_table(
+    profile: Profile, speeds: Mapping[str, float] | None, *, walk_kmh: float | None = None
+) -> dict[str, float]:
     """Return the default speeds of ``profile`` updated with ``speeds``.
 
-    A class given a speed of 0 (or less) in ``speeds`` is excluded.
+    ``walk`` needs ``walk_kmh`` (every walkable class at that speed); ``drive``
+    uses :data:`DRIVE_SPEEDS_KMH`. A class given a speed of 0 (or less) in
+    ``speeds`` is excluded.
     """
-    if profile not in DEFAULT_SPEEDS_KMH:
-        msg = f"profile must be 'walk' or 'drive', got {profile!r}"
-        raise ValueError(msg)
-    table = dict(DEFAULT_SPEEDS_KMH[profile])
+    table = _base_table(profile, walk_kmh)
     table.update(speeds or {})
     return {name: float(kmh) for name, kmh in table.items() if kmh > 0}
+
+
+def _base_table(profile: Profile, walk_kmh: float | None) -> dict[str, float]:
+    if profile not in ("walk", "drive"):
+        msg = f"profile must be 'walk' or 'drive', got {profile!r}"
+        raise ValueError(msg)
+    if profile == "drive":
+        return dict(DRIVE_SPEEDS_KMH)
+    if walk_kmh is None or walk_kmh <= 0:
+        msg = (
+            f"the walk profile needs a walking speed above 0 km/h, got {walk_kmh!r}; "
+            "pass walk_kmh=Settings().coverage.walk_kmh"
+        )
+        raise ValueError(msg)
+    return dict.fromkeys(WALKABLE_CLASSES, float(walk_kmh))
 
 
 def _first(value: object) -> object:

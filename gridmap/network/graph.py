@@ -144,6 +144,7 @@ class RoadGraph:
         lines: gpd.GeoDataFrame,
         *,
         profile: Profile,
+        walk_kmh: float | None = None,
         speeds: Mapping[str, float] | None = None,
     ) -> RoadGraph:
         """Build the graph of ``profile`` from road lines in a metric CRS.
@@ -158,9 +159,12 @@ class RoadGraph:
             they share a vertex, at their ends or mid-way; lines crossing
             without a shared vertex (bridges, tunnels) are not connected.
         profile
-            ``"walk"``: every walkable class at 5 km/h in both directions,
-            one-way tags ignored. ``"drive"``: class speeds (or ``maxspeed``),
-            one-way honoured.
+            ``"walk"``: every walkable class at ``walk_kmh`` in both
+            directions, one-way tags ignored. ``"drive"``: class speeds (or
+            ``maxspeed``), one-way honoured.
+        walk_kmh
+            Walking speed, required for ``"walk"`` (gridmap passes
+            ``Settings().coverage.walk_kmh``); unused for ``"drive"``.
         speeds
             km/h per class overriding the defaults of ``profile``; 0 excludes
             a class.
@@ -168,10 +172,10 @@ class RoadGraph:
         Raises
         ------
         ValueError
-            If the CRS is geographic (degrees).
+            If the CRS is geographic (degrees), or ``"walk"`` has no ``walk_kmh``.
         """
         _check_metric(lines)
-        table = _speeds.speed_table(profile, speeds)
+        table = _speeds.speed_table(profile, speeds, walk_kmh=walk_kmh)
         parts = lines[lines.geometry.notna() & ~lines.geometry.is_empty]
         parts = parts.explode(index_parts=False).reset_index(drop=True)
         parts = parts[parts.geom_type == "LineString"].reset_index(drop=True)

@@ -76,7 +76,7 @@ def reached_edges(
     nearest_source: IntArray | None = None,
     sources: Snapped | None = None,
     source_access: bool = False,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
 ) -> ReachedEdges:
     """Pieces of links reached within ``limit`` (steps 1-3 of the module docstring).
 
@@ -142,7 +142,7 @@ def service_area(
     weight: Weight = "length",
     sources: Snapped | None = None,
     source_access: bool = False,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
 ) -> BaseGeometry:
     """Area reached by any source within ``limit``: reached road lines buffered by ``buffer_m``.
 
@@ -162,7 +162,7 @@ def service_area(
     return _geometry(pieces.merged().lines(graph), buffer_m)
 
 
-def service_areas(
+def service_areas(  # noqa: PLR0913 - reached_edges' keywords plus buffer_m and n_sources
     graph: RoadGraph,
     dist_per_node: FloatArray,
     nearest_source: IntArray,
@@ -173,7 +173,7 @@ def service_areas(
     sources: Snapped | None = None,
     n_sources: int | None = None,
     source_access: bool = False,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
 ) -> list[BaseGeometry]:
     """One service area per source, from the nearest-source labels.
 

@@ -96,7 +96,7 @@ def multi_source_distances(
     weight: Weight,
     cutoff: float | None = None,
     source_access: bool = False,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
 ) -> NodeDistances:
     """Cost from the nearest of ``sources`` to every node of ``graph``.
 
@@ -115,7 +115,8 @@ def multi_source_distances(
         or that distance at ``access_speed_kmh`` for ``"time"``) instead of at
         zero: a station 200 m from the road is 200 m farther from everyone.
     access_speed_kmh
-        Speed of off-road legs for ``"time"``.
+        Walking speed of off-road legs, required for ``"time"`` (gridmap passes
+        ``Settings().coverage.walk_kmh``).
     """
     limit = np.inf if cutoff is None else float(cutoff)
     if isinstance(sources, Snapped):
@@ -142,7 +143,7 @@ def distances_to_points(
     *,
     weight: Weight,
     cutoff: float | None = None,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
     source_access: bool = False,
     nodes: NodeDistances | None = None,
 ) -> PointDistances:
@@ -194,10 +195,20 @@ def distances_to_points(
     )
 
 
-def access_cost(points: Snapped, weight: Weight, speed_kmh: float) -> FloatArray:
-    """Cost of each point's off-road leg: metres for ``"length"``, seconds for ``"time"``."""
+def access_cost(points: Snapped, weight: Weight, speed_kmh: float | None) -> FloatArray:
+    """Cost of each point's off-road leg: metres for ``"length"``, seconds for ``"time"``.
+
+    ``"time"`` needs the walking speed ``speed_kmh`` (gridmap passes
+    ``Settings().coverage.walk_kmh``); ``"length"`` ignores it.
+    """
     if weight == "length":
         return points.distance_m
+    if speed_kmh is None or speed_kmh <= 0:
+        msg = (
+            f'weight="time" needs access_speed_kmh above 0 for the off-road legs, got '
+            f"{speed_kmh!r}; pass access_speed_kmh=Settings().coverage.walk_kmh"
+        )
+        raise ValueError(msg)
     cost: FloatArray = points.distance_m / (speed_kmh / 3.6)
     return cost
 
@@ -295,7 +306,7 @@ def reach_matrix(
     weight: Weight,
     cutoff: float,
     source_access: bool = True,
-    access_speed_kmh: float = 5.0,
+    access_speed_kmh: float | None = None,
     max_cells: int = 4_000_000,
 ) -> Any:
     """Which targets each source reaches within ``cutoff``: a sparse boolean matrix.

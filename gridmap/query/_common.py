@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from gridmap.errors import NotFoundError
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["MAX_ID", "MAX_PAGE", "Page", "check_code", "check_id", "resolve_run"]
 
@@ -52,7 +52,7 @@ def check_page(limit: int, offset: int) -> tuple[int, int]:
 
 def resolve_run(store: Store, run_id: int | None) -> int:
     """The run a request reads: ``run_id`` when it exists, else the newest one."""
-    runs: Table = models.CoverageRun.__table__  # type: ignore[assignment]
+    runs = table_of(models.CoverageRun)
     query = select(runs.c.id)
     if run_id is not None:
         query = query.where(runs.c.id == check_id(run_id, "coverage run"))

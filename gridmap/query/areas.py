@@ -9,7 +9,7 @@ from sqlalchemy import Table, select
 from gridmap.errors import NotFoundError
 from gridmap.query._common import check_code, resolve_run
 from gridmap.query.scope import Scope
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["area_in_scope", "area_trend", "run_in_scope", "runs_in_scope"]
 
@@ -17,7 +17,7 @@ _RUN_FIELDS = ("id", "created_at", "as_of", "label", "params")
 
 
 def _runs() -> Table:
-    return models.CoverageRun.__table__  # type: ignore[return-value]
+    return table_of(models.CoverageRun)
 
 
 def _area_row(areas: list[dict[str, Any]], code: str) -> dict[str, Any] | None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
 from gridmap.query._common import Page, check_page
 from gridmap.query.scope import Scope
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["audit_entries"]
 
@@ -15,7 +15,7 @@ def audit_entries(
     store: Store, scope: Scope, *, action: str | None = None, limit: int = 100, offset: int = 0
 ) -> Page:
     """Audit rows; only an ``all`` scope sees any (the log spans every area)."""
-    table: Table = models.AuditLog.__table__  # type: ignore[assignment]
+    table = table_of(models.AuditLog)
     if scope.kind != "all":
         return Page(items=[], total=0)
     limit, offset = check_page(limit, offset)

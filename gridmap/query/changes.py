@@ -22,17 +22,17 @@ from gridmap.errors import InvalidInputError, NotFoundError
 from gridmap.query._common import Page, check_id, check_page
 from gridmap.query.scope import Scope
 from gridmap.query.visits import Actor, live_unit_filter
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["CHANGE_KINDS", "changes_in_scope", "decide_change"]
 
 
 def _changes() -> Table:
-    return models.PendingChange.__table__  # type: ignore[return-value]
+    return table_of(models.PendingChange)
 
 
 def _table(model: type[models.Base]) -> Table:
-    return model.__table__  # type: ignore[return-value]
+    return table_of(model)
 
 
 def _plain(row: Any) -> dict[str, Any]:

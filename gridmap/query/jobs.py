@@ -11,7 +11,7 @@ from gridmap.accounts.audit import record, utcnow
 from gridmap.errors import NotFoundError
 from gridmap.query._common import check_id
 from gridmap.settings import CoverageSettings
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["create_job", "job_of", "run_job"]
 
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 
 def _jobs() -> Table:
-    return models.RunJob.__table__  # type: ignore[return-value]
+    return table_of(models.RunJob)
 
 
 def create_job(

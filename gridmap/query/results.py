@@ -9,17 +9,17 @@ from sqlalchemy import ColumnElement, Table, func, select
 from gridmap.errors import NotFoundError
 from gridmap.query._common import Page, check_code, check_id, check_page, resolve_run
 from gridmap.query.scope import Scope
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["cell_in_scope", "cells_in_scope", "unit_in_scope", "units_of_cell"]
 
 
 def _cells() -> Table:
-    return models.CoverageCell.__table__  # type: ignore[return-value]
+    return table_of(models.CoverageCell)
 
 
 def _units() -> Table:
-    return models.CoverageUnit.__table__  # type: ignore[return-value]
+    return table_of(models.CoverageUnit)
 
 
 def _cell_filter(scope: Scope, run_id: int) -> ColumnElement[bool]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, Table, false, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 
-from gridmap.store import models
+from gridmap.store import models, table_of
 
 __all__ = ["Scope"]
 
@@ -68,11 +68,11 @@ class Scope:
 
     def cell_ids(self) -> Select[tuple[int]]:
         """SQL: ids of the live grid cells in scope (for units, visits, changes)."""
-        cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+        cells = table_of(models.GridCell)
         if self.kind == "worker":
-            assigned: Table = models.WorkerCell.__table__  # type: ignore[assignment]
+            assigned = table_of(models.WorkerCell)
             return select(assigned.c.cell_id).where(assigned.c.worker_id == self.worker_id)
-        areas: Table = models.AdminArea.__table__  # type: ignore[assignment]
+        areas = table_of(models.AdminArea)
         query = select(cells.c.id)
         if self.kind == "area":
             query = query.join(areas, cells.c.area_id == areas.c.id).where(
@@ -82,5 +82,5 @@ class Scope:
 
     def cell_codes(self) -> Select[tuple[str]]:
         """SQL: codes of the live grid cells in scope (stored results are keyed by code)."""
-        cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+        cells = table_of(models.GridCell)
         return select(cells.c.code).where(cells.c.id.in_(self.cell_ids()))

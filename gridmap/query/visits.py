@@ -13,17 +13,17 @@ from gridmap.accounts.audit import record, utcnow
 from gridmap.errors import NotFoundError
 from gridmap.query._common import Page, check_code, check_id, check_page
 from gridmap.query.scope import Scope
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 __all__ = ["Actor", "NewVisit", "live_unit_filter", "record_visit", "visits_in_scope"]
 
 
 def _visits() -> Table:
-    return models.Visit.__table__  # type: ignore[return-value]
+    return table_of(models.Visit)
 
 
 def _units() -> Table:
-    return models.Unit.__table__  # type: ignore[return-value]
+    return table_of(models.Unit)
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _insert(conn: Connection, actor: Actor, visit: NewVisit) -> dict[str, Any]:
     }
     visit_id = conn.execute(visits.insert().values(**values).returning(visits.c.id)).scalar_one()
     if visit.change_kind is not None:
-        changes: Table = models.PendingChange.__table__  # type: ignore[assignment]
+        changes = table_of(models.PendingChange)
         conn.execute(
             changes.insert().values(
                 visit_id=visit_id,
@@ -162,7 +162,7 @@ def visits_in_scope(
     if unit is not None:
         where = where & (visits.c.unit_id == check_id(unit, "unit"))
     if cell is not None:
-        cells: Table = models.GridCell.__table__  # type: ignore[assignment]
+        cells = table_of(models.GridCell)
         in_cell = (
             select(_units().c.id)
             .join(cells, _units().c.cell_id == cells.c.id)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
-from sqlalchemy import Table, insert, select
+from sqlalchemy import insert, select
 
 from gridmap.coverage import ReachOptions, compute_coverage, load_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
@@ -43,7 +43,7 @@ from gridmap.siting import (
     solve_lscp,
     solve_mclp,
 )
-from gridmap.store import Store, models
+from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def _candidates(
         cells["source"] = "cell_centroid"
         frames.append(cells[["name", "source", "geometry"]])
     with store.engine.connect() as conn:
-        table: Table = models.CandidateSite.__table__  # type: ignore[assignment]
+        table = table_of(models.CandidateSite)
         rows = conn.execute(select(table.c.name, table.c.site_kind, table.c.geom)).all()
     if rows:
         from geoalchemy2.shape import to_shape
@@ -156,7 +156,7 @@ def _coverage_matrix(
             (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
         )
     if graph is None:
-        graph = road_graph(inputs, options.profile)
+        graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     weight: NetworkWeight = "time" if options.minutes is not None else "length"
     targets = snap_points(graph, dxy[:, 0], dxy[:, 1], max_snap_m=rules.max_snap_m)
     sources = snap_points(graph, cxy[:, 0], cxy[:, 1], max_snap_m=rules.max_snap_m)
@@ -165,7 +165,7 @@ def _coverage_matrix(
     )
 
 
-def recommend_sites(
+def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (issue 13.2)
     store: Store,
     rules: CoverageSettings,
     options: ReachOptions,
@@ -197,7 +197,9 @@ def recommend_sites(
     # Existing stations keep their own per-tier reach; the options' reach is the new sites'.
     existing_reach = ReachOptions(mode=options.mode, profile=options.profile)
     # one road graph for both: what existing stations reach, and what candidates would
-    graph = road_graph(inputs, options.profile) if options.mode == "network" else None
+    graph = None
+    if options.mode == "network":
+        graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     existing = compute_coverage(inputs, rules, existing_reach, graph=graph).units
     limit = _limit(options, rules)
     demand = representative_points(inputs.units)
@@ -290,7 +292,7 @@ def _save(
     cover_all: bool,
     capacity: float | None,
 ) -> int:
-    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    table = table_of(models.SitingRun)
     params = {
         "capacity": capacity,
         "k": k,
@@ -313,7 +315,7 @@ def _save(
 
 def latest_recommendation(store: Store) -> gpd.GeoDataFrame | None:
     """The sites of the newest stored recommendation, for maps; None when there is none."""
-    table: Table = models.SitingRun.__table__  # type: ignore[assignment]
+    table = table_of(models.SitingRun)
     with store.engine.connect() as conn:
         row = conn.execute(select(table.c.sites).order_by(table.c.id.desc()).limit(1)).first()
     if row is None or not row[0]["features"]:
