@@ -23,13 +23,14 @@ UV_ENV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS
 APT_RUN := python3 python3-venv libsqlite3-mod-spatialite fonts-noto-cjk
 APT_TEST := $(APT_RUN) postgresql-15 postgresql-15-postgis-3 chromium
 
-.PHONY: help demo test bench lint lock serve clean system-run system-test
+.PHONY: help demo test bench lint lock notebook serve clean system-run system-test
 
 help:
 	@echo "make demo    set up and run the demo on the embedded SpatiaLite store"
 	@echo "make test    set up (PostgreSQL + PostGIS included) and run the whole test suite"
 	@echo "make bench   run every benchmark (results in benchmarks/results/)"
 	@echo "make lint    ruff and mypy"
+	@echo "make notebook add the notebook kernel (ipykernel, nbclient) to .venv"
 	@echo "make lock    upgrade uv.lock to the newest allowed versions and run the suite on them"
 
 $(STAMPS):
@@ -76,6 +77,10 @@ lock: system-test $(UV) | $(STAMPS)
 	@touch $(STAMPS)/test $(STAMPS)/run
 	scripts/run-tests.sh
 	@echo "uv.lock upgraded and the suite passed on it: review 'git diff uv.lock' and commit it"
+
+# the notebook kernel (ipykernel, nbclient) from the lock, beside what demo installed
+notebook: $(STAMPS)/run
+	$(UV_ENV) $(UV) sync -q --frozen --inexact --extra notebook
 
 serve: system-run $(STAMPS)/run
 	$(BIN)/gridmap serve
