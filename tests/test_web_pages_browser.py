@@ -5,16 +5,15 @@ Every request off the loopback server is blocked and counted; screenshots go to 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, _postgis_url, _reset_postgis
+from conftest import BACKENDS
+from served_demo import demo_server
 from sqlalchemy import create_engine, text
-from test_web_serve import GRIDMAP, _free_port, _wait
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -54,30 +53,8 @@ class Tab:
 def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Site]:
-    work = tmp_path_factory.mktemp("pages")
-    url = f"sqlite:///{work / 'gridmap.sqlite'}"
-    if request.param == "postgis":
-        url = _postgis_url(request.config) or ""
-        _reset_postgis(url)
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
-    env.pop("GRIDMAP_ENVIRONMENT", None)
-    subprocess.run([*GRIDMAP, "demo"], cwd=work, env=env, check=True, capture_output=True)
-    for name, (secret, args) in USERS.items():
-        subprocess.run(
-            [*GRIDMAP, "user", "add", name, *args, "--password-stdin"],
-            cwd=work, env=env, input=f"{secret}\n".encode(), check=True, capture_output=True,
-        )  # fmt: skip
-    port = _free_port()
-    process = subprocess.Popen(
-        [*GRIDMAP, "serve", "--port", str(port)],
-        cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait(port, process)
+    with demo_server(request, tmp_path_factory, USERS) as (port, url):
         yield Site(port, url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _tab(browser: Any, site: Site, viewport: dict[str, int]) -> Tab:

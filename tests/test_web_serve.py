@@ -8,10 +8,7 @@ import concurrent.futures
 import http.client
 import json
 import logging
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from conftest import BACKENDS, _postgis_url, _reset_postgis
+from conftest import BACKENDS
+from served_demo import demo_server
 from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.slow
 logger = logging.getLogger(__name__)
 
-GRIDMAP = [sys.executable, "-m", "gridmap"]
 USERS = {
     "wang": ("worker-w01-password", ["--role", "worker", "--worker", "W01"]),
     "zhao": ("worker-w04-password", ["--role", "worker", "--worker", "W04"]),
@@ -68,53 +65,13 @@ class Server:
             engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "gridmap serve exited"
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("gridmap serve did not start listening within 60 s")
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """The demo store (SpatiaLite file or PostGIS) behind a real ``gridmap serve``."""
-    work = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{work / 'gridmap.sqlite'}"
-    if request.param == "postgis":
-        url = _postgis_url(request.config) or ""
-        _reset_postgis(url)
-    env = {**os.environ, "GRIDMAP_DATABASE_URL": url}
-    env.pop("GRIDMAP_ENVIRONMENT", None)
-    subprocess.run([*GRIDMAP, "demo"], cwd=work, env=env, check=True, capture_output=True)
-    for name, (secret, args) in USERS.items():
-        subprocess.run(
-            [*GRIDMAP, "user", "add", name, *args, "--password-stdin"],
-            cwd=work, env=env, input=f"{secret}\n".encode(), check=True, capture_output=True,
-        )  # fmt: skip
-    port = _free_port()
-    process = subprocess.Popen(
-        [*GRIDMAP, "serve", "--port", str(port)],
-        cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        _wait(port, process)
+    with demo_server(request, tmp_path_factory, USERS) as (port, url):
         yield Server(port, url)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def _codes(server: Server, token: str) -> set[str]:
