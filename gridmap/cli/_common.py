@@ -46,12 +46,26 @@ def setup_logging(verbose: bool) -> None:
     """Log to stderr: warnings by default, everything with ``--verbose``; no passwords."""
     handler = RichHandler(console=err_console, show_path=False, show_time=False)
     handler.addFilter(_MaskSecrets())
+    handler.addFilter(_NotAfterInterrupt())
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
         handlers=[handler],
         force=True,
     )
+
+
+class _NotAfterInterrupt(logging.Filter):
+    """Drop the pool's report of a connection that could not be reset after Ctrl-C: the
+    interrupt is reported once, in one line, by the command."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while error is not None:
+            if isinstance(error, KeyboardInterrupt):
+                return False
+            error = error.__context__
+        return True
 
 
 def settings() -> Settings:

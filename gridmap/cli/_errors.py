@@ -47,13 +47,25 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (Exit, Abort, TyperException):
             raise  # exits and usage errors: the root command reports them
-        except (Exception, KeyboardInterrupt) as exc:
+        except (Exception, KeyboardInterrupt) as caught:
+            exc = _interrupt_behind(caught)
             code = report_error(exc)
             if isinstance(exc, KeyboardInterrupt):
                 exit_at_once(code)
             raise typer.Exit(code) from None
 
     return wrapper
+
+
+def _interrupt_behind(exc: BaseException) -> BaseException:
+    """``KeyboardInterrupt`` when Ctrl-C is behind ``exc`` (a connection that failed to reset
+    after the interrupt raises its own error while the interrupt unwinds), else ``exc``."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return seen
+        seen = seen.__context__
+    return exc
 
 
 #: Key of the root context's ``obj`` that :func:`gridmap.cli.main` sets: the process is ours.
