@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gridmap.coverage import (
     ReachOptions,
     compare_runs,
-    load_inputs,
+    read_inputs,
     reproduce_run,
     run_coverage,
 )
@@ -201,7 +201,7 @@ def test_reproducing_a_run_warns_when_records_changed(
 
 def test_org_coverage_is_pure_and_matches_the_run(town: Store) -> None:
     """The rules are a function of the inputs alone, and the stored run holds what they give."""
-    inputs = load_inputs(town, as_of=AS_OF)
+    inputs = read_inputs(town, as_of=AS_OF)
     before = {name: frame.copy() for name, frame in vars(inputs).items() if hasattr(frame, "copy")}
     first, second = org_coverage(inputs, RULES), org_coverage(inputs, RULES)
     pd.testing.assert_frame_equal(first.units, second.units)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from gridmap.ingest import read_osm
 from gridmap.ingest.osm import parent_code
-from gridmap.ingest.pipeline import import_osm
+from gridmap.ingest.pipeline import ingest_osm
 from gridmap.store import Store, models
 
 SQUARE = [(1, 117.200, 28.200), (2, 117.210, 28.200), (3, 117.210, 28.210), (4, 117.200, 28.210)]
@@ -103,7 +103,7 @@ def test_admin_boundaries_carry_their_numeric_division_code(extract: Path) -> No
 def test_every_unit_is_loaded_or_rejected_per_kind(
     store: Store, extract: Path, tmp_path: Path
 ) -> None:
-    reports, reject_path = import_osm(store, extract, reject_file=tmp_path / "rejects.csv")
+    reports, reject_path = ingest_osm(store, extract, reject_file=tmp_path / "rejects.csv")
 
     units = next(r for r in reports if r.kind.value == "unit")
     assert (units.n_read, units.loaded, units.rejected) == (

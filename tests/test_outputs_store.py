@@ -8,7 +8,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gridmap.coverage import ReachOptions, load_inputs, reproduce_run
+from gridmap.coverage import ReachOptions, read_inputs, reproduce_run
 from gridmap.demo import DEMO_AS_OF, run_demo
 from gridmap.domain import StationTier
 from gridmap.maps.from_coverage import map_data
@@ -53,7 +53,7 @@ def test_siting_report_and_map_layers_on_the_demo(store: Store, tmp_path: Path) 
     assert data.cells is not None and len(data.cells) == len(inputs.cells)
     assert data.workers is not None and len(data.workers) == 5
 
-    book = write_report(coverage, load_inputs(store, as_of=DEMO_AS_OF), tmp_path / "r.xlsx")
+    book = write_report(coverage, read_inputs(store, as_of=DEMO_AS_OF), tmp_path / "r.xlsx")
     workbook = openpyxl.load_workbook(book, read_only=True)
     must = list(workbook["应建未建"].iter_rows(values_only=True))
     assert must[0][:2] == ("名称", "类型")

@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gridmap.coverage import CoverageResult, load_inputs, write_results
+from gridmap.coverage import CoverageResult, read_inputs, write_results
 from gridmap.demo import DEMO_AS_OF, run_demo
 from gridmap.maps._layers import EncodeOptions, layer_specs
 from gridmap.maps.from_coverage import map_data
@@ -103,7 +103,7 @@ def _check_zones(book: Path, zones: gpd.GeoDataFrame) -> None:
 
 def test_workbook_agrees_with_areas_csv_and_summary(store: Store, tmp_path: Path) -> None:
     result = run_demo(store).coverage
-    inputs = load_inputs(store, as_of=DEMO_AS_OF)
+    inputs = read_inputs(store, as_of=DEMO_AS_OF)
     files = write_results(result, tmp_path / "run")
     areas = pd.read_csv(files["areas"], dtype={"code": str})
     summary = json.loads(files["summary"].read_text())

@@ -37,16 +37,15 @@ from gridmap.grid.stored import (
     AssignReport,
     area_boundary,
     assign_units,
-    check_stored_grid,
     communities_intersecting,
     communities_within,
     generate_grid,
     generate_grid_in,
     save_cells,
 )
-from gridmap.grid.stored_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
+from gridmap.grid.stored_check import TABLE_COLUMNS, StoreGridReport, check_grid
 from gridmap.ingest.load import LoadReport
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.records import RecordKind
 from gridmap.store import Store
 from gridmap.store.export import export_records, write_records
@@ -369,7 +368,7 @@ def import_(
     while True:
         try:
             with open_store() as store, _codes_unique(file.name):
-                report, reject_path = import_layer(
+                report, reject_path = ingest_layer(
                     store,
                     file,
                     RecordKind.CELL,
@@ -433,13 +432,9 @@ def check(
     against the boundaries of the cells' villages/communities.
     """
     with open_store() as store:
-        if area is None:
-            result: GridReport | StoreGridReport = check_all_grids(
-                store, overlap_tolerance_m2=tolerance
-            )
-        else:
+        if area is not None:
             stored_boundary(store, area)  # an unknown code fails here, naming --area
-            result = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
+        result = check_grid(store, area, overlap_tolerance_m2=tolerance)
     if isinstance(result, StoreGridReport):
         _print_store_check(result)
     else:

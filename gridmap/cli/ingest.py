@@ -24,7 +24,7 @@ from gridmap.cli._common import (
 )
 from gridmap.domain import UnitKind
 from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
-from gridmap.ingest.pipeline import default_reject_path, import_layer, import_osm
+from gridmap.ingest.pipeline import default_reject_path, ingest_layer, ingest_osm
 from gridmap.ingest.records import RecordKind
 from gridmap.ingest.sniff import check_reject_file, check_table_file
 
@@ -151,7 +151,7 @@ def osm(
 
     check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
-        reports, reject_path = import_osm(
+        reports, reject_path = ingest_osm(
             store,
             file,
             reject_file=reject_file,
@@ -230,7 +230,7 @@ def layer(
     while True:
         try:
             with open_store(config) as store:
-                report, reject_path = import_layer(
+                report, reject_path = ingest_layer(
                     store,
                     file,
                     record_kind,

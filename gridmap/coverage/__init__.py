@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from gridmap.coverage.files import write_results
-from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import OrgCoverage, org_coverage
@@ -28,9 +28,9 @@ __all__ = [
     "compare_runs",
     "compute_coverage",
     "list_runs",
-    "load_inputs",
     "org_coverage",
     "rates",
+    "read_inputs",
     "representative_points",
     "reproduce_run",
     "rollup",

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
@@ -207,7 +207,7 @@ def run_coverage(
     """
     from gridmap.coverage.runs import save_run
 
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
     result = compute_coverage(inputs, rules, options)
@@ -243,7 +243,7 @@ def reproduce_run(
         stored_rules = record["summary"].get("rules")
         if stored_rules:
             rules = CoverageSettings.model_validate(stored_rules)
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     result = compute_coverage(inputs, rules, options)
     if record is not None and warn:
         changed = summary_drift(record["summary"], result.summary)

@@ -29,11 +29,11 @@ import shapely
 from sqlalchemy import func, select
 
 from gridmap.admin import Division, derive_areas, load_divisions
-from gridmap.coverage import CoverageResult, ReachOptions, load_inputs, run_coverage
+from gridmap.coverage import CoverageResult, ReachOptions, read_inputs, run_coverage
 from gridmap.grid.stored import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.osm import read_osm
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.ingest.records import IngestError, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.siting.recommend import Recommendation, recommend_sites
@@ -103,11 +103,11 @@ def run_demo(
     store.upgrade()
     reports: list[tuple[str, LoadReport]] = []
     rejects = (out_dir or Path(tempfile.mkdtemp(prefix="gridmap-demo-"))) / "rejects"
-    osm_reports, _ = import_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
+    osm_reports, _ = ingest_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
     reports += [(f"{OSM_EXTRACT} ({r.kind.value})", r) for r in osm_reports]
     for name, kind, source in SAMPLE_FILES:
         reject_file = rejects / f"{Path(name).stem}.csv"
-        report, _ = import_layer(store, data / name, kind, source=source, reject_file=reject_file)
+        report, _ = ingest_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
     places = read_osm(data / OSM_EXTRACT).places
     reports += _derive_areas(store, places, load_divisions(data / DIVISIONS))
@@ -119,7 +119,7 @@ def run_demo(
         ignore_index=True,
     )
     reports.append(("grid generate (square 250 m)", save_cells(store, cells, source="generated")))
-    workers, _ = import_layer(
+    workers, _ = ingest_layer(
         store,
         data / WORKERS,
         RecordKind.WORKER,
@@ -167,7 +167,7 @@ def _write_outputs(
     from gridmap.report import write_report
 
     outputs = write_results(coverage, out_dir)
-    inputs = load_inputs(store, as_of=DEMO_AS_OF)
+    inputs = read_inputs(store, as_of=DEMO_AS_OF)
     data = map_data(coverage, inputs, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
     outputs["map"] = export_html(data, out_dir / "map.html", basemap="osm")
     outputs["image"] = render_png(data, out_dir / "map.png")
@@ -212,7 +212,7 @@ def _derive_areas(
     store: Store, places: gpd.GeoDataFrame, divisions: list[Division]
 ) -> list[tuple[str, LoadReport]]:
     """Codes and boundaries for the sub-districts, then community / village areas inside them."""
-    inputs = load_inputs(store)
+    inputs = read_inputs(store)
     areas = inputs.areas
     county = areas[areas["code"] == COUNTY_CODE]
     if county.empty:

@@ -29,8 +29,8 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "default_reject_path",
     "default_source",
-    "import_layer",
-    "import_osm",
+    "ingest_layer",
+    "ingest_osm",
     "write_rejects",
 ]
 
@@ -58,7 +58,7 @@ def default_source(kind: RecordKind, unit_kind: str | None = None) -> str:
     return unit_kind or kind.value
 
 
-def import_layer(
+def ingest_layer(
     store: Store,
     path: Path | str,
     kind: RecordKind | str,
@@ -115,7 +115,7 @@ def import_layer(
     return report, _maybe_write(report.rejects, reject_file, file)
 
 
-def import_osm(
+def ingest_osm(
     store: Store,
     path: Path | str,
     *,
