@@ -77,6 +77,7 @@ _PUBLIC: dict[str, str] = {
     # the demo, accounts, the web app
     "DEMO_AS_OF": "gridmap.demo",
     "demo_data_dir": "gridmap.demo",
+    "derive_demo_areas": "gridmap.demo",
     "run_demo": "gridmap.demo",
     "add_user": "gridmap.accounts.users",
     "list_users": "gridmap.accounts.users",
@@ -114,6 +115,7 @@ __all__ = [
     "create_app",
     "demo_data_dir",
     "derive_areas",
+    "derive_demo_areas",
     "disable_user",
     "export_html",
     "export_records",
@@ -175,7 +177,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does
         run_coverage,
         write_results,
     )
-    from gridmap.demo import DEMO_AS_OF, demo_data_dir, run_demo
+    from gridmap.demo import DEMO_AS_OF, demo_data_dir, derive_demo_areas, run_demo
     from gridmap.grid import (
         BEIJING_DB11_T_2157_2023,
         CJ_T_349_2010,

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import func, select
 
-from gridmap.admin import Division, derive_areas, load_divisions
+from gridmap.admin import DeriveReport, Division, derive_areas, load_divisions
 from gridmap.coverage import CoverageResult, ReachOptions, read_inputs, run_coverage
 from gridmap.grid.stored import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.ingest.load import LoadReport
@@ -41,7 +41,14 @@ from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COUNTY_CODE", "DEMO_AS_OF", "DemoResult", "demo_data_dir", "run_demo"]
+__all__ = [
+    "COUNTY_CODE",
+    "DEMO_AS_OF",
+    "DemoResult",
+    "demo_data_dir",
+    "derive_demo_areas",
+    "run_demo",
+]
 
 #: The sample's activity dates are relative to this day; the demo evaluates coverage as of it.
 DEMO_AS_OF = dt.date(2026, 11, 1)
@@ -109,8 +116,7 @@ def run_demo(
         reject_file = rejects / f"{Path(name).stem}.csv"
         report, _ = ingest_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
-    places = read_osm(data / OSM_EXTRACT).places
-    reports += _derive_areas(store, places, load_divisions(data / DIVISIONS))
+    reports += list(derive_demo_areas(store, data_dir=data).loads)
     cells = pd.concat(
         [
             generate_grid(store, code, shape="square", size_m=GRID_SIZE_M)
@@ -208,9 +214,21 @@ def _study_area(
     return shapely.intersection(county, box_wgs)
 
 
+def derive_demo_areas(store: Store, *, data_dir: Path | None = None) -> DeriveReport:
+    """The demo's sub-districts and communities, derived and stored (step 2 of the module doc).
+
+    The study area is the county clipped to the extract; townships get their MCA codes
+    and the OSM polygon where there is one, villages / communities the part nearest to
+    their place point. The notebook calls this too, so both derive the same areas.
+    """
+    data = data_dir or demo_data_dir()
+    places = read_osm(data / OSM_EXTRACT).places
+    return _derive_areas(store, places, load_divisions(data / DIVISIONS))
+
+
 def _derive_areas(
     store: Store, places: gpd.GeoDataFrame, divisions: list[Division]
-) -> list[tuple[str, LoadReport]]:
+) -> DeriveReport:
     """Codes and boundaries for the sub-districts, then community / village areas inside them."""
     inputs = read_inputs(store)
     areas = inputs.areas
@@ -219,7 +237,7 @@ def _derive_areas(
         msg = f"county {COUNTY_CODE} not loaded"
         raise IngestError(msg)
     study = _study_area(inputs.units, county.geometry.iloc[0], inputs.metric_crs)
-    derived = derive_areas(
+    return derive_areas(
         store,
         boundary=study,
         parent_code=COUNTY_CODE,
@@ -227,4 +245,3 @@ def _derive_areas(
         places=places.set_index("source_id").geometry,
         clip_townships=True,
     )
-    return list(derived.loads)
