@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import typer
+import typer.main
 
 import gridmap
 from gridmap.cli import app
@@ -86,3 +89,24 @@ def test_unknown_name_is_an_attribute_error_naming_it() -> None:
         assert "no_such_function" in str(exc)
     else:
         raise AssertionError("gridmap.no_such_function did not raise")
+
+
+def _params(*path: str) -> dict[str, Any]:
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    return {p.name: p for p in command.params if p.name}
+
+
+def test_coverage_run_and_site_recommend_share_the_reach_options() -> None:
+    run, recommend = _params("coverage", "run"), _params("site", "recommend")
+    for name in ("mode", "profile", "meters", "minutes"):
+        a, b = run[name], recommend[name]
+        same = (a.opts, a.help, a.default, a.type_descriptor.annotation)
+        assert same == (b.opts, b.help, b.default, b.type_descriptor.annotation), name
+
+
+def test_public_functions_spell_out_their_options() -> None:
+    for name in ("export_html", "recommend_sites", "ingest_osm", "map_data", "write_report"):
+        kinds = {p.kind for p in inspect.signature(getattr(gridmap, name)).parameters.values()}
+        assert inspect.Parameter.VAR_KEYWORD not in kinds, f"{name} hides options in **kwargs"

@@ -31,7 +31,7 @@ def guixi_store(store: Store, data: Path, tmp_path: Path) -> shapely.Geometry:
     county = county.to_crs(4326).assign(code=COUNTY, level="county")
     path = tmp_path / "county.geojson"
     county[["name", "code", "level", "geometry"]].to_file(path, driver="GeoJSON")
-    report, _ = ingest_layer(store, path, "area", source="district")
+    report = ingest_layer(store, path, "area", source="district")
     assert report.loaded == 1
     geometry: shapely.Geometry = county.geometry.iloc[0]
     return geometry

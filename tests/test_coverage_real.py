@@ -65,7 +65,7 @@ def test_radius_coverage_agrees_with_brute_force(liechtenstein: Store) -> None:
     # lon/lat are written to 7 decimals (about 1 cm), hence the tolerance
     assert np.allclose(sample["nearest_station_m"].to_numpy(float), expected, atol=0.02)
     assert (sample["service_covered"].to_numpy() == (expected <= REACH_M)).all()
-    assert 0 < result.summary["service_covered"] < result.summary["units"]
+    assert 0 < result.summary()["service_covered"] < result.summary()["units"]
 
 
 def test_network_distances_are_never_shorter_than_straight_lines(liechtenstein: Store) -> None:

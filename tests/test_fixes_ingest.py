@@ -39,8 +39,8 @@ def test_import_layer_refuses_rejects_into_its_input(
 def test_import_layer_still_writes_rejects_elsewhere(store: Store, tmp_path: Path) -> None:
     firms = tmp_path / "firms.csv"
     firms.write_text(FIRMS, encoding="utf-8")
-    report, rejects = ingest_layer(store, firms, "unit", reject_file=tmp_path / "r.csv")
-    assert (report.loaded, report.rejected, rejects) == (1, 1, tmp_path / "r.csv")
+    report = ingest_layer(store, firms, "unit", reject_file=tmp_path / "r.csv")
+    assert (report.loaded, report.rejected, report.reject_file) == (1, 1, tmp_path / "r.csv")
     assert firms.read_text(encoding="utf-8") == FIRMS
 
 

@@ -50,7 +50,7 @@ def _unit_cells(store: Store) -> dict[str, str | None]:
 
 def test_firms_imported_after_the_grid_get_their_cells(store: Store, tmp_path: Path) -> None:
     ingest_layer(store, _cells_file(tmp_path / "cells.geojson", {"C1": WEST, "C2": EAST}), "cell")
-    report, _ = ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    report = ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
 
     assert _unit_cells(store) == {"F1": "C1", "F2": "C2"}
     assert any("2 of 2 units in a cell" in note for note in report.notes)

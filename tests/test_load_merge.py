@@ -57,7 +57,7 @@ def test_osm_reimport_after_the_demo_changes_nothing(store: Store) -> None:
     assert before_members == 754
     assert all(code and has for code, has in before_areas.values()), before_areas
 
-    reports, _ = ingest_osm(store, EXTRACT)
+    reports = ingest_osm(store, EXTRACT)
 
     changes = {r.kind.value: (r.inserted, r.updated) for r in reports}
     assert changes == {"area": (0, 0), "unit": (0, 0), "road": (0, 0), "site": (0, 0)}
@@ -70,8 +70,8 @@ def test_osm_reimport_after_the_demo_changes_nothing(store: Store) -> None:
         as_of=DEMO_AS_OF,
         label="after re-import",
     )
-    assert again.summary["population"] == demo.coverage.summary["population"] == 72785
-    assert again.summary["population_covered"] == demo.coverage.summary["population_covered"]
+    assert again.summary()["population"] == demo.coverage.summary()["population"] == 72785
+    assert again.summary()["population_covered"] == demo.coverage.summary()["population_covered"]
 
 
 def test_empty_values_never_clear_what_another_file_set(store: Store, tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ def test_empty_values_never_clear_what_another_file_set(store: Store, tmp_path: 
     )
     ingest_layer(store, places, "unit", source="places")
     ingest_layer(store, survey, "unit", source="places", confirm=lambda _: True)
-    again, _ = ingest_layer(store, places, "unit", source="places")
+    again = ingest_layer(store, places, "unit", source="places")
 
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     with store.session() as s:
@@ -109,9 +109,9 @@ def test_the_later_import_wins_and_the_audit_log_keeps_both(store: Store, tmp_pa
     )
     ingest_layer(store, first, "station")
     ingest_layer(store, second, "station", confirm=lambda _: True)
-    unchanged, _ = ingest_layer(store, first, "station")  # file a did not change: b stands
+    unchanged = ingest_layer(store, first, "station")  # file a did not change: b stands
     _write(first, header + "S1,炼厂党群服务站,community,117.23912,28.318058\n")
-    changed, _ = ingest_layer(store, first, "station", confirm=lambda _: True)
+    changed = ingest_layer(store, first, "station", confirm=lambda _: True)
 
     assert (unchanged.updated, unchanged.unchanged, changed.updated) == (0, 1, 1)
     with store.session() as s:

@@ -42,7 +42,7 @@ def test_next_months_file_updates_the_same_firms(store: Store, tmp_path: Path) -
     december = _firms(tmp_path / "月报" / "企业名单_2026年12月.csv", MONTH.format(1))
     january = _firms(tmp_path / "月报" / "企业名单_2027年01月.csv", MONTH.format(3))
     ingest_layer(store, december, "unit", unit_kind="firm")
-    report, _ = ingest_layer(store, january, "unit", unit_kind="firm")
+    report = ingest_layer(store, january, "unit", unit_kind="firm")
 
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
     assert store.counts()["unit"] == 2
@@ -90,7 +90,7 @@ def test_an_organisation_without_coordinates_takes_its_units_location(
         "source_id,name,kind,own_unit,lon,lat\nO1,信江物流党支部,branch,sample_firms:F1,,\n",
         encoding="utf-8",
     )
-    report, _ = ingest_layer(store, orgs, "org")
+    report = ingest_layer(store, orgs, "org")
 
     assert (report.loaded, report.rejected) == (1, 0)
     with store.session() as s:

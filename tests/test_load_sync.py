@@ -33,10 +33,10 @@ def test_rows_absent_from_a_reimport_are_reported_and_kept(store: Store, tmp_pat
     stations = _stations(tmp_path / "stations.csv", range(1, 9))
     ingest_layer(store, stations, "station")
     _stations(stations, range(1, 4))
-    report, _ = ingest_layer(store, stations, "station")
+    report = ingest_layer(store, stations, "station")
 
     assert (report.loaded, report.absent, report.closed) == (3, 5, 0)
-    assert "absent from this file: 5" in report.summary()
+    assert "absent from this file: 5" in str(report)
     assert _open_and_closed(store) == (8, 0)
     assert len(read_inputs(store).stations) == 8
 
@@ -45,7 +45,7 @@ def test_sync_closes_them_out_of_runs_and_a_return_reopens(store: Store, tmp_pat
     stations = _stations(tmp_path / "stations.csv", range(1, 9))
     ingest_layer(store, stations, "station")
     _stations(stations, range(1, 4))
-    synced, _ = ingest_layer(store, stations, "station", sync=True)
+    synced = ingest_layer(store, stations, "station", sync=True)
 
     assert (synced.absent, synced.closed) == (5, 5)
     assert _open_and_closed(store) == (3, 5)  # kept as history, not deleted
@@ -57,7 +57,7 @@ def test_sync_closes_them_out_of_runs_and_a_return_reopens(store: Store, tmp_pat
     assert sorted(d["source_id"] for d in closes) == ["S4", "S5", "S6", "S7", "S8"]
 
     _stations(stations, range(1, 5))
-    back, _ = ingest_layer(store, stations, "station", sync=True)
+    back = ingest_layer(store, stations, "station", sync=True)
     assert (back.updated, back.unchanged, back.absent) == (1, 3, 0)
     assert _open_and_closed(store) == (4, 4)
 
@@ -73,7 +73,7 @@ def test_sync_leaves_records_other_files_also_supply(store: Store, tmp_path: Pat
     ingest_layer(store, places, "unit", source="osm")
     ingest_layer(store, survey, "unit", source="osm", confirm=lambda _: True)
     survey.write_text(header, encoding="utf-8")
-    report, _ = ingest_layer(store, survey, "unit", source="osm", sync=True)
+    report = ingest_layer(store, survey, "unit", source="osm", sync=True)
 
     assert (report.absent, report.closed) == (1, 0)
     assert len(read_inputs(store).units) == 1

@@ -59,7 +59,7 @@ def test_an_early_break_closes_the_bar() -> None:
 def test_an_import_is_silent_on_stderr_in_tests(
     store: Store, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    report, _ = ingest_layer(
+    report = ingest_layer(
         store, ROOT / "gridmap" / "data" / "sample" / "units.csv", "unit", crs="4326"
     )
     assert report.loaded > 0

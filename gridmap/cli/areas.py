@@ -166,7 +166,7 @@ def print_derived(report: DeriveReport) -> None:
             for row in areas.itertuples()
         ],
     )
-    console.print(f"派生 / derived {report.summary()}")
+    console.print(f"派生 / derived {report}")
     for note in report.notes:
         err_console.print(f"note: {note}")
     if report.count("village", "generated"):

@@ -83,7 +83,7 @@ SCHEMES: dict[Scheme, CodeScheme] = {
 
 
 def _print_assignment(report: AssignReport) -> None:
-    console.print(f"单位入格 / units in cells: {report.summary()}")
+    console.print(f"单位入格 / units in cells: {report}")
     outside = report.outside
     if outside.empty:
         return
@@ -246,7 +246,7 @@ def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tu
         saved = save_cells(
             store, cells, source=f"grid-{area}", replace_area=area if replace else None
         )
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 def _generate_in_polygon(
@@ -275,7 +275,7 @@ def _generate_in_polygon(
     )
     with _codes_unique(f"cells in {flag}"):
         saved = save_cells(store, cells, source=f"grid-{target.label}")
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 @app.command()
@@ -368,7 +368,7 @@ def import_(
     while True:
         try:
             with open_store() as store, _codes_unique(file.name):
-                report, reject_path = ingest_layer(
+                report = ingest_layer(
                     store,
                     file,
                     RecordKind.CELL,
@@ -382,7 +382,7 @@ def import_(
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
-    _print_load(report, reject_path)
+    _print_load(report, report.reject_file)
     _print_assignment(assignment)
 
 

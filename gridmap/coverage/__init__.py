@@ -1,7 +1,7 @@
 """The coverage engine: who is covered by rule, by distance and along the roads.
 
->>> result = run_coverage(store, settings.coverage, ReachOptions(mode="network"))  # doctest: +SKIP
->>> result.summary["org_rate"], result.blind_zones.head()                          # doctest: +SKIP
+>>> result = run_coverage(store, settings.coverage, ReachOptions(mode="network")) # doctest: +SKIP
+>>> result.summary()["org_rate"], result.blind_zones.head()                         # doctest: +SKIP
 """
 
 from __future__ import annotations

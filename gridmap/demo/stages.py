@@ -110,11 +110,11 @@ def run_demo(
     store.upgrade()
     reports: list[tuple[str, LoadReport]] = []
     rejects = (out_dir or Path(tempfile.mkdtemp(prefix="gridmap-demo-"))) / "rejects"
-    osm_reports, _ = ingest_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
+    osm_reports = ingest_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
     reports += [(f"{OSM_EXTRACT} ({r.kind.value})", r) for r in osm_reports]
     for name, kind, source in SAMPLE_FILES:
         reject_file = rejects / f"{Path(name).stem}.csv"
-        report, _ = ingest_layer(store, data / name, kind, source=source, reject_file=reject_file)
+        report = ingest_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
     reports += list(derive_demo_areas(store, data_dir=data).loads)
     cells = pd.concat(
@@ -125,7 +125,7 @@ def run_demo(
         ignore_index=True,
     )
     reports.append(("grid generate (square 250 m)", save_cells(store, cells, source="generated")))
-    workers, _ = ingest_layer(
+    workers = ingest_layer(
         store,
         data / WORKERS,
         RecordKind.WORKER,
@@ -173,11 +173,10 @@ def _write_outputs(
     from gridmap.report import write_report
 
     outputs = write_results(coverage, out_dir)
-    inputs = read_inputs(store, as_of=DEMO_AS_OF)
-    data = map_data(coverage, inputs, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
+    data = map_data(coverage, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
     outputs["map"] = export_html(data, out_dir / "map.html", basemap="osm")
     outputs["image"] = render_png(data, out_dir / "map.png")
-    outputs["report"] = write_report(coverage, inputs, out_dir / "report.xlsx")
+    outputs["report"] = write_report(coverage, out_dir / "report.xlsx")
     sites_csv = out_dir / "sites.csv"
     write_csv(sites.sites.drop(columns="geometry"), sites_csv)
     outputs["sites"] = sites_csv

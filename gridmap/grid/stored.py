@@ -257,7 +257,17 @@ class AssignReport:
     multi_cell: int  # polygon units touching more than one cell
     cells: int = 0  # open cells units were put into
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, int]:
+        """The counts of :meth:`__str__`."""
+        return {
+            "units": self.units,
+            "assigned": self.assigned,
+            "outside": len(self.outside),
+            "multi_cell": self.multi_cell,
+            "cells": self.cells,
+        }
+
+    def __str__(self) -> str:
         """One line for the CLI."""
         return (
             f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "

@@ -9,6 +9,8 @@ nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,57 @@ from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one multi-layer import did (:func:`ingest_osm`): a report per layer, one reject file.
+
+    Iterating gives the per-layer :class:`LoadReport`; ``read``, ``loaded`` and
+    ``rejected`` are their totals (``read == loaded + rejected``).
+    """
+
+    reports: tuple[LoadReport, ...]
+    reject_file: Path | None = None
+
+    def __iter__(self) -> Iterator[LoadReport]:
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __getitem__(self, index: int) -> LoadReport:
+        return self.reports[index]
+
+    @property
+    def read(self) -> int:
+        return sum(r.n_read for r in self.reports)
+
+    @property
+    def loaded(self) -> int:
+        return sum(r.loaded for r in self.reports)
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.rejected for r in self.reports)
+
+    def summary(self) -> dict[str, Any]:
+        """Totals, the reject file and each layer's :meth:`LoadReport.summary`."""
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "reject_file": None if self.reject_file is None else str(self.reject_file),
+            "layers": [r.summary() for r in self.reports],
+        }
+
+    def __str__(self) -> str:
+        """One line: the totals and where the rejected rows went."""
+        line = f"read {self.read}, loaded {self.loaded}, rejected {self.rejected}"
+        return line + (f" -> {self.reject_file}" if self.reject_file else "")
+
+
 __all__ = [
+    "IngestReport",
     "default_reject_path",
     "default_source",
     "ingest_layer",
@@ -69,7 +121,7 @@ def ingest_layer(
     confirm: ConfirmOverwrite | None = None,
     actor: str | None = None,
     **read_options: Any,
-) -> tuple[LoadReport, Path | None]:
+) -> LoadReport:
     """Import one layer (Shapefile, GeoPackage, GeoJSON, KML, CSV, Excel) into the store.
 
     Parameters
@@ -98,7 +150,7 @@ def ingest_layer(
 
     Returns
     -------
-    The load report and the reject file written, if any.
+    The load report; its ``reject_file`` is the file the rejected rows went to, if any.
     """
     from gridmap.ingest.readers import read_layer
     from gridmap.ingest.region import store_extent
@@ -112,7 +164,7 @@ def ingest_layer(
         logger.warning("%s: %s", file.name, note)
     name = source or default_source(record_kind, read_options.get("unit_kind"))
     report = _load(store, [(record_kind, result)], name, file, sync, confirm, actor)[0]
-    return report, _maybe_write(report.rejects, reject_file, file)
+    return replace(report, reject_file=_maybe_write(report.rejects, reject_file, file))
 
 
 def ingest_osm(
@@ -124,7 +176,7 @@ def ingest_osm(
     sync: bool = False,
     confirm: ConfirmOverwrite | None = None,
     actor: str | None = None,
-) -> tuple[list[LoadReport], Path | None]:
+) -> IngestReport:
     """Import an OpenStreetMap extract: areas, units and roads, in one transaction.
 
     OSM ids are global, so features another extract supplied are updated (``confirm``
@@ -168,7 +220,7 @@ def ingest_osm(
     rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
-    return reports, _maybe_write(rejects, reject_file, file)
+    return IngestReport(tuple(reports), _maybe_write(rejects, reject_file, file))
 
 
 def _load(
@@ -191,7 +243,7 @@ def _load(
                 return
             report = assign_units_on(conn)
             if report.units and report.cells:
-                assigned.append(f"units in cells: {report.summary()}")
+                assigned.append(f"units in cells: {report}")
 
     reports = load_many(
         store,

@@ -92,6 +92,15 @@ class Recommendation:
             "uncoverable_units": len(self.uncoverable),
         }
 
+    def __str__(self) -> str:
+        """One line: how many sites, and the coverage of the weight before and after."""
+        r = self.result
+        return (
+            f"{r.n_sites} new sites ({r.model}, {r.method}): {self.weight} covered "
+            f"{100 * r.coverage_before:.1f}% -> {100 * r.coverage_after:.1f}%, "
+            f"{len(self.uncoverable)} units out of every candidate's reach"
+        )
+
 
 def _user_candidates(candidates: gpd.GeoDataFrame | Path | str) -> gpd.GeoDataFrame:
     """A user's candidate layer: a frame (points with an optional ``name``) or a file."""
