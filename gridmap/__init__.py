@@ -30,9 +30,12 @@ _PUBLIC: dict[str, str] = {
     "read_layer": "gridmap.ingest",
     "read_osm": "gridmap.ingest",
     "ingest_layer": "gridmap.ingest.pipeline",
+    "LoadReport": "gridmap.ingest.load",
+    "IngestReport": "gridmap.ingest.pipeline",
     "ingest_osm": "gridmap.ingest.pipeline",
     # admin areas
     "derive_areas": "gridmap.admin",
+    "DeriveReport": "gridmap.admin",
     "list_areas": "gridmap.admin",
     "load_divisions": "gridmap.admin",
     # grid cells
@@ -46,6 +49,7 @@ _PUBLIC: dict[str, str] = {
     "generate_grid_in": "gridmap.grid.stored",
     "save_cells": "gridmap.grid.stored",
     "assign_units": "gridmap.grid.stored",
+    "AssignReport": "gridmap.grid.stored",
     "check_grid": "gridmap.grid.stored_check",
     # stored records out
     "export_records": "gridmap.store.export",
@@ -91,10 +95,14 @@ __all__ = [
     "BEIJING_DB11_T_2157_2023",
     "CJ_T_349_2010",
     "DEMO_AS_OF",
+    "AssignReport",
     "CodeScheme",
     "CoverageInputs",
     "CoverageResult",
     "CoverageSettings",
+    "DeriveReport",
+    "IngestReport",
+    "LoadReport",
     "MapData",
     "ReachOptions",
     "Recommendation",
@@ -164,7 +172,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does it
     from gridmap.accounts.users import add_user, disable_user, list_users, set_password
-    from gridmap.admin import derive_areas, list_areas, load_divisions
+    from gridmap.admin import DeriveReport, derive_areas, list_areas, load_divisions
     from gridmap.coverage import (
         CoverageInputs,
         CoverageResult,
@@ -186,10 +194,17 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does
         compute_grid,
         compute_grid_check,
     )
-    from gridmap.grid.stored import assign_units, generate_grid, generate_grid_in, save_cells
+    from gridmap.grid.stored import (
+        AssignReport,
+        assign_units,
+        generate_grid,
+        generate_grid_in,
+        save_cells,
+    )
     from gridmap.grid.stored_check import check_grid
     from gridmap.ingest import RecordKind, read_layer, read_osm
-    from gridmap.ingest.pipeline import ingest_layer, ingest_osm
+    from gridmap.ingest.load import LoadReport
+    from gridmap.ingest.pipeline import IngestReport, ingest_layer, ingest_osm
     from gridmap.maps import MapData, build_map, export_html, render_png
     from gridmap.maps.from_coverage import map_data
     from gridmap.report import write_report

@@ -112,7 +112,7 @@ def default_source(kind: RecordKind, unit_kind: str | None = None) -> str:
 
 def ingest_layer(
     store: Store,
-    path: Path | str,
+    path: Path | str | pd.DataFrame,
     kind: RecordKind | str,
     *,
     source: str | None = None,
@@ -129,7 +129,10 @@ def ingest_layer(
     store
         Where to load.
     path
-        The file.
+        The file, or a frame: a GeoDataFrame (with a CRS) or a DataFrame with lon/lat
+        columns, read and checked like a file. A frame's records remember
+        ``frame/<source>`` as their file; its rejects are written only to ``reject_file``
+        (and are always on the report's ``rejects``).
     kind
         What its rows are (``unit``, ``station``, ...).
     source
@@ -152,19 +155,71 @@ def ingest_layer(
     -------
     The load report; its ``reject_file`` is the file the rejected rows went to, if any.
     """
+    record_kind = parse_record_kind(kind)
+    name = source or default_source(record_kind, read_options.get("unit_kind"))
+    if isinstance(path, pd.DataFrame):
+        return _ingest_frame(
+            store, path, record_kind, name, reject_file, sync, confirm, actor, read_options
+        )
+    file = Path(path)
+    _check_paths(file, reject_file)
+    report = _read_and_load(
+        store, file, record_kind, name, origin_of(file), sync, confirm, actor, read_options
+    )
+    return replace(report, reject_file=_maybe_write(report.rejects, reject_file, file))
+
+
+def _read_and_load(  # noqa: PLR0913 - ingest_layer's arguments, passed on
+    store: Store,
+    file: Path,
+    kind: RecordKind,
+    source: str,
+    origin: str,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+    read_options: dict[str, Any],
+) -> LoadReport:
     from gridmap.ingest.readers import read_layer
     from gridmap.ingest.region import store_extent
 
-    file = Path(path)
-    record_kind = parse_record_kind(kind)
-    _check_paths(file, reject_file)
-    read_options.setdefault("near", store_extent(store, record_kind))
-    result = read_layer(file, record_kind, **read_options)
+    read_options.setdefault("near", store_extent(store, kind))
+    result = read_layer(file, kind, **read_options)
     for note in result.notes:
         logger.warning("%s: %s", file.name, note)
-    name = source or default_source(record_kind, read_options.get("unit_kind"))
-    report = _load(store, [(record_kind, result)], name, file, sync, confirm, actor)[0]
-    return replace(report, reject_file=_maybe_write(report.rejects, reject_file, file))
+    return _load(store, [(kind, result)], source, origin, sync, confirm, actor)[0]
+
+
+def _ingest_frame(  # noqa: PLR0913 - ingest_layer's arguments, passed on
+    store: Store,
+    frame: pd.DataFrame,
+    kind: RecordKind,
+    source: str,
+    reject_file: Path | None,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+    read_options: dict[str, Any],
+) -> LoadReport:
+    """A frame through the same reader as a file: written to a temporary file, then read."""
+    import tempfile
+
+    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
+        msg = "the GeoDataFrame given to ingest_layer has no CRS: expected one; use set_crs() first"
+        raise IngestError(msg)
+    with tempfile.TemporaryDirectory(prefix="gridmap-frame-") as folder:
+        if isinstance(frame, gpd.GeoDataFrame):
+            file = Path(folder) / f"{source}.gpkg"
+            frame.to_file(file, driver="GPKG")
+        else:
+            file = Path(folder) / f"{source}.csv"
+            frame.to_csv(file, index=False, encoding="utf-8")
+        origin = f"frame/{source}"
+        report = _read_and_load(
+            store, file, kind, source, origin, sync, confirm, actor, read_options
+        )
+    written = None if reject_file is None else _maybe_write(report.rejects, reject_file, file)
+    return replace(report, reject_file=written)
 
 
 def ingest_osm(
@@ -216,7 +271,7 @@ def ingest_osm(
         (RecordKind.SITE, _whole(_points(extract.sites), bad[bad["section"] == "sites"])),
     ]
     # OSM ids name the same feature in every extract: another extract updates, never collides.
-    reports = _load(store, batches, "osm", file, sync, confirm or _accept, actor)
+    reports = _load(store, batches, "osm", origin_of(file), sync, confirm or _accept, actor)
     rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
@@ -227,7 +282,7 @@ def _load(
     store: Store,
     batches: list[tuple[RecordKind, ReadResult]],
     source: str,
-    file: Path,
+    origin: str,
     sync: bool,
     confirm: ConfirmOverwrite | None,
     actor: str | None,
@@ -249,7 +304,7 @@ def _load(
         store,
         batches,
         source=source,
-        origin=origin_of(file),
+        origin=origin,
         actor=actor,
         sync=sync,
         confirm=confirm or _refuse,
