@@ -81,21 +81,26 @@
     sending = true;
     render();
     var sent = 0;
+    var acked = 0;
     var next = function (i) {
       if (i >= queue.length) return sent;
       var item = queue[i];
       return post(item).then(function (response) {
         var rest = load().filter(function (q) { return q.fields.key !== item.fields.key; });
-        if (response.ok) sent += 1;
-        else rest.push(Object.assign(item, { failed: response.status || "login" }));
+        if (!response.ok) rest.push(Object.assign(item, { failed: response.status || "login" }));
         save(rest);
-        return next(i + 1);
+        if (!response.ok) return next(i + 1);
+        return response.json().then(function (answer) {
+          acked += 1;
+          if (answer.created) sent += 1; // a repeat of a visit already stored is not new
+          return next(i + 1);
+        }, function () { acked += 1; return next(i + 1); });
       }, function () { return sent; }); // the connection dropped again: the rest waits
     };
     return next(0).then(function (n) {
       sending = false;
-      if (n > 0 && document.querySelector("form.visit-form")) {
-        sessionStorage.setItem(SENT, String(n));
+      if (acked > 0 && document.querySelector("form.visit-form")) {
+        if (n > 0) sessionStorage.setItem(SENT, String(n));
         location.reload(); // the history now holds them
       } else {
         if (n > 0) sessionStorage.setItem(SENT, String(n));

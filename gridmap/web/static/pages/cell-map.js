@@ -48,7 +48,8 @@
       }).addTo(map);
     });
     var layer = L.geoJSON(data, {
-      style: function (f) {
+      style: function (f) { // applies to the unit circles too: only the outline has one
+        if (f.properties.layer !== "cell") return {};
         return { color: "#0b4f9c", weight: 2, fillColor: "#0b4f9c", fillOpacity: 0.06,
                  className: "cell-outline" };
       },
