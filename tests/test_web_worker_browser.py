@@ -123,7 +123,7 @@ def _fits_the_phone(page: Any) -> None:
 def _every_field_labelled(page: Any) -> None:
     unlabelled = page.evaluate(
         "[...document.querySelectorAll('input:not([type=hidden]), textarea, select')]"
-        ".filter(e => !e.id || !document.querySelector(`label[for=\"${e.id}\"]`))"
+        '.filter(e => !e.id || !document.querySelector(`label[for="${e.id}"]`))'
         ".map(e => e.outerHTML.slice(0, 80))"
     )
     assert not unlabelled, unlabelled
@@ -277,9 +277,7 @@ def test_a_worker_records_visits_online_and_offline(
         "SELECT c.code FROM grid_cell c JOIN worker_cell wc ON wc.cell_id = c.id "
         "JOIN worker w ON w.id = wc.worker_id WHERE w.source_id = 'W02' ORDER BY c.code LIMIT 1"
     )[0][0]
-    geojson = page.evaluate(
-        "url => fetch(url).then(r => r.status)", f"/cells/{other}/map.geojson"
-    )
+    geojson = page.evaluate("url => fetch(url).then(r => r.status)", f"/cells/{other}/map.geojson")
     assert geojson == 404
     response = page.goto(f"{site.base}/cells/{other}")
     assert response is not None and response.status == 404
