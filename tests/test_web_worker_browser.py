@@ -285,3 +285,37 @@ def test_a_worker_records_visits_online_and_offline(
     assert phone.outside == []
     assert all("404" in e for e in phone.errors), phone.errors  # Chromium logs the 404s
     phone.context.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def amap_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GRIDMAP_WEB__BASEMAP", "amap")
+        with demo_server(request, tmp_path_factory, USERS) as (port, url):
+            yield Site(port, url)
+
+
+def test_with_no_network_the_basemap_fails_and_the_cell_still_shows(
+    browser: Any, amap_site: Site, tmp_path: Path
+) -> None:
+    """Amap tiles never arrive (every request off loopback is refused): the cell and its
+    units are drawn on a blank background, shifted to GCJ-02, and no script fails."""
+    site = amap_site
+    phone = _phone(browser, site)
+    page = phone.page
+    _sign_in(phone, site)
+    code, units = _largest(site, _own_cells(site))
+    page.goto(f"{site.base}/cells/{code}")
+    page.wait_for_selector("#cell-map[data-ready]")
+    assert page.locator("#cell-map path.unit-marker").count() == units
+    assert page.locator("#cell-map path.cell-outline").count() == 1
+    data = page.evaluate("url => fetch(url).then(r => r.json())", f"/cells/{code}/map.geojson")
+    assert data["crs_name"] == "GCJ-02"
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(tmp_path / "amap-offline.png"), full_page=True)
+    assert phone.outside and all("autonavi.com/" in u for u in phone.outside)
+    scripts = [e for e in phone.errors if "Failed to load resource" not in e]
+    assert scripts == [], scripts  # only the refused tiles, logged by Chromium itself
+    phone.context.close()
