@@ -282,6 +282,13 @@ def test_a_worker_records_visits_online_and_offline(
     response = page.goto(f"{site.base}/cells/{other}")
     assert response is not None and response.status == 404
     assert page.locator("li.unit").count() == 0
+
+    # signing out leaves nothing of the worker's cells on the phone
+    page.goto(f"{site.base}/cells")
+    with page.expect_navigation():
+        page.click("form.inline button[type=submit]")
+    assert page.url == site.base + "/"
+    assert page.evaluate("caches.has('gridmap-pages')") is False
     assert phone.outside == []
     assert all("404" in e for e in phone.errors), phone.errors  # Chromium logs the 404s
     phone.context.close()

@@ -185,7 +185,16 @@
     var form = event.target;
     if (!form.action || new URL(form.action).pathname !== "/logout" || !window.caches) return;
     event.preventDefault();
-    caches.delete("gridmap-pages").then(function () { form.submit(); }, function () { form.submit(); });
+    var gone = false;
+    var go = function () { if (!gone) { gone = true; form.submit(); } };
+    var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (!sw) { caches.delete("gridmap-pages").then(go, go); return; }
+    // the service worker may still be keeping pages: it forgets them and stops keeping
+    var timer = setTimeout(go, 2000);
+    navigator.serviceWorker.addEventListener("message", function (m) {
+      if (m.data && m.data.type === "forget-done") { clearTimeout(timer); go(); }
+    });
+    sw.postMessage({ type: "forget" });
   }
 
   document.addEventListener("submit", onSubmit);

@@ -57,8 +57,9 @@ function kept(request) {
 }
 
 function networkFirst(request) {
+  var mine = generation;
   return fetch(request).then(function (response) {
-    if (response.ok && !response.redirected) {
+    if (response.ok && !response.redirected && mine === generation) {
       var copy = response.clone();
       caches.open(PAGES).then(function (c) { return c.put(request, copy); });
     }
@@ -83,23 +84,32 @@ self.addEventListener("fetch", function (event) {
   else if (isPage(url)) event.respondWith(networkFirst(request));
 });
 
+// bumped by sign-out: a page still being kept for the old session is dropped, not stored
+var generation = 0;
+
 function keep(urls) {
+  var mine = generation;
   return Promise.all(urls.map(function (u) {
     var url = new URL(u, self.location.origin);
     if (url.origin !== self.location.origin) return null;
     var name = isAsset(url) ? SHELL : PAGES;
     return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok || response.redirected) return null;
+      if (!response.ok || response.redirected || mine !== generation) return null;
       return caches.open(name).then(function (c) { return c.put(url.href, response); });
     }).catch(function () { return null; });
   }));
+}
+
+function forget() {
+  generation += 1;
+  return caches.delete(PAGES);
 }
 
 self.addEventListener("message", function (event) {
   var data = event.data || {};
   var done;
   if (data.type === "keep" && Array.isArray(data.urls)) done = keep(data.urls.slice(0, 200));
-  else if (data.type === "forget") done = caches.delete(PAGES);
+  else if (data.type === "forget") done = forget();
   if (done) {
     event.waitUntil(done.then(function () {
       if (event.source) event.source.postMessage({ type: data.type + "-done" });
