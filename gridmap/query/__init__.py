@@ -7,9 +7,9 @@ it; a record outside the scope is reported as missing (:class:`NotFoundError`).
 from gridmap.query._common import MAX_PAGE, Page, resolve_run
 from gridmap.query.areas import area_in_scope, area_trend, run_in_scope, runs_in_scope
 from gridmap.query.audit import audit_entries
+from gridmap.query.cell_map import cell_geojson, station_names, unit_status
 from gridmap.query.changes import CHANGE_KINDS, changes_in_scope, decide_change
 from gridmap.query.jobs import create_job, job_of, run_job
-from gridmap.query.maps import cell_geojson, station_names, unit_status
 from gridmap.query.results import cell_in_scope, cells_in_scope, unit_in_scope, units_of_cell
 from gridmap.query.scope import Scope
 from gridmap.query.visits import Actor, NewVisit, record_visit, visits_in_scope
