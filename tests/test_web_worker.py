@@ -190,3 +190,12 @@ def test_my_cells_leaves_room_for_open_tasks(client: TestClient) -> None:
     assert 'id="queue"' in page and 'href="/manifest.webmanifest"' in page
     assert '<script src="/static/pages/app.js" defer></script>' in page
     assert "leaflet" not in page  # the map library loads on a cell page only
+
+
+def test_every_change_kind_and_unit_status_has_words() -> None:
+    from gridmap.query import CHANGE_KINDS
+    from gridmap.web.i18n import MESSAGES
+
+    keys = [f"change.{k}" for k in CHANGE_KINDS]
+    keys += [f"unitstatus.{s}" for s in ("covered", "partial", "blind")]
+    assert [k for k in keys if k not in MESSAGES] == []
