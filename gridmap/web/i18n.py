@@ -85,6 +85,76 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "notfound.body": ("没有这个页面，或您无权查看。", "No such page, or you may not see it."),
     "forbidden.title": ("无权操作", "Not allowed"),
     "forbidden.body": ("您的账户不能执行此操作。", "Your account may not do this."),
+    # --- worker pages ---
+    "cells.tasks": ("待办任务", "open tasks"),
+    "queue.pending": (
+        "待发送 {n} 条走访记录（离线保存，联网后自动发送）",
+        "{n} visits waiting to be sent (saved offline, sent when online)",
+    ),
+    "queue.sending": ("正在发送 {n} 条走访记录…", "Sending {n} visits…"),
+    "queue.sent": ("已发送 {n} 条离线走访记录。", "Sent {n} visits recorded offline."),
+    "queue.failed": (
+        "{n} 条走访记录未能发送（{status}），请重新登录后再试。",
+        "{n} visits could not be sent ({status}); sign in again and retry.",
+    ),
+    "queue.offline": (
+        "当前离线：走访记录将保存在手机上，联网后发送。",
+        "Offline: visits are kept on this phone and sent when online.",
+    ),
+    "queue.tag": ("待发送", "waiting"),
+    "map.label": ("网格地图", "Map of the cell"),
+    "map.loading": ("地图加载中…", "Loading the map…"),
+    "map.failed": (
+        "地图无法加载（离线且未缓存）。单位列表仍可使用。",
+        "The map could not load (offline, not cached). The unit list still works.",
+    ),
+    "map.noscript": (
+        "地图需要 JavaScript；单位列表见下方。",
+        "The map needs JavaScript; the units are listed below.",
+    ),
+    "unitstatus.covered": ("组织和服务均覆盖", "organisation and service"),
+    "unitstatus.partial": ("部分覆盖", "partly covered"),
+    "unitstatus.blind": ("未覆盖（盲区）", "not covered (blind)"),
+    "change.report": ("报告变化（可选）", "Report a change (optional)"),
+    "change.kind": ("变化类型", "Kind of change"),
+    "change.none": ("无变化", "no change"),
+    "change.members": ("党员人数变化", "party members changed"),
+    "change.branch_set_up": ("已建立党支部", "a branch was set up"),
+    "change.station_active": ("服务站恢复活动", "the station is active again"),
+    "change.unit_moved": ("单位已搬迁（使用当前位置）", "unit moved (to the current location)"),
+    "change.unit_closed": ("单位已关闭", "unit closed"),
+    "change.party_members": (
+        "党员人数（人数变化或新支部）",
+        "Party members (a change, or the new branch's)",
+    ),
+    "change.branch_name": ("支部名称（已建立党支部时）", "Branch name (when one was set up)"),
+    "change.station_hint": ("恢复活动的服务站", "Station active again"),
+    "change.moved_hint": (
+        "单位搬迁请先获取当前位置。",
+        "For a moved unit, add the location first.",
+    ),
+    "locate.button": ("附上当前位置", "Add my location"),
+    "locate.asking": ("正在定位…", "Locating…"),
+    "locate.done": ("已定位，精度约 {m} 米", "Located, about {m} m accurate"),
+    "locate.denied": ("无法定位（未授权或无信号）", "No location (not allowed, or no signal)"),
+    "locate.crs": ("定位坐标系", "Location system"),
+    "locate.wgs84": ("WGS-84（GPS、iOS，默认）", "WGS-84 (GPS, iOS; default)"),
+    "locate.gcj02": ("GCJ-02（部分国内安卓浏览器）", "GCJ-02 (some Android browsers in China)"),
+    "visit.located": ("已定位", "located"),
+    "visit.change_invalid": (
+        "报告的变化不完整：党员人数变化需填写人数，搬迁需先获取位置。",
+        "The reported change is incomplete: a members change needs the number, a move needs "
+        "the location.",
+    ),
+    "visit.location_invalid": (
+        "位置数据无效，请重新定位。",
+        "The location is not valid: locate again.",
+    ),
+    "offline.title": ("离线", "Offline"),
+    "offline.body": (
+        "当前离线，此页尚未保存在手机上。",
+        "Offline, and this page is not kept on the phone.",
+    ),
 }
 
 
