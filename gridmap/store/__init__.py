@@ -15,17 +15,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, Table, func, select
-
-from gridmap.store._engine import backend_of, make_engine
 from gridmap.store._revision import head_revisions, stamped_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine, Table
     from sqlalchemy.orm import Session, sessionmaker
 
     from gridmap.settings import Settings
     from gridmap.store import models
+    from gridmap.store._engine import backend_of
 
 __all__ = ["Store", "backend_of", "counted_tables", "models", "table_of"]
 
@@ -48,6 +47,8 @@ def table_of(model: type[models.Base]) -> Table:
     ``Model.__table__`` is typed as a ``FromClause``; every gridmap model maps one table,
     so this narrows it once instead of a ``# type: ignore`` at each use.
     """
+    from sqlalchemy import Table
+
     table = model.__table__
     if not isinstance(table, Table):
         msg = f"{model.__name__} maps {type(table).__name__}, expected a Table"
@@ -57,9 +58,12 @@ def table_of(model: type[models.Base]) -> Table:
 
 def __getattr__(name: str) -> object:
     """``gridmap.store.models`` on first use: the ORM models (and GeoAlchemy2, shapely) are
-    loaded by the commands that need them, not by every one that opens a store."""
+    loaded by the commands that need them, not by every one that opens a store; SQLAlchemy
+    itself when a store is opened."""
     if name == "models":
         return importlib.import_module("gridmap.store.models")
+    if name == "backend_of":
+        return importlib.import_module("gridmap.store._engine").backend_of
     msg = f"module {__name__!r} has no attribute {name!r}"
     raise AttributeError(msg)
 
@@ -94,6 +98,8 @@ class Store:
     """
 
     def __init__(self, url: str, *, spatialite_library: str = "mod_spatialite") -> None:
+        from gridmap.store._engine import backend_of, make_engine
+
         self.url = url
         self.backend = backend_of(url)
         self.engine: Engine = make_engine(url, spatialite_library=spatialite_library)
@@ -163,6 +169,8 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Number of rows per record table."""
+        from sqlalchemy import func, select
+
         with self.engine.connect() as conn:  # a read: never waits for a writer
             return {
                 name: int(conn.scalar(select(func.count()).select_from(model)) or 0)

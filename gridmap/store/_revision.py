@@ -13,16 +13,28 @@ from __future__ import annotations
 import ast
 import functools
 import re
+import sqlite3
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+from urllib.parse import quote
 
-from sqlalchemy import Connection, text
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
-__all__ = ["VERSIONS", "head_revisions", "parse_revisions", "stamped_revisions"]
+__all__ = [
+    "VERSIONS",
+    "head_revisions",
+    "parse_revisions",
+    "peek_spatialite_revisions",
+    "stamped_revisions",
+]
 
 #: The migration scripts Alembic runs (``script_location`` is their parent).
 VERSIONS: Final = Path(__file__).parent / "migrations" / "versions"
+
+#: A SpatiaLite file URL without options: ``sqlite:///relative`` or ``sqlite:////absolute``.
+_SQLITE_FILE: Final = re.compile(r"^sqlite(?:\+pysqlite)?:///(?P<path>[^?]+)$")
+_STAMPED: Final = "SELECT version_num FROM alembic_version"
 
 _ASSIGNMENT: Final = re.compile(
     r"^(?P<name>revision|down_revision)\s*(?::[^=]*)?=\s*(?P<value>.+?)\s*$", re.M
@@ -77,10 +89,33 @@ def head_revisions(versions: Path = VERSIONS) -> frozenset[str] | None:
 def stamped_revisions(connection: Connection) -> tuple[str, ...] | None:
     """The revisions the store's ``alembic_version`` table holds (one query), or None when
     the store has no such table (a new store)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
     try:
-        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        rows = connection.execute(text(_STAMPED)).scalars()
         return tuple(str(row) for row in rows)
     except DBAPIError as exc:
         if "alembic_version" not in str(exc.orig):
             raise  # not the missing table: a real problem of the store
         return None
+
+
+def peek_spatialite_revisions(url: str) -> tuple[str, ...] | None:
+    """The revisions an existing SpatiaLite file is stamped with, read with ``sqlite3``
+    alone (no SQLAlchemy, no SpatiaLite), or None when that cannot tell: another
+    backend, URL options, no such file or table, any error. ``gridmap db upgrade``
+    then opens the store the full way, which reports problems properly."""
+    match = _SQLITE_FILE.match(url)
+    if match is None or match["path"] == ":memory:" or not Path(match["path"]).is_file():
+        return None
+    try:
+        connection = sqlite3.connect(f"file:{quote(match['path'])}?mode=rw", uri=True, timeout=1)
+    except sqlite3.Error:
+        return None
+    try:
+        return tuple(str(row[0]) for row in connection.execute(_STAMPED))
+    except sqlite3.Error:
+        return None
+    finally:
+        connection.close()
