@@ -122,6 +122,36 @@ def test_help_and_version_load_no_analysis_library_and_no_database(
     assert not (tmp_path / "never-opened.sqlite").exists()
 
 
+def test_no_help_page_of_any_command_loads_an_analysis_library(tmp_path: Path) -> None:
+    """Every command, walked from the typer app as tests/test_layout.py does."""
+    code = f"""
+import contextlib, io, json, sys
+from gridmap.cli import app
+def walk(group, path=()):
+    for info in group.registered_commands:
+        yield (*path, info.name or info.callback.__name__.replace("_", "-"))
+    for sub in group.registered_groups:
+        yield (*path, sub.name)
+        yield from walk(sub.typer_instance, (*path, sub.name))
+paths = list(walk(app))
+for path in paths:
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            app([*path, "--help"], prog_name="gridmap")
+        except SystemExit as exc:
+            assert exc.code == 0, (path, exc.code)
+heavy = {list(HEAVY)!r} + ["sqlalchemy", "gridmap.store"]
+print(json.dumps({{"paths": len(paths), "loaded": [m for m in heavy if m in sys.modules]}}))
+"""
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": f"sqlite:///{tmp_path / 'never.sqlite'}"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    result = json.loads(done.stdout)
+    assert result["paths"] > 30
+    assert result["loaded"] == [], f"the help pages imported {result['loaded']}"
+
+
 def test_an_option_refused_before_any_work_loads_nothing_heavy(tmp_path: Path) -> None:
     result, done = _gridmap(tmp_path, "coverage", "run", "--meters", "-5")
     assert result["code"] == 2

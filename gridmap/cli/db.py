@@ -8,7 +8,6 @@ import typer
 
 from gridmap.cli._common import console, handle_errors, open_store, settings
 from gridmap.errors import mask_secrets
-from gridmap.store._revision import head_revisions, peek_spatialite_revisions
 
 app = typer.Typer(
     help="Create and migrate the store (SpatiaLite file or PostGIS).", no_args_is_help=True
@@ -21,6 +20,8 @@ def upgrade(
     revision: Annotated[str, typer.Argument(help="migration revision to upgrade to")] = "head",
 ) -> None:
     """Create the store if needed and apply every migration (the same on both backends)."""
+    from gridmap.store._revision import head_revisions, peek_spatialite_revisions
+
     config = settings()
     stamped = peek_spatialite_revisions(config.database_url)
     if revision == "head" and stamped and frozenset(stamped) == head_revisions():
@@ -36,6 +37,8 @@ def upgrade(
 @handle_errors
 def current() -> None:
     """Show which migration revision the store is at."""
+    from gridmap.store._revision import peek_spatialite_revisions
+
     config = settings()
     stamped = peek_spatialite_revisions(config.database_url)
     if stamped is not None and len(stamped) == 1:
