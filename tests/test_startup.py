@@ -258,7 +258,7 @@ def test_the_help_texts_name_what_the_library_accepts() -> None:
     from gridmap.admin._stored import LEVEL_ORDER
     from gridmap.cli import areas, user
     from gridmap.cli import export as export_cli
-    from gridmap.export import EXPORT_FORMATS, EXPORT_KINDS
+    from gridmap.store.export import EXPORT_FORMATS, EXPORT_KINDS
 
     assert areas.LEVEL_ORDER == LEVEL_ORDER
     assert export_cli.EXPORT_KINDS == EXPORT_KINDS

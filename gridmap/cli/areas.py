@@ -218,7 +218,7 @@ def derive(
         )
     print_derived(report)
     if out is not None:
-        from gridmap.export import write_records
+        from gridmap.store.export import write_records
 
         console.print(f"areas: {write_records(report.areas, out)}")
 
@@ -241,7 +241,7 @@ def list_(
         msg = f"--level takes one of {', '.join(LEVEL_ORDER)}, got {level!r}"
         raise GridmapError(msg)
     from gridmap.admin import list_areas
-    from gridmap.export import write_records
+    from gridmap.store.export import write_records
 
     with open_store() as store:
         areas = list_areas(store)

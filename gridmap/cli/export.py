@@ -9,8 +9,8 @@ import typer
 
 from gridmap.cli._common import console, handle_errors, open_store
 
-#: What ``gridmap export`` writes, as :data:`gridmap.export.EXPORT_KINDS` and
-#: :data:`~gridmap.export.EXPORT_FORMATS` (a test keeps them equal); written out so that
+#: What ``gridmap export`` writes, as :data:`gridmap.store.export.EXPORT_KINDS` and
+#: :data:`~gridmap.store.export.EXPORT_FORMATS` (a test keeps them equal); written out so that
 #: ``--help`` loads no analysis module.
 EXPORT_KINDS = (
     "areas", "cells", "units", "orgs", "instructors", "stations", "workers", "roads", "sites"
@@ -42,7 +42,7 @@ def export(
 
     Records an import with --sync closed are left out unless --include-closed is given.
     """
-    from gridmap.export import export_records, write_records
+    from gridmap.store.export import export_records, write_records
 
     with open_store() as store:
         frame = export_records(store, kind, include_closed=include_closed)

@@ -33,9 +33,9 @@ from gridmap.errors import GridmapError
 if TYPE_CHECKING:  # the analysis (pandas, GEOS) loads when a command runs
     from shapely.geometry.base import BaseGeometry
 
-    from gridmap.cells import AssignReport
-    from gridmap.cells_check import StoreGridReport
     from gridmap.grid import CodeScheme, GridReport
+    from gridmap.grid.stored import AssignReport
+    from gridmap.grid.stored_check import StoreGridReport
     from gridmap.ingest.load import LoadReport
     from gridmap.store import Store
 
@@ -129,7 +129,7 @@ def _codes_unique(what: str) -> Iterator[None]:
 
 
 def _community_count(store: Store, area: str) -> int:
-    from gridmap.cells import communities_within
+    from gridmap.grid.stored import communities_within
 
     try:
         return len(communities_within(store, area))
@@ -160,7 +160,7 @@ def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice
     the new one does not renumber beside it, overlapping.
     """
     from gridmap.crs import metric_crs_for
-    from gridmap.export import export_records
+    from gridmap.store.export import export_records
 
     cells = export_records(store, "cells")
     near = cells[cells.intersects(boundary)]
@@ -223,7 +223,7 @@ class _Size:
 
 
 def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
-    from gridmap.cells import area_boundary, communities_within, generate_grid, save_cells
+    from gridmap.grid.stored import area_boundary, communities_within, generate_grid, save_cells
 
     boundary = area_boundary(store, area)
     _require_communities(_community_count(store, area), area, size.scheme)
@@ -251,7 +251,7 @@ def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tu
 def _generate_in_polygon(
     store: Store, target: Target, size: _Size, parent_code: str | None
 ) -> tuple[Any, str]:
-    from gridmap.cells import communities_intersecting, generate_grid_in, save_cells
+    from gridmap.grid.stored import communities_intersecting, generate_grid_in, save_cells
 
     flag = target.flag
     communities = communities_intersecting(store, target.boundary)
@@ -319,7 +319,7 @@ def generate(
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
     _check_size(shape, size, resolution)
-    from gridmap.cells import assign_units
+    from gridmap.grid.stored import assign_units
 
     sizing = _Size(shape, size, resolution, code_scheme(scheme))
     with open_store() as store:
@@ -337,7 +337,7 @@ def generate(
     console.print(f"网格生成 / cells over {target.label} ({sizing.scheme.name}): {summary}")
     _print_assignment(assignment)
     if out is not None:
-        from gridmap.export import write_records
+        from gridmap.store.export import write_records
 
         console.print(f"cells: {write_records(cells, out)}")
 
@@ -364,7 +364,7 @@ def import_(
     When the codes belong to cells another file supplied, the import shows what it would
     overwrite and asks (at a terminal); --yes overwrites without asking.
     """
-    from gridmap.cells import assign_units
+    from gridmap.grid.stored import assign_units
     from gridmap.ingest.pipeline import import_layer
     from gridmap.ingest.records import RecordKind
 
@@ -406,7 +406,7 @@ def _print_check(report: GridReport, area: str) -> None:
 
 
 def _print_store_check(report: StoreGridReport) -> None:
-    from gridmap.cells_check import TABLE_COLUMNS
+    from gridmap.grid.stored_check import TABLE_COLUMNS
 
     if not report.areas:
         console.print("网格检查 / grid check: no grid cells are stored (`gridmap grid generate`)")
@@ -444,8 +444,8 @@ def check(
     Without --area every stored cell is checked, area by area; gaps are measured
     against the boundaries of the cells' villages/communities.
     """
-    from gridmap.cells import check_stored_grid
-    from gridmap.cells_check import StoreGridReport, check_all_grids
+    from gridmap.grid.stored import check_stored_grid
+    from gridmap.grid.stored_check import StoreGridReport, check_all_grids
 
     with open_store() as store:
         if area is None:
@@ -460,7 +460,7 @@ def check(
     else:
         _print_check(result, area or "")
     if out is not None:
-        from gridmap.export import write_records
+        from gridmap.store.export import write_records
 
         console.print(f"problems: {write_records(result.to_geodataframe(), out)}")
     if not result.ok:
