@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,10 +23,9 @@ from gridmap.cli._common import (
     settings,
 )
 from gridmap.domain import UnitKind
-from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
-from gridmap.ingest.pipeline import default_reject_path, ingest_layer, ingest_osm
-from gridmap.ingest.records import RecordKind
-from gridmap.ingest.sniff import check_reject_file, check_table_file
+
+if TYPE_CHECKING:  # the ingest machinery (pandas, GEOS) loads when a command runs
+    from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
 
 app = typer.Typer(
     help="Load data into the store; every rejected row is reported.", no_args_is_help=True
@@ -148,6 +147,8 @@ def osm(
     OSM ids are the same in every extract: a newer or larger extract updates the features.
     """
     from gridmap.demo import unit_counts
+    from gridmap.ingest.pipeline import default_reject_path, ingest_osm
+    from gridmap.ingest.sniff import check_reject_file
 
     check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
@@ -204,9 +205,16 @@ def layer(
     another file supplied, the import shows what it would overwrite and asks: overwrite,
     or import under a source name of its own (--source); --yes overwrites without asking.
     """
-    check_reject_file(file, reject_file or default_reject_path(file))
+    from gridmap.ingest.sniff import check_reject_file, check_table_file
+
     if file.is_file():
-        check_table_file(file, encoding)  # before the store is opened: refused in milliseconds
+        # before pandas is imported or the store opened: refused in milliseconds
+        check_table_file(file, encoding)
+    from gridmap.ingest.pipeline import default_reject_path, ingest_layer
+    from gridmap.ingest.records import RecordKind
+
+    check_reject_file(file, reject_file or default_reject_path(file))
+
     config = settings()
     unit_kind = None
     record_kind = kind

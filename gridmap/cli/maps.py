@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from gridmap.cli._common import console, handle_errors, open_store, settings
-from gridmap.settings import Settings
+
+if TYPE_CHECKING:
+    from gridmap.settings import Settings
 
 app = typer.Typer(
     help="Interactive HTML maps (one offline file) and static images.", no_args_is_help=True
