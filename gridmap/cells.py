@@ -14,10 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2.shape import to_shape
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from gridmap.coverage.inputs import representative_points
+from gridmap.coverage.inputs import read_frame, representative_points
 from gridmap.errors import GridmapError, NotFoundError
 from gridmap.grid import (
     BEIJING_DB11_T_2157_2023,
@@ -58,10 +57,8 @@ __all__ = [
 def _areas(store: Store) -> gpd.GeoDataFrame:
     table = table_of(models.AdminArea)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(table)).mappings().all()
-    geoms = [None if r["boundary"] is None else to_shape(r["boundary"]) for r in rows]
-    data = {c: [r[c] for r in rows] for c in ("id", "code", "name", "level", "parent_id")}
-    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326").set_index("id", drop=False)
+        frame = read_frame(conn, table, ("id", "code", "name", "level", "parent_id"), "boundary")
+    return frame.set_index("id", drop=False)
 
 
 def area_boundary(store: Store, code: str) -> Any:
@@ -280,14 +277,9 @@ def _frame(
     conn: Connection, model: type[models.Base], columns: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
     table = table_of(model)
-    query = select(*(table.c[c] for c in (*columns, "geom")))
-    if model is models.GridCell:
-        query = query.where(table.c.closed_at.is_(None))
-    rows = conn.execute(query).all()
-    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    geoms = [to_shape(r[-1]) for r in rows]
-    frame = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
-    return frame.set_index(pd.Index(data["id"], dtype="int64"), drop=False)
+    where = table.c.closed_at.is_(None) if model is models.GridCell else None
+    frame = read_frame(conn, table, columns, "geom", where=where)
+    return frame.set_index(pd.Index(frame["id"].to_numpy(), dtype="int64"), drop=False)
 
 
 def has_grid(conn: Connection) -> bool:
@@ -346,19 +338,22 @@ def assign_units_on(conn: Connection) -> AssignReport:
 def _write_assignment(
     conn: Connection, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
 ) -> None:
-    """Store each unit's cell and the shares, writing only what changed."""
+    """Store each unit's cell and the shares, writing only what changed.
+
+    The stored cells are compared as arrays and the changes written in one prepared
+    ``UPDATE`` run over every moved unit (``executemany``), not one statement per cell.
+    """
     unit_table = table_of(models.Unit)
     share_table = table_of(models.UnitCell)
-    stored = dict(conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all())
-    moves: dict[int | None, list[int]] = {}
-    for unit, cell in zip(unit_ids.tolist(), cell_ids.tolist(), strict=True):
-        wanted = int(cell) if cell >= 0 else None
-        if stored.get(unit) != wanted:
-            moves.setdefault(wanted, []).append(int(unit))
-    for cell, members in moves.items():
-        for start in range(0, len(members), 500):
-            chunk = members[start : start + 500]
-            conn.execute(update(unit_table).where(unit_table.c.id.in_(chunk)).values(cell_id=cell))
+    moves = _moves(conn, np.asarray(unit_ids, dtype=np.int64), np.asarray(cell_ids, np.int64))
+    if moves:
+        statement = (
+            update(unit_table)
+            .where(unit_table.c.id == bindparam("_unit"))
+            .values(cell_id=bindparam("_cell"))
+        )
+        conn.execute(statement, moves)
+        logger.info("moved %d units to another cell", len(moves))
     rows = [{"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares]
     old = {
         (int(u), int(c)): float(s)
@@ -370,6 +365,23 @@ def _write_assignment(
         conn.execute(delete(share_table))
         if rows:
             conn.execute(insert(share_table), rows)
+
+
+def _moves(conn: Connection, unit_ids: Any, cell_ids: Any) -> list[dict[str, int | None]]:
+    """``{"_unit", "_cell"}`` for each unit whose stored cell differs from ``cell_ids``."""
+    unit_table = table_of(models.Unit)
+    stored = conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all()
+    now = pd.Series(
+        np.asarray([-1 if r[1] is None else int(r[1]) for r in stored], dtype=np.int64),
+        index=pd.Index([int(r[0]) for r in stored], dtype="int64"),
+    )
+    before = now.reindex(unit_ids, fill_value=-2).to_numpy()
+    wanted = np.where(cell_ids >= 0, cell_ids, -1)
+    changed = before != wanted
+    return [
+        {"_unit": int(u), "_cell": None if c < 0 else int(c)}
+        for u, c in zip(unit_ids[changed].tolist(), wanted[changed].tolist(), strict=True)
+    ]
 
 
 def check_stored_grid(

@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
@@ -477,21 +478,41 @@ def _plain(value: object) -> object:
     return value
 
 
+def _plain_column(series: pd.Series) -> list[Any]:
+    """:func:`_plain` over a whole column, without a Python call per value where possible."""
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype(object)
+        return values.where(series.notna(), None).tolist()
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.astype(object).where(series.notna(), None).tolist()
+    return [_plain(v) for v in series.tolist()]
+
+
 def _rows(
     frame: pd.DataFrame, target: _Target, resolved: Mapping[str, list[int | None]]
 ) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    geometries: Iterable[Any] = frame.geometry if target.geometry else [None] * len(frame)
-    for i, geom in enumerate(geometries):
-        row: dict[str, Any] = {"source_id": str(frame["source_id"].iloc[i])}
-        for column in target.values:
-            row[column] = _plain(frame[column].iloc[i]) if column in frame else None
-        for column, ids in resolved.items():
-            row[column] = ids[i]
-        if target.geometry:
-            row[target.geometry] = _geometry(geom, multipolygon=target.multipolygon)
-        records.append(row)
-    return records
+    """One dict per record (source id, values, references, geometry), built column-wise."""
+    n = len(frame)
+    columns: dict[str, list[Any]] = {"source_id": frame["source_id"].astype(str).tolist()}
+    for column in target.values:
+        columns[column] = _plain_column(frame[column]) if column in frame else [None] * n
+    columns.update(resolved)
+    if target.geometry:
+        columns[target.geometry] = _geometries(frame.geometry.values, target.multipolygon)
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _geometries(geoms: Any, multipolygon: bool) -> list[BaseGeometry | None]:
+    """The geometries to store: empty ones as None, polygons as multipolygons where wanted."""
+    array = np.asarray(geoms, dtype=object)
+    empty = shapely.is_missing(array) | shapely.is_empty(array)
+    if not multipolygon:
+        return [None if e else g for g, e in zip(array.tolist(), empty.tolist(), strict=True)]
+    return [
+        None if e else _geometry(g, multipolygon=True)
+        for g, e in zip(array.tolist(), empty.tolist(), strict=True)
+    ]
 
 
 def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry | None:

@@ -30,15 +30,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["Merge", "digest", "first", "merge", "now", "origin_of", "origins_of", "same_value"]
+__all__ = [
+    "Merge",
+    "digest",
+    "first",
+    "first_many",
+    "merge",
+    "now",
+    "origin_of",
+    "origins_of",
+    "same_value",
+]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -152,6 +163,48 @@ def first(new: Mapping[str, Any], *, origin: str, at: str) -> dict[str, Any]:
         "fields": {k: {"by": origin, "at": at} for k in present},
         "seen": {origin: {k: digest(v) for k, v in present.items()}} if present else {},
     }
+
+
+def first_many(
+    records: Sequence[Mapping[str, Any]], *, origin: str, at: str
+) -> list[dict[str, Any]]:
+    """:func:`first` of many records at once (geometries digested in one WKB call).
+
+    The ``{"by", "at"}`` entries are shared between the results: serialise them, do not
+    change them in place.
+    """
+    stamp = {"by": origin, "at": at}
+    digests = {key: _digests([r.get(key) for r in records]) for key in _keys(records)}
+    out: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        present = [k for k, v in record.items() if v is not None]
+        out.append(
+            {
+                "fields": dict.fromkeys(present, stamp),
+                "seen": {origin: {k: digests[k][i] for k in present}} if present else {},
+            }
+        )
+    return out
+
+
+def _keys(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(k for r in records for k in r))
+
+
+def _digests(values: list[Any]) -> list[str | None]:
+    """:func:`digest` of each value (None for None), geometries' WKB made in one call."""
+    spatial = [i for i, v in enumerate(values) if isinstance(v, BaseGeometry)]
+    out: list[str | None] = [None if v is None else "" for v in values]
+    if spatial:
+        blobs = shapely.to_wkb(
+            np.asarray([values[i] for i in spatial], dtype=object), output_dimension=2
+        )
+        for i, blob in zip(spatial, blobs.tolist(), strict=True):
+            out[i] = hashlib.blake2b(blob, digest_size=6).hexdigest()
+    for i, value in enumerate(values):
+        if out[i] == "":
+            out[i] = digest(value)
+    return out
 
 
 def _set(
