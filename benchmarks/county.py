@@ -110,13 +110,16 @@ def _settlements(rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
     """Settlement centres (m) and their spread (sigma, m)."""
     x0, y0 = ORIGIN
     margin = 2_000.0
-    centres = rng.uniform((x0 + margin, y0 + margin), (x0 + SIDE - margin, y0 + SIDE - margin),
-                          size=(SETTLEMENTS, 2))
+    centres = rng.uniform(
+        (x0 + margin, y0 + margin), (x0 + SIDE - margin, y0 + SIDE - margin), size=(SETTLEMENTS, 2)
+    )
     sigma = rng.uniform(250.0, 1_200.0, size=SETTLEMENTS)
     return centres, sigma
 
 
-def _cells(rng: np.random.Generator, centres: FloatArray) -> tuple[npt.NDArray[np.object_], FloatArray, np.ndarray]:
+def _cells(
+    rng: np.random.Generator, centres: FloatArray
+) -> tuple[npt.NDArray[np.object_], FloatArray, np.ndarray]:
     """Voronoi cells of seeded points over the square (metric), with their village."""
     x0, y0 = ORIGIN
     seeds = rng.uniform((x0, y0), (x0 + SIDE, y0 + SIDE), size=(CELLS, 2))
@@ -146,10 +149,15 @@ def _codes(seeds: FloatArray, village: np.ndarray, village_codes: list[str]) -> 
     sequence[order] = np.arange(len(grouped)) - np.repeat(starts, counts) + 1
     if sequence.max() > 999:
         raise ValueError("a village has more than 999 cells")
-    return [f"{village_codes[v]}{s:03d}" for v, s in zip(village.tolist(), sequence.tolist(), strict=True)]
+    return [
+        f"{village_codes[v]}{s:03d}"
+        for v, s in zip(village.tolist(), sequence.tolist(), strict=True)
+    ]
 
 
-def _areas(cells: np.ndarray, village: np.ndarray, centres: FloatArray, names: list[str]) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _areas(
+    cells: np.ndarray, village: np.ndarray, centres: FloatArray, names: list[str]
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     x0, y0 = ORIGIN
     bx = np.minimum(((centres[:, 0] - x0) / (SIDE / 4)).astype(int), 3)
     by = np.minimum(((centres[:, 1] - y0) / (SIDE / 3)).astype(int), 2)
@@ -169,7 +177,10 @@ def _areas(cells: np.ndarray, village: np.ndarray, centres: FloatArray, names: l
         + [f"{n}{'社区' if i % 3 == 0 else '村'}" for i, n in enumerate(names[:SETTLEMENTS])]
     )
     parents = [None, *[COUNTY_CODE] * TOWNSHIPS, *(township_codes[t] for t in township.tolist())]
-    townships = [shapely.union_all(np.asarray(boundaries, dtype=object)[township == t]) for t in range(TOWNSHIPS)]
+    townships = [
+        shapely.union_all(np.asarray(boundaries, dtype=object)[township == t])
+        for t in range(TOWNSHIPS)
+    ]
     county = shapely.box(x0, y0, x0 + SIDE, y0 + SIDE)
     geoms = np.asarray([county, *townships, *boundaries], dtype=object)
     frame = gpd.GeoDataFrame(
@@ -180,15 +191,23 @@ def _areas(cells: np.ndarray, village: np.ndarray, centres: FloatArray, names: l
     return frame, village_codes
 
 
-def _units(rng: np.random.Generator, n: int, centres: FloatArray, sigma: FloatArray, names: list[str]) -> gpd.GeoDataFrame:
+def _units(
+    rng: np.random.Generator, n: int, centres: FloatArray, sigma: FloatArray, names: list[str]
+) -> gpd.GeoDataFrame:
     x0, y0 = ORIGIN
     which = rng.integers(0, SETTLEMENTS, size=n)
     xy = centres[which] + rng.normal(size=(n, 2)) * sigma[which, None]
     xy = np.clip(xy, (x0 + 1.0, y0 + 1.0), (x0 + SIDE - 1.0, y0 + SIDE - 1.0))
     kind = _KINDS[rng.choice(len(_KINDS), size=n, p=_KIND_P)]
     households = np.where(kind == "building", rng.integers(12, 120, size=n), 0)
-    households = np.where(np.isin(kind, ["village", "community"]), rng.integers(20, 400, size=n), households)
-    population = np.where(kind == "firm", rng.integers(5, 800, size=n), (households * rng.uniform(2.2, 3.4, size=n)).astype(np.int64))
+    households = np.where(
+        np.isin(kind, ["village", "community"]), rng.integers(20, 400, size=n), households
+    )
+    population = np.where(
+        kind == "firm",
+        rng.integers(5, 800, size=n),
+        (households * rng.uniform(2.2, 3.4, size=n)).astype(np.int64),
+    )
     members = (population * rng.uniform(0.0, 0.08, size=n)).astype(np.int64)
     settlement = np.asarray(names, dtype=object)[which]
     label = pd.Series(kind).map(_KIND_LABEL).to_numpy(dtype=object)
@@ -243,7 +262,9 @@ def _stations(rng: np.random.Generator, centres: FloatArray, sigma: FloatArray) 
     frame = pd.DataFrame(
         {
             "id": np.char.add("S", np.char.zfill(np.arange(1, STATIONS + 1).astype(str), 5)),
-            "name": np.char.add(np.char.add("党群服务站", np.arange(1, STATIONS + 1).astype(str)), "号"),
+            "name": np.char.add(
+                np.char.add("党群服务站", np.arange(1, STATIONS + 1).astype(str)), "号"
+            ),
             "tier": tier,
             "capacity": rng.integers(10, 200, size=STATIONS),
             "last_activity": "2026-11-01",
@@ -291,7 +312,10 @@ def make_county(units: int = 100_000, seed: int = 0) -> County:
     cell_frame = gpd.GeoDataFrame(
         {
             "code": codes,
-            "name": [f"{areas['name'].iloc[1 + TOWNSHIPS + v]}第{c[-3:]}网格" for v, c in zip(village.tolist(), codes, strict=True)],
+            "name": [
+                f"{areas['name'].iloc[1 + TOWNSHIPS + v]}第{c[-3:]}网格"
+                for v, c in zip(village.tolist(), codes, strict=True)
+            ],
             "area_code": [village_codes[v] for v in village.tolist()],
         },
         geometry=cells,
@@ -330,7 +354,9 @@ def write_county(folder: str | Path, units: int = 100_000, seed: int = 0) -> dic
     pd.DataFrame(county.units.drop(columns="geometry")).to_csv(paths["units"], index=False)
     county.orgs.to_csv(paths["orgs"], index=False)
     pd.DataFrame(county.stations.drop(columns="geometry")).to_csv(paths["stations"], index=False)
-    logger.info("county with %d units written to %s in %.1f s", units, out, time.perf_counter() - start)
+    logger.info(
+        "county with %d units written to %s in %.1f s", units, out, time.perf_counter() - start
+    )
     return paths
 
 
