@@ -201,9 +201,19 @@ def _digests(values: list[Any]) -> list[str | None]:
         )
         for i, blob in zip(spatial, blobs.tolist(), strict=True):
             out[i] = hashlib.blake2b(blob, digest_size=6).hexdigest()
+    known: dict[tuple[type, object], str] = {}  # counts and kinds repeat: digest each once
     for i, value in enumerate(values):
-        if out[i] == "":
+        if out[i] != "":
+            continue
+        try:
+            key = (type(value), value)
+            found = known.get(key)
+        except TypeError:  # unhashable (a list of covered units)
             out[i] = digest(value)
+            continue
+        if found is None:
+            found = known[key] = digest(value)
+        out[i] = found
     return out
 
 
