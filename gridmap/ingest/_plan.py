@@ -132,12 +132,12 @@ def plan_load(
     for i in track(keep, description=description):
         row = rows[i]
         record = existing.by_sid.get(row["source_id"])
-        if record is None and row.get("code") is not None:
+        if record is None and existing.by_code and row.get("code") is not None:
             record = existing.by_code.get(str(row["code"]))
-        values = {k: v for k, v in row.items() if k != "source_id"}
         if record is None:
             plan.inserts.append((i, row | {"source": options.source}))
             continue
+        values = {k: v for k, v in row.items() if k != "source_id"}
         change = merge(
             stored_values(record),
             record["provenance"],

@@ -426,9 +426,9 @@ def _resolve_references(
 def _resolve_links(
     conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
 ) -> list[list[int]]:
-    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     if kind not in _LINKS:
-        return link_ids
+        return []
+    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
     index = _lookup(conn, model, key)
     for i, values in enumerate(_column(frame, column)):
@@ -659,10 +659,12 @@ def _replace_links(
     ids = dict(
         conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
     )
-    own_ids = [ids[str(frame["source_id"].iloc[i])] for i in keep]
-    if own_ids:
-        conn.execute(delete(link).where(link.c[own_key].in_(own_ids)))
-    pairs = {(ids[str(frame["source_id"].iloc[i])], other) for i in keep for other in link_ids[i]}
+    sids = frame["source_id"].astype(str).tolist()
+    own_ids = [ids[sids[i]] for i in keep]
+    for start in range(0, len(own_ids), 10_000):
+        chunk = own_ids[start : start + 10_000]
+        conn.execute(delete(link).where(link.c[own_key].in_(chunk)))
+    pairs = {(ids[sids[i]], other) for i in keep for other in link_ids[i]}
     if pairs:
         conn.execute(insert(link), [{own_key: a, other_key: b} for a, b in sorted(pairs)])
 

@@ -168,22 +168,30 @@ def first(new: Mapping[str, Any], *, origin: str, at: str) -> dict[str, Any]:
 def first_many(
     records: Sequence[Mapping[str, Any]], *, origin: str, at: str
 ) -> list[dict[str, Any]]:
-    """:func:`first` of many records at once (geometries digested in one WKB call).
+    """:func:`first` of many records at once, column by column.
 
-    The ``{"by", "at"}`` entries are shared between the results: serialise them, do not
-    change them in place.
+    Records with the same fields present share one ``fields`` dict: serialise the
+    results, do not change them in place.
     """
+    keys = _keys(records)
+    columns = {key: [r.get(key) for r in records] for key in keys}
+    digests = {key: _digests(values) for key, values in columns.items()}
+    present = np.zeros(len(records), dtype=np.int64)
+    for bit, key in enumerate(keys):
+        present |= np.asarray([v is not None for v in columns[key]], dtype=np.int64) << bit
+    out: list[dict[str, Any]] = [{} for _ in records]
     stamp = {"by": origin, "at": at}
-    digests = {key: _digests([r.get(key) for r in records]) for key in _keys(records)}
-    out: list[dict[str, Any]] = []
-    for i, record in enumerate(records):
-        present = [k for k, v in record.items() if v is not None]
-        out.append(
-            {
-                "fields": dict.fromkeys(present, stamp),
-                "seen": {origin: {k: digests[k][i] for k in present}} if present else {},
-            }
-        )
+    for pattern in np.unique(present).tolist():
+        names = [k for bit, k in enumerate(keys) if pattern >> bit & 1]
+        where = np.flatnonzero(present == pattern).tolist()
+        fields = dict.fromkeys(names, stamp)
+        if not names:
+            for i in where:
+                out[i] = {"fields": {}, "seen": {}}
+            continue
+        picked = [[digests[k][i] for i in where] for k in names]
+        for i, values in zip(where, zip(*picked, strict=True), strict=True):
+            out[i] = {"fields": fields, "seen": {origin: dict(zip(names, values, strict=True))}}
     return out
 
 

@@ -230,8 +230,11 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
     originals = np.asarray([check.geometries[i] for i in positions], dtype=object)
     converted = shapely.transform(originals, converter(source, swap=False))
     within = inside(list(converted), region)
-    swapped = shapely.transform(originals, converter(source, swap=True))
-    swapped_within = inside(list(swapped), region)
+    # only rows outside the region need the swapped reading (to say why they are rejected)
+    swapped_within = np.zeros(len(originals), dtype=np.bool_)
+    if not within.all():
+        swapped = shapely.transform(originals[~within], converter(source, swap=True))
+        swapped_within[~within] = inside(list(swapped), region)
     west, south, east, north = region
     extent = f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
     for position, geom, ok, swapped_ok, original in zip(
