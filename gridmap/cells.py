@@ -298,7 +298,7 @@ def has_grid(conn: Connection) -> bool:
 def assign_units_on(conn: Connection) -> AssignReport:
     """:func:`assign_units` on an open connection, inside the caller's transaction."""
     cells = _frame(conn, models.GridCell, ("id", "code"))
-    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name"))
+    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name", "cell_id"))
     cell_ids = np.full(len(units), -1, dtype=np.int64)
     shares: list[tuple[int, int, float]] = []
     multi = 0
@@ -317,7 +317,8 @@ def assign_units_on(conn: Connection) -> AssignReport:
                 shares.append((int(unit_ids[polygon]), int(ids[cell]), float(share)))
             counts = pd.Series([s[0] for s in shares]).value_counts()
             multi = int((counts > 1).sum())
-    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares)
+    stored = units["cell_id"].fillna(-1).to_numpy(dtype=np.int64)
+    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares, stored=stored)
     outside = units[cell_ids < 0]
     points = representative_points(outside)
     report = pd.DataFrame(
@@ -336,16 +337,25 @@ def assign_units_on(conn: Connection) -> AssignReport:
 
 
 def _write_assignment(
-    conn: Connection, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
+    conn: Connection,
+    unit_ids: Any,
+    cell_ids: Any,
+    shares: list[tuple[int, int, float]],
+    *,
+    stored: Any = None,
 ) -> None:
     """Store each unit's cell and the shares, writing only what changed.
 
-    The stored cells are compared as arrays and the changes written in one prepared
-    ``UPDATE`` run over every moved unit (``executemany``), not one statement per cell.
+    ``stored`` is each unit's stored cell id (-1 for none), read with the units; without
+    it the stored cells are read here. They are compared as arrays and the changes written
+    in one prepared ``UPDATE`` run over every moved unit (``executemany``), not one
+    statement per cell.
     """
     unit_table = table_of(models.Unit)
     share_table = table_of(models.UnitCell)
-    moves = _moves(conn, np.asarray(unit_ids, dtype=np.int64), np.asarray(cell_ids, np.int64))
+    units = np.asarray(unit_ids, dtype=np.int64)
+    before = _stored_cells(conn, units) if stored is None else np.asarray(stored, np.int64)
+    moves = _moves(units, np.asarray(cell_ids, np.int64), before)
     if moves:
         statement = (
             update(unit_table)
@@ -367,15 +377,19 @@ def _write_assignment(
             conn.execute(insert(share_table), rows)
 
 
-def _moves(conn: Connection, unit_ids: Any, cell_ids: Any) -> list[dict[str, int | None]]:
-    """``{"_unit", "_cell"}`` for each unit whose stored cell differs from ``cell_ids``."""
+def _stored_cells(conn: Connection, unit_ids: Any) -> Any:
+    """The stored cell id of each unit (-1 for none, -2 for a unit not stored)."""
     unit_table = table_of(models.Unit)
     stored = conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all()
     now = pd.Series(
         np.asarray([-1 if r[1] is None else int(r[1]) for r in stored], dtype=np.int64),
         index=pd.Index([int(r[0]) for r in stored], dtype="int64"),
     )
-    before = now.reindex(unit_ids, fill_value=-2).to_numpy()
+    return now.reindex(unit_ids, fill_value=-2).to_numpy()
+
+
+def _moves(unit_ids: Any, cell_ids: Any, before: Any) -> list[dict[str, int | None]]:
+    """``{"_unit", "_cell"}`` for each unit whose stored cell ``before`` differs."""
     wanted = np.where(cell_ids >= 0, cell_ids, -1)
     changed = before != wanted
     return [
