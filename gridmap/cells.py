@@ -30,11 +30,15 @@ from gridmap.grid import (
     generate_cells,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
+from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
+
+#: SpatiaLite / store triggers that re-check a unit's geometry on any update of the row.
+_CELL_UPDATE_TRIGGERS = ("unit_geom_valid_update", "tmu_unit_geom")
 
 #: A community sharing less than this (m²) with an area to grid only touches it.
 _SHARED_M2 = 1.0
@@ -362,7 +366,9 @@ def _write_assignment(
             .where(unit_table.c.id == bindparam("_unit"))
             .values(cell_id=bindparam("_cell"))
         )
-        conn.execute(statement, moves)
+        # only cell_id changes: the per-row geometry checks on update have nothing to check
+        with lifted_triggers(conn, _CELL_UPDATE_TRIGGERS, len(moves)):
+            conn.execute(statement, moves)
         logger.info("moved %d units to another cell", len(moves))
     rows = [{"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares]
     old = {

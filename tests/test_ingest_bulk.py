@@ -81,6 +81,14 @@ def _writes(seen: list[tuple[str, int]], verb: str, table: str) -> list[tuple[st
     return [s for s in seen if pattern.match(s[0])]
 
 
+def _triggers(store: Store) -> list[tuple[str, str]]:
+    if store.engine.dialect.name != "sqlite":
+        return []
+    with store.engine.connect() as conn:
+        found = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+        return sorted((str(n), str(q)) for n, q in found)
+
+
 def test_units_are_inserted_in_one_statement(store: Store, tmp_path: Path) -> None:
     with _statements(store) as seen:
         report, _ = import_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
@@ -99,7 +107,9 @@ def test_units_are_inserted_in_one_statement(store: Store, tmp_path: Path) -> No
 def test_the_spatial_index_holds_every_bulk_inserted_unit_and_later_ones(
     store: Store, tmp_path: Path
 ) -> None:
+    triggers = _triggers(store)
     import_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
+    assert _triggers(store) == triggers
     import_layer(store, _units_csv(tmp_path / "more.csv", n=5, seed=2), "unit", source="more")
 
     probe = "POLYGON((117.2 28.29, 117.205 28.29, 117.205 28.295, 117.2 28.295, 117.2 28.29))"
@@ -142,8 +152,11 @@ def test_units_move_into_cells_in_one_update(store: Store, tmp_path: Path) -> No
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE unit SET cell_id = NULL"))
 
+    triggers = _triggers(store)
     with _statements(store) as seen:
         report = assign_units(store)
+
+    assert _triggers(store) == triggers  # lifted for the update, then back
 
     assert report.assigned == N_UNITS
     updates = _writes(seen, "UPDATE", "unit")

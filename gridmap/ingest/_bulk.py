@@ -27,7 +27,7 @@ from gridmap.store import models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["deferred_spatial_index", "geometry_blobs", "uniform", "write_many"]
+__all__ = ["deferred_spatial_index", "geometry_blobs", "lifted_triggers", "uniform", "write_many"]
 
 #: Below this many rows the per-row index trigger is cheaper than lifting it.
 DEFER_INDEX_ROWS = 2000
@@ -144,3 +144,26 @@ def deferred_spatial_index(
     )
     conn.exec_driver_sql(str(found[0]))
     logger.debug("indexed the new %s rows in one statement", table.name)
+
+
+@contextmanager
+def lifted_triggers(conn: Connection, names: Sequence[str], n_rows: int) -> Iterator[None]:
+    """On SQLite, drop the triggers ``names`` for the block and put them back after it.
+
+    For bulk updates of columns the triggers do not guard (a unit's cell: SpatiaLite and
+    the store re-check the geometry on every update of the row). The caller's
+    transaction holds both changes: a failure restores the triggers with the rest.
+    """
+    if conn.dialect.name != "sqlite" or n_rows < DEFER_INDEX_ROWS:
+        yield
+        return
+    found = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+        f"({', '.join('?' for _ in names)})",
+        tuple(names),
+    ).all()
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in found:
+        conn.exec_driver_sql(str(sql))
