@@ -231,8 +231,8 @@ def _postgis_cases(files: dict[str, Path], n: int, runs: int) -> list[Result]:
 
 
 def _grid_cases(folder: Path, files: dict[str, Path], n: int) -> list[Result]:
-    env = _sqlite_store(folder, files["areas"])
-    _run([*GRIDMAP, "ingest", "layer", str(files["units"]), "--kind", "unit"], env)
+    # the SpatiaLite store of the ingest case, with its areas and units
+    env = {"GRIDMAP_DATABASE_URL": f"sqlite:///{folder / 'store.db'}"}
     ours = _run([*GRIDMAP, "grid", "import", str(files["cells"])], env)
     target = _ogr_target(folder, "cells.sqlite")
     theirs = _run(
