@@ -256,9 +256,9 @@ def _assignment(env: dict[str, str], n: int) -> Result:
     code = (
         "import time, sys\n"
         "from gridmap.store import Store\n"
-        "from gridmap.cells import assign_units\n"
+        "from gridmap.grid.stored import assign_units\n"
         "from gridmap.store import models, table_of\n"
-        "from gridmap.cells import _frame\n"
+        "from gridmap.grid.stored import _frame\n"
         "from gridmap.grid import CellIndex\n"
         "store = Store(sys.argv[1])\n"
         "with store.engine.connect() as conn:\n"

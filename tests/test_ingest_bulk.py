@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import event, select, text
 
-from gridmap.cells import assign_units
+from gridmap.grid.stored import assign_units
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store, models
 

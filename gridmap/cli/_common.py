@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from pydantic import ValidationError
@@ -134,6 +134,24 @@ SourceOption = Annotated[
 ]
 RejectOption = Annotated[
     Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
+]
+
+
+#: The reach options `coverage run` and `site recommend` share (ReachOptions' fields).
+ModeOption = Annotated[
+    Literal["radius", "network"],
+    typer.Option(help="reach by straight-line radius or along the road network"),
+]
+ProfileOption = Annotated[
+    Literal["walk", "drive"], typer.Option(help="network travel mode (--mode network)")
+]
+MetersOption = Annotated[
+    float | None,
+    typer.Option(help="one reach in metres, instead of the per-tier reach of the settings"),
+]
+MinutesOption = Annotated[
+    float | None,
+    typer.Option(help="one reach in minutes of travel, instead of a distance"),
 ]
 
 

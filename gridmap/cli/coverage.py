@@ -11,6 +11,10 @@ import typer
 from shapely.geometry import Point
 
 from gridmap.cli._common import (
+    MetersOption,
+    MinutesOption,
+    ModeOption,
+    ProfileOption,
     console,
     handle_errors,
     open_store,
@@ -66,7 +70,7 @@ SUMMARY_COUNTS = (
 
 def print_summary(result: CoverageResult) -> None:
     """The rates table every coverage run prints."""
-    s = result.summary
+    s = result.summary()
     rows = [
         (label, f"{s.get(count, 0)} / {s['units']}", _pct(s.get(rate)))
         for label, count, rate in SUMMARY_RATES
@@ -132,16 +136,10 @@ def _added_stations(path: Path | None, at: list[str]) -> gpd.GeoDataFrame | None
 @app.command()
 @handle_errors
 def run(
-    mode: Annotated[
-        Literal["radius", "network"], typer.Option(help="straight line or along roads")
-    ] = "radius",
-    profile: Annotated[Literal["walk", "drive"], typer.Option(help="network travel mode")] = "walk",
-    meters: Annotated[
-        float | None, typer.Option(help="one reach for every tier, in metres")
-    ] = None,
-    minutes: Annotated[
-        float | None, typer.Option(help="one reach for every tier, in minutes")
-    ] = None,
+    mode: ModeOption = "radius",
+    profile: ProfileOption = "walk",
+    meters: MetersOption = None,
+    minutes: MinutesOption = None,
     idle_days: Annotated[
         int | None, typer.Option(help="days without activity before idle", min=1)
     ] = None,

@@ -44,7 +44,7 @@ def demo(
         (f"unit: {UnitKind(kind).label()} ({kind})", n) for kind, n in result.unit_counts.items()
     ]
     print_table("数据量 / counts per kind", ["kind", "count"], rows)
-    console.print(result.assignment.summary())
+    console.print(str(result.assignment))
     print_summary(result.coverage)
     print_recommendation(result.sites)
     for name, path in result.outputs.items():

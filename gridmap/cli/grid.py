@@ -14,18 +14,6 @@ import typer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.exc import IntegrityError
 
-from gridmap.cells import (
-    AssignReport,
-    area_boundary,
-    assign_units,
-    check_stored_grid,
-    communities_intersecting,
-    communities_within,
-    generate_grid,
-    generate_grid_in,
-    save_cells,
-)
-from gridmap.cells_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
     CrsOption,
@@ -44,12 +32,23 @@ from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, 
 from gridmap.cli.ingest import YesOption, _confirm, _UseSource
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
-from gridmap.export import export_records, write_records
 from gridmap.grid import BEIJING_DB11_T_2157_2023, CJ_T_349_2010, CodeScheme, GridReport
+from gridmap.grid.stored import (
+    AssignReport,
+    area_boundary,
+    assign_units,
+    communities_intersecting,
+    communities_within,
+    generate_grid,
+    generate_grid_in,
+    save_cells,
+)
+from gridmap.grid.stored_check import TABLE_COLUMNS, StoreGridReport, check_grid
 from gridmap.ingest.load import LoadReport
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.records import RecordKind
 from gridmap.store import Store
+from gridmap.store.export import export_records, write_records
 
 app = typer.Typer(
     help="Grid cells (网格): generate or import them, check them, put every unit in one.",
@@ -84,7 +83,7 @@ SCHEMES: dict[Scheme, CodeScheme] = {
 
 
 def _print_assignment(report: AssignReport) -> None:
-    console.print(f"单位入格 / units in cells: {report.summary()}")
+    console.print(f"单位入格 / units in cells: {report}")
     outside = report.outside
     if outside.empty:
         return
@@ -247,7 +246,7 @@ def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tu
         saved = save_cells(
             store, cells, source=f"grid-{area}", replace_area=area if replace else None
         )
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 def _generate_in_polygon(
@@ -276,7 +275,7 @@ def _generate_in_polygon(
     )
     with _codes_unique(f"cells in {flag}"):
         saved = save_cells(store, cells, source=f"grid-{target.label}")
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 @app.command()
@@ -369,7 +368,7 @@ def import_(
     while True:
         try:
             with open_store() as store, _codes_unique(file.name):
-                report, reject_path = import_layer(
+                report = ingest_layer(
                     store,
                     file,
                     RecordKind.CELL,
@@ -383,7 +382,7 @@ def import_(
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
-    _print_load(report, reject_path)
+    _print_load(report, report.reject_file)
     _print_assignment(assignment)
 
 
@@ -433,13 +432,9 @@ def check(
     against the boundaries of the cells' villages/communities.
     """
     with open_store() as store:
-        if area is None:
-            result: GridReport | StoreGridReport = check_all_grids(
-                store, overlap_tolerance_m2=tolerance
-            )
-        else:
+        if area is not None:
             stored_boundary(store, area)  # an unknown code fails here, naming --area
-            result = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
+        result = check_grid(store, area, overlap_tolerance_m2=tolerance)
     if isinstance(result, StoreGridReport):
         _print_store_check(result)
     else:

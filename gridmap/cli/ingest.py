@@ -24,7 +24,7 @@ from gridmap.cli._common import (
 )
 from gridmap.domain import UnitKind
 from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
-from gridmap.ingest.pipeline import default_reject_path, import_layer, import_osm
+from gridmap.ingest.pipeline import default_reject_path, ingest_layer, ingest_osm
 from gridmap.ingest.records import RecordKind
 from gridmap.ingest.sniff import check_reject_file, check_table_file
 
@@ -126,7 +126,7 @@ def _print_report(reports: list[LoadReport], reject_path: Path | None) -> None:
         ],
     )
     for report in reports:
-        console.print(f"{report.kind.value}: {report.summary()}")
+        console.print(f"{report.kind.value}: {report}")
         for note in report.notes:
             err_console.print(f"note: {note}")
     if reject_path is not None:
@@ -151,7 +151,7 @@ def osm(
 
     check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
-        reports, reject_path = import_osm(
+        reports = ingest_osm(
             store,
             file,
             reject_file=reject_file,
@@ -159,7 +159,7 @@ def osm(
             sync=sync,
         )
         kinds = unit_counts(store, source="osm")
-    _print_report(reports, reject_path)
+    _print_report(list(reports), reports.reject_file)
     print_table(
         "单位类型 / units from OSM by kind",
         ["kind", "count"],
@@ -230,7 +230,7 @@ def layer(
     while True:
         try:
             with open_store(config) as store:
-                report, reject_path = import_layer(
+                report = ingest_layer(
                     store,
                     file,
                     record_kind,
@@ -244,4 +244,4 @@ def layer(
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
-    _print_report([report], reject_path)
+    _print_report([report], report.reject_file)

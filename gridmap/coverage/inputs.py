@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Connection, Table, func, select
 from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
 
-__all__ = ["CoverageInputs", "load_inputs", "read_frame", "representative_points"]
+__all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
 
 WGS84 = "EPSG:4326"
 
@@ -117,7 +117,7 @@ def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 
 
-def load_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs:
+def read_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs:
     """Read every record a coverage run needs.
 
     Parameters

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
+from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
@@ -29,44 +30,6 @@ from gridmap.store import Store
 logger = logging.getLogger(__name__)
 
 __all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage", "run_warnings"]
-
-
-@dataclass(frozen=True)
-class CoverageResult:
-    """Everything one run found. Frames are in WGS-84; ids are store ids.
-
-    Attributes
-    ----------
-    units
-        One row per unit: identity, cell code, lon/lat of its representative
-        point, ``org_status``, ``must_have_branch``, ``service_covered``,
-        ``nearest_station_id``/``_m``, ``covering_station_id``, ``snap_m``,
-        ``far_from_road``.
-    cells
-        Per-cell status and counts.
-    areas
-        The roll-up: one row per admin area at every level, plus the total.
-    blind_zones
-        Ranked blind zones.
-    service_areas
-        One polygon per active station.
-    orgs, stations
-        The organisations and stations with their ``idle`` flag.
-    summary
-        The total row's rates and counts, with the run's parameters.
-    """
-
-    as_of: dt.date
-    options: ReachOptions
-    units: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
-    areas: pd.DataFrame
-    blind_zones: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame
-    orgs: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame
-    summary: dict[str, Any]
-    run_id: int | None = None
 
 
 def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -157,7 +120,8 @@ def compute_coverage(
         service_areas=reach.service_areas,
         orgs=orgs,
         stations=station_frame,
-        summary=summary,
+        totals=summary,
+        inputs=inputs,
     )
 
 
@@ -244,21 +208,21 @@ def run_coverage(
     """
     from gridmap.coverage.runs import save_run
 
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
     result = compute_coverage(inputs, rules, options)
-    for message in run_warnings(result.summary):
+    for message in run_warnings(result.totals):
         logger.warning("%s", message)
     if not save:
         return result
     run_id = save_run(store, result, label=label)
-    return CoverageResult(**{**result.__dict__, "run_id": run_id})
+    return replace(result, run_id=run_id)
 
 
 def reproduce_run(
     store: Store, rules: CoverageSettings, run_id: int | None = None, *, warn: bool = True
-) -> tuple[CoverageResult, CoverageInputs]:
+) -> CoverageResult:
     """Recompute a stored run (the latest when ``run_id`` is None) with its parameters.
 
     Maps and reports need every geometry of a run; the store keeps a run's
@@ -280,10 +244,10 @@ def reproduce_run(
         stored_rules = record["summary"].get("rules")
         if stored_rules:
             rules = CoverageSettings.model_validate(stored_rules)
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     result = compute_coverage(inputs, rules, options)
     if record is not None and warn:
-        changed = summary_drift(record["summary"], result.summary)
+        changed = summary_drift(record["summary"], result.totals)
         if changed:
             logger.warning(
                 "run %d: records changed since it was stored; maps and reports show them as "
@@ -291,7 +255,7 @@ def reproduce_run(
                 chosen,
                 ", ".join(f"{key} {was} -> {now}" for key, (was, now) in changed.items()),
             )
-    return CoverageResult(**{**result.__dict__, "run_id": chosen}), inputs
+    return replace(result, run_id=chosen)
 
 
 def summary_drift(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -14,7 +14,7 @@ from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
 
 if TYPE_CHECKING:
-    from gridmap.coverage.run import CoverageResult
+    from gridmap.coverage.result import CoverageResult
 
 __all__ = [
     "RunComparison",
@@ -73,8 +73,8 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
             .values(
                 as_of=result.as_of,
                 label=label,
-                params=_clean(result.summary["options"]),
-                summary=_clean(result.summary),
+                params=_clean(result.totals["options"]),
+                summary=_clean(result.summary()),
                 areas=_clean(areas),
             )
             .returning(runs.c.id)

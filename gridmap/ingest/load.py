@@ -17,6 +17,7 @@ import getpass
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,7 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
     absent: int = 0
     closed: int = 0
+    reject_file: Path | None = None  # where the rejected rows were written, if any
 
     @property
     def loaded(self) -> int:
@@ -168,7 +170,24 @@ class LoadReport:
         """Rows rejected by the reader or the loader, each with a reason."""
         return len(self.rejects)
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The counts of :meth:`__str__`, for tables and JSON."""
+        return {
+            "kind": self.kind.value,
+            "source": self.source,
+            "read": self.n_read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "repaired": self.n_repaired,
+            "absent": self.absent,
+            "closed": self.closed,
+            "reject_file": None if self.reject_file is None else str(self.reject_file),
+        }
+
+    def __str__(self) -> str:
         """The one-line account the CLI prints."""
         line = (
             f"read {self.n_read}, loaded {self.loaded}, rejected {self.rejected} "
@@ -262,7 +281,7 @@ def load_many(
         if then is not None:
             then(conn)
     for report in reports:
-        logger.info("%s from %s: %s", report.kind.value, source, report.summary())
+        logger.info("%s from %s: %s", report.kind.value, source, report)
     return reports
 
 
@@ -352,7 +371,7 @@ def load_with(
         absent=len(absent),
         closed=closed,
     )
-    assert report.n_read == report.loaded + report.rejected, report.summary()
+    assert report.n_read == report.loaded + report.rejected, str(report)
     return report
 
 

@@ -26,8 +26,8 @@ from gridmap.grid import (
     GridReport,
     assign_codes,
     assign_polygons,
-    check_grid,
-    generate_cells,
+    compute_grid,
+    compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
 from gridmap.ingest._bulk import lifted_triggers
@@ -48,7 +48,7 @@ __all__ = [
     "area_boundary",
     "assign_units",
     "assign_units_on",
-    "check_stored_grid",
+    "check_area_grid",
     "communities_intersecting",
     "communities_within",
     "generate_grid",
@@ -119,7 +119,7 @@ def generate_grid(
     """Cells over the area with ``area_code``, split by and assigned to its communities, coded."""
     boundary = area_boundary(store, area_code)
     communities = communities_within(store, area_code)
-    cells = generate_cells(
+    cells = compute_grid(
         boundary, shape=shape, size_m=size_m, resolution=resolution, communities=communities
     )
     if communities.empty:
@@ -178,7 +178,7 @@ def generate_grid_in(
             "%.1f %% of the area lies in no village/community and gets no cells",
             100 * left / shapely.area(boundary),
         )
-    cells = generate_cells(
+    cells = compute_grid(
         covered, shape=shape, size_m=size_m, resolution=resolution, communities=communities
     )
     cells = assign_codes(cells, scheme)
@@ -258,7 +258,17 @@ class AssignReport:
     multi_cell: int  # polygon units touching more than one cell
     cells: int = 0  # open cells units were put into
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, int]:
+        """The counts of :meth:`__str__`."""
+        return {
+            "units": self.units,
+            "assigned": self.assigned,
+            "outside": len(self.outside),
+            "multi_cell": self.multi_cell,
+            "cells": self.cells,
+        }
+
+    def __str__(self) -> str:
         """One line for the CLI."""
         return (
             f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
@@ -404,21 +414,21 @@ def _moves(unit_ids: Any, cell_ids: Any, before: Any) -> list[dict[str, int | No
     ]
 
 
-def check_stored_grid(
+def check_area_grid(
     store: Store, area_code: str, *, overlap_tolerance_m2: float = 1.0
 ) -> GridReport:
     """Check the stored cells against the boundary of ``area_code`` and its communities."""
-    from gridmap.coverage.inputs import load_inputs
+    from gridmap.coverage.inputs import read_inputs
 
     boundary = area_boundary(store, area_code)
-    cells = load_inputs(store).cells
+    cells = read_inputs(store).cells
     # The area's cells are those of its communities (or of itself); cells of no area that
     # overlap the boundary are checked too. Neighbours' cells touching the border are not.
     ids = _descendants(_areas(store), area_code)
     orphans = cells["area_id"].isna() & cells.intersects(boundary) & ~cells.touches(boundary)
     inside = cells[cells["area_id"].isin(ids) | orphans]
     communities = communities_within(store, area_code)
-    return check_grid(
+    return compute_grid_check(
         inside[["code", "geometry"]],
         boundary,
         communities=communities if len(communities) else None,
