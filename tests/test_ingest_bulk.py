@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy import event, select, text
 
 from gridmap.grid.stored import assign_units
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 N_UNITS = 3000  # above the size from which SpatiaLite's index is filled after the insert
@@ -91,7 +91,7 @@ def _triggers(store: Store) -> list[tuple[str, str]]:
 
 def test_units_are_inserted_in_one_statement(store: Store, tmp_path: Path) -> None:
     with _statements(store) as seen:
-        report, _ = import_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
+        report = ingest_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
 
     assert report.inserted == N_UNITS
     inserts = _writes(seen, "INSERT INTO", "unit")
@@ -108,9 +108,9 @@ def test_the_spatial_index_holds_every_bulk_inserted_unit_and_later_ones(
     store: Store, tmp_path: Path
 ) -> None:
     triggers = _triggers(store)
-    import_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
+    ingest_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
     assert _triggers(store) == triggers
-    import_layer(store, _units_csv(tmp_path / "more.csv", n=5, seed=2), "unit", source="more")
+    ingest_layer(store, _units_csv(tmp_path / "more.csv", n=5, seed=2), "unit", source="more")
 
     probe = "POLYGON((117.2 28.29, 117.205 28.29, 117.205 28.295, 117.2 28.295, 117.2 28.29))"
     with store.engine.connect() as conn:
@@ -147,8 +147,8 @@ def test_the_spatial_index_holds_every_bulk_inserted_unit_and_later_ones(
 
 
 def test_units_move_into_cells_in_one_update(store: Store, tmp_path: Path) -> None:
-    import_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
-    import_layer(store, _cells_geojson(tmp_path / "cells.geojson"), "cell")
+    ingest_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
+    ingest_layer(store, _cells_geojson(tmp_path / "cells.geojson"), "cell")
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE unit SET cell_id = NULL"))
 
