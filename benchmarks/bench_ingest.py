@@ -181,9 +181,11 @@ class _Cluster:
 
     def libpq(self, name: str) -> str:
         u = self.url
-        return (
-            f"PG:host={u.host} port={u.port} user={u.username} password={u.password} dbname={name}"
-        )
+        return f"PG:host={u.host} port={u.port} user={u.username} dbname={name}"
+
+    def password(self) -> dict[str, str]:
+        """The password for libpq clients, in the environment (never on a command line)."""
+        return {"PGPASSWORD": str(self.url.password or "")}
 
     def stop(self) -> None:
         if self.started:
@@ -217,7 +219,8 @@ def _postgis_cases(files: dict[str, Path], n: int, runs: int) -> list[Result]:
                     "--config",
                     "PG_USE_COPY",
                     "YES",
-                ]
+                ],
+                cluster.password(),
             ),
         )
     finally:
