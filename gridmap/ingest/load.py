@@ -15,11 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
@@ -444,9 +445,9 @@ def _resolve_references(
 def _resolve_links(
     conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
 ) -> list[list[int]]:
-    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     if kind not in _LINKS:
-        return link_ids
+        return []
+    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
     index = _lookup(conn, model, key)
     for i, values in enumerate(_column(frame, column)):
@@ -496,21 +497,41 @@ def _plain(value: object) -> object:
     return value
 
 
+def _plain_column(series: pd.Series) -> list[Any]:
+    """:func:`_plain` over a whole column, without a Python call per value where possible."""
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype(object)
+        return values.where(series.notna(), None).tolist()
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.astype(object).where(series.notna(), None).tolist()
+    return [_plain(v) for v in series.tolist()]
+
+
 def _rows(
     frame: pd.DataFrame, target: _Target, resolved: Mapping[str, list[int | None]]
 ) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    geometries: Iterable[Any] = frame.geometry if target.geometry else [None] * len(frame)
-    for i, geom in enumerate(geometries):
-        row: dict[str, Any] = {"source_id": str(frame["source_id"].iloc[i])}
-        for column in target.values:
-            row[column] = _plain(frame[column].iloc[i]) if column in frame else None
-        for column, ids in resolved.items():
-            row[column] = ids[i]
-        if target.geometry:
-            row[target.geometry] = _geometry(geom, multipolygon=target.multipolygon)
-        records.append(row)
-    return records
+    """One dict per record (source id, values, references, geometry), built column-wise."""
+    n = len(frame)
+    columns: dict[str, list[Any]] = {"source_id": frame["source_id"].astype(str).tolist()}
+    for column in target.values:
+        columns[column] = _plain_column(frame[column]) if column in frame else [None] * n
+    columns.update(resolved)
+    if target.geometry:
+        columns[target.geometry] = _geometries(frame.geometry.values, target.multipolygon)
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _geometries(geoms: Any, multipolygon: bool) -> list[BaseGeometry | None]:
+    """The geometries to store: empty ones as None, polygons as multipolygons where wanted."""
+    array = np.asarray(geoms, dtype=object)
+    empty = shapely.is_missing(array) | shapely.is_empty(array)
+    if not multipolygon:
+        return [None if e else g for g, e in zip(array.tolist(), empty.tolist(), strict=True)]
+    return [
+        None if e else _geometry(g, multipolygon=True)
+        for g, e in zip(array.tolist(), empty.tolist(), strict=True)
+    ]
 
 
 def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry | None:
@@ -657,10 +678,12 @@ def _replace_links(
     ids = dict(
         conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
     )
-    own_ids = [ids[str(frame["source_id"].iloc[i])] for i in keep]
-    if own_ids:
-        conn.execute(delete(link).where(link.c[own_key].in_(own_ids)))
-    pairs = {(ids[str(frame["source_id"].iloc[i])], other) for i in keep for other in link_ids[i]}
+    sids = frame["source_id"].astype(str).tolist()
+    own_ids = [ids[sids[i]] for i in keep]
+    for start in range(0, len(own_ids), 10_000):
+        chunk = own_ids[start : start + 10_000]
+        conn.execute(delete(link).where(link.c[own_key].in_(chunk)))
+    pairs = {(ids[sids[i]], other) for i in keep for other in link_ids[i]}
     if pairs:
         conn.execute(insert(link), [{own_key: a, other_key: b} for a, b in sorted(pairs)])
 
