@@ -111,7 +111,7 @@ def _connect(options: ClusterOptions) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             memory_limit=options.memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: a second cluster must not collide
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
@@ -141,8 +141,12 @@ def run_partitions(
     )
     done: dict[str, PartitionReach] = {}
     finished = as_completed(futures, with_results=True)  # type: ignore[no-untyped-call]
-    for _, result in track(finished, description="coverage partitions", total=len(futures)):
-        done[result.partition] = result
+    try:
+        for _, result in track(finished, description="coverage partitions", total=len(futures)):
+            done[result.partition] = result
+    except BaseException:
+        client.cancel(futures)  # the exchange folder goes away: stop what still runs
+        raise
     return [done[p] for p in partitions]
 
 

@@ -165,10 +165,21 @@ def read_near(
             found = gpd.read_parquet(path, bbox=bounds)
             frames.append(found[_inside(found, box, crs)])
     if not frames:
-        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84)
+        return _no_rows(folder, manifest, layer)
     joined = pd.concat(frames)
     joined = joined[~joined.index.duplicated()].sort_index()
     return gpd.GeoDataFrame(joined.drop(columns="bbox", errors="ignore"), crs=WGS84)
+
+
+def _no_rows(folder: Path, manifest: Manifest, layer: str) -> gpd.GeoDataFrame:
+    """An empty frame with the columns of ``layer``."""
+    written = sorted(manifest.boxes[layer])
+    if not written:
+        return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=WGS84)
+    path = folder / layer / _file_name(written[0])
+    nowhere = (1000.0, 1000.0, 1000.1, 1000.1)  # outside any longitude and latitude
+    empty = gpd.read_parquet(path, bbox=nowhere)
+    return gpd.GeoDataFrame(empty.drop(columns="bbox", errors="ignore"), crs=WGS84)
 
 
 def _inside(frame: gpd.GeoDataFrame, box: Box, crs: CRS) -> npt.NDArray[np.bool_]:

@@ -32,7 +32,7 @@ from gridmap.settings import CoverageSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PartitionReach", "assign_partition", "measure_partition"]
+__all__ = ["PartitionReach", "assign_partition", "measure_partition", "measure_to_parquet"]
 
 WGS84 = "EPSG:4326"
 #: How much wider the halo grows for units whose nearest station it did not certify.
@@ -183,3 +183,36 @@ def assign_partition(folder: Path, partition: str) -> pd.Series:
     found = index.locate_points(units.geometry.to_crs(crs))
     ids = np.where(found >= 0, cells.index.to_numpy()[np.maximum(found, 0)], -1)
     return pd.Series(ids, index=units.index, dtype="int64")
+
+
+def measure_to_parquet(
+    folder: Path,
+    partition: str,
+    options: ReachOptions,
+    rules: CoverageSettings,
+    out: Path,
+) -> dict[str, float]:
+    """Assign the cells and measure the reach of one partition; write them to ``out``.
+
+    For runs too large to bring back to one process: the results stay beside the
+    inputs, one GeoParquet-free Parquet file per partition (``unit`` index, ``cell_id``,
+    ``population`` and the reach columns). Returns the partition's counts and the
+    worker's peak resident memory so far.
+    """
+    import resource
+    import time
+
+    start = time.perf_counter()
+    units = read_partition(folder, "units", partition)
+    frame = measure_partition(folder, partition, options, rules).units
+    frame.insert(0, "cell_id", assign_partition(folder, partition))
+    frame.insert(1, "population", units["population"].to_numpy())
+    out.mkdir(parents=True, exist_ok=True)
+    frame.index.name = "unit"
+    frame.to_parquet(out / f"{partition}.parquet")
+    return {
+        "units": float(len(frame)),
+        "covered": float(frame["service_covered"].sum()),
+        "seconds": time.perf_counter() - start,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
