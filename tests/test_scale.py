@@ -2,8 +2,9 @@
 
 A real ``LocalCluster`` (2 worker processes, 1 GiB each) runs every case. The
 two-county store is built so that its results depend on the halo: 边缘单位 in
-county 360681 is covered only by a station 250 m across the border in county
-360682, along a road that crosses it, and 远端单位's nearest station is 4 km
+county 360681 is 311 m from its own county's community station (reach 300 m)
+and covered only by a village station (reach 2 km) 1.4 km across the border in
+county 360682, along a road that crosses it; 远端单位's nearest station is 3.6 km
 away, farther than any reach (the nearest station is certified, not assumed).
 """
 
@@ -76,7 +77,7 @@ def border(store: Store) -> Store:
         ]
         s.add_all(cells)
         s.flush()
-        units = {"边缘单位": (4900, 480, 0), "远端单位": (1000, 500, 0), "东部单位": (8000, 500, 1)}
+        units = {"边缘单位": (4900, 480, 0), "远端单位": (1000, 500, 0), "东部单位": (9000, 500, 1)}
         s.add_all(
             models.Unit(
                 kind="firm",
@@ -89,7 +90,11 @@ def border(store: Store) -> Store:
             )
             for name, (x, y, c) in units.items()
         )
-        stations = {"东站": (5150, 510, "community", AS_OF), "闲站": (9800, 500, "village", None)}
+        stations = {
+            "社区站": (4590, 500, "community", AS_OF),
+            "村站": (6300, 510, "village", AS_OF),
+            "闲站": (9800, 500, "village", None),
+        }
         s.add_all(
             models.Station(
                 tier=tier,
@@ -143,10 +148,13 @@ def test_dask_run_is_the_single_process_run_across_a_county_edge(
     pd.testing.assert_frame_equal(_stored(border, local.run_id), _stored(border, dask.run_id))
     units = _frame(dask).set_index("name")
     stations = dict(zip(dask.stations["name"], dask.stations.index, strict=True))
-    assert bool(units.loc["边缘单位", "service_covered"])  # by the station across the edge
-    assert units.loc["边缘单位", "covering_station_id"] == stations["东站"]
-    assert units.loc["远端单位", "nearest_station_id"] == stations["东站"]
-    assert units.loc["远端单位", "nearest_station_m"] > 4 * halo_m(ReachOptions(), RULES) / 2
+    edge = units.loc["边缘单位"]
+    assert edge["nearest_station_id"] == stations["社区站"]
+    if options.minutes is None:  # 8 minutes on foot reach neither
+        assert bool(edge["service_covered"])  # by the station across the edge
+        assert edge["covering_station_id"] == stations["村站"]
+    assert units.loc["远端单位", "nearest_station_id"] == stations["社区站"]
+    assert units.loc["远端单位", "nearest_station_m"] > halo_m(options, RULES)
     assert units.loc["东部单位", "nearest_station_id"] == stations["闲站"]  # idle, yet nearest
 
 
@@ -159,7 +167,6 @@ def test_without_the_halo_the_edge_unit_is_wrong(
     broken = _frame(run_coverage(border, RULES, options, as_of=AS_OF, measure=measure, save=False))
     units = broken.set_index("name")
     assert not bool(units.loc["边缘单位", "service_covered"])
-    assert pd.isna(units.loc["远端单位", "nearest_station_id"])
 
 
 @pytest.mark.parametrize("options", MODES[:2], ids=["radius", "network"])

@@ -32,7 +32,13 @@ from gridmap.settings import CoverageSettings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PartitionReach", "assign_partition", "measure_partition", "measure_to_parquet"]
+__all__ = [
+    "PartitionReach",
+    "assign_partition",
+    "measure_partition",
+    "measure_to_parquet",
+    "measure_whole",
+]
 
 WGS84 = "EPSG:4326"
 #: How much wider the halo grows for units whose nearest station it did not certify.
@@ -216,3 +222,37 @@ def measure_to_parquet(
         "seconds": time.perf_counter() - start,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
+
+
+def measure_whole(
+    folder: Path,
+    options: ReachOptions,
+    rules: CoverageSettings,
+    *,
+    partitions: list[str] | None = None,
+) -> pd.DataFrame:
+    """The single-process reference: the units of ``partitions`` (default all) in one go.
+
+    Every station, road and cell of the folder is read; the same kernels run once
+    over all the units. Columns as :func:`measure_to_parquet` writes them.
+    """
+    manifest = Manifest.read(folder)
+    extent = manifest.extent()
+    assert extent is not None
+    chosen = manifest.partitions if partitions is None else partitions
+    units = pd.concat([read_partition(folder, "units", k) for k in chosen]).sort_index()
+    units = gpd.GeoDataFrame(units, crs=WGS84)
+    stations = read_near(folder, manifest, "stations", extent)
+    roads = gpd.GeoDataFrame()
+    if options.mode == "network":
+        roads = read_near(folder, manifest, "roads", extent)
+    inputs = _inputs(units, stations, roads, manifest, dt.date.today())
+    counting = stations[stations["counting"].astype(bool)]
+    frame = service_reach(inputs, counting, options, rules, every_station=stations).units
+    cells = read_near(folder, manifest, "cells", extent).to_crs(manifest.crs)
+    found = CellIndex(cells).locate_points(units.geometry.to_crs(manifest.crs))
+    ids = np.where(found >= 0, cells.index.to_numpy()[np.maximum(found, 0)], -1)
+    frame.insert(0, "cell_id", pd.Series(ids, index=units.index, dtype="int64"))
+    frame.insert(1, "population", units["population"].to_numpy())
+    frame.index.name = "unit"
+    return frame
