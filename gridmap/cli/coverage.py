@@ -225,7 +225,14 @@ def _engine(engine: str, scheduler: str | None, workers: int, memory_limit: str)
             raise GridmapError(msg)
         yield None
         return
-    from gridmap.scale import ClusterOptions, connect
+    try:
+        from gridmap.scale import ClusterOptions, connect
+    except ModuleNotFoundError as exc:
+        msg = (
+            f"--engine dask needs dask and distributed ({exc.name} is not installed): "
+            "install gridmap with the scale extra, pip install 'gridmap[scale]'"
+        )
+        raise GridmapError(msg) from None
 
     cluster = ClusterOptions(scheduler=scheduler, workers=workers, memory_limit=memory_limit)
     with connect(cluster) as client:

@@ -16,6 +16,7 @@ only the rows inside (GeoParquet's bounding-box column, ``bbox=``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -88,7 +89,7 @@ class Manifest:
     @property
     def crs(self) -> CRS:
         """The metric CRS every distance is measured in."""
-        return CRS.from_user_input(self.metric_crs)
+        return _crs(self.metric_crs)
 
     @property
     def partitions(self) -> list[str]:
@@ -134,8 +135,18 @@ def write_partition(
     return metric_box(out, crs)
 
 
+@functools.lru_cache(maxsize=8)
+def _crs(text: str) -> CRS:
+    return CRS.from_user_input(text)  # building one costs tens of milliseconds: once
+
+
+@functools.lru_cache(maxsize=8)
+def _to_wgs84(crs: CRS) -> Transformer:
+    return Transformer.from_crs(crs, WGS84, always_xy=True)
+
+
 def _wgs84_bounds(box: Box, crs: CRS) -> Box:
-    to_wgs84 = Transformer.from_crs(crs, WGS84, always_xy=True)
+    to_wgs84 = _to_wgs84(crs)
     west, south, east, north = to_wgs84.transform_bounds(*box, densify_pts=21)
     return (float(west), float(south), float(east), float(north))
 

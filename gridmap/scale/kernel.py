@@ -143,15 +143,17 @@ def measure_partition(
     rules: CoverageSettings,
     *,
     halo: float | None = None,
+    units: gpd.GeoDataFrame | None = None,
 ) -> PartitionReach:
     """Service reach of every unit of ``partition``, exact (see the module docstring).
 
     ``halo``: metres, default :func:`gridmap.scale.halo.halo_m`. Given explicitly it is
     used as it is, in one pass, nearest stations uncertified (``halo=0`` reads nothing
-    beyond the partition: the broken engine the tests compare against).
+    beyond the partition: the broken engine the tests compare against). ``units``: the
+    partition's units when the caller read them already.
     """
     manifest = Manifest.read(folder)
-    units = read_partition(folder, "units", partition)
+    units = read_partition(folder, "units", partition) if units is None else units
     width = halo_m(options, rules) if halo is None else halo
     box = _box(manifest, partition)
     first = _measure(folder, manifest, units, box, width, partition, options, rules)
@@ -173,14 +175,16 @@ def measure_partition(
     return PartitionReach(partition, reach.reindex(units.index), first.areas, passes)
 
 
-def assign_partition(folder: Path, partition: str) -> pd.Series:
+def assign_partition(
+    folder: Path, partition: str, units: gpd.GeoDataFrame | None = None
+) -> pd.Series:
     """The cell id of every unit of ``partition`` (-1: in none), the cells around it read only.
 
     The same :class:`~gridmap.grid.CellIndex` the single-process assignment uses, on
     the cells that meet the partition's box (a unit can only lie in one of those).
     """
     manifest = Manifest.read(folder)
-    units = read_partition(folder, "units", partition)
+    units = read_partition(folder, "units", partition) if units is None else units
     cells = read_near(folder, manifest, "cells", manifest.boxes["units"][partition])
     if cells.empty:
         return pd.Series(-1, index=units.index, dtype="int64")
@@ -210,8 +214,8 @@ def measure_to_parquet(
 
     start = time.perf_counter()
     units = read_partition(folder, "units", partition)
-    frame = measure_partition(folder, partition, options, rules).units
-    frame.insert(0, "cell_id", assign_partition(folder, partition))
+    frame = measure_partition(folder, partition, options, rules, units=units).units
+    frame.insert(0, "cell_id", assign_partition(folder, partition, units))
     frame.insert(1, "population", units["population"].to_numpy())
     out.mkdir(parents=True, exist_ok=True)
     frame.index.name = "unit"
