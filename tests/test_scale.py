@@ -28,7 +28,8 @@ from typer.testing import CliRunner
 from gridmap.cli import app
 from gridmap.coverage.inputs import CoverageInputs
 from gridmap.coverage.reach import ReachOptions, service_reach
-from gridmap.coverage.run import CoverageResult, run_coverage
+from gridmap.coverage.result import CoverageResult
+from gridmap.coverage.run import run_coverage
 from gridmap.demo import run_demo
 from gridmap.grid import CellIndex
 from gridmap.scale import ClusterOptions, connect, distributed_measure, halo_m
