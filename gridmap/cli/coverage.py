@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -162,6 +164,21 @@ def run(
     fmt: Annotated[
         Literal["csv", "xlsx"], typer.Option("--format", help="csv files or one workbook")
     ] = "csv",
+    engine: Annotated[
+        Literal["local", "dask"],
+        typer.Option(help="local: this process; dask: partitioned by county on a dask cluster"),
+    ] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="dask: an existing scheduler, e.g. tcp://10.0.0.5:8786")
+    ] = None,
+    workers: Annotated[int, typer.Option(help="dask: local cluster worker processes", min=1)] = 2,
+    memory_limit: Annotated[
+        str, typer.Option(help="dask: memory limit per local worker, e.g. 2GiB")
+    ] = "2GiB",
+    exchange: Annotated[
+        Path | None,
+        typer.Option(help="dask: GeoParquet folder every worker can read (default: temporary)"),
+    ] = None,
 ) -> None:
     """Run coverage, print the rates, and store the run (what-if runs are not stored)."""
     require_positive(meters=meters, minutes=minutes)
@@ -174,7 +191,12 @@ def run(
     options = ReachOptions(mode=mode, profile=profile, meters=meters, minutes=minutes)
     added = _added_stations(add_stations, add_at or [])
     what_if = added is not None or bool(remove_station)
-    with open_store(config) as store:
+    with open_store(config) as store, _engine(engine, scheduler, workers, memory_limit) as client:
+        measure = None
+        if client is not None:
+            from gridmap.scale import distributed_measure
+
+            measure = distributed_measure(client, options, rules, exchange=exchange)
         result = run_coverage(
             store,
             rules,
@@ -184,6 +206,7 @@ def run(
             remove_stations=remove_station,
             save=not what_if,
             label=label,
+            measure=measure,
         )
     print_summary(result)
     if what_if:
@@ -191,6 +214,29 @@ def run(
     if out is not None:
         for name, path in write_results(result, out, fmt=fmt).items():
             console.print(f"{name}: {path}")
+
+
+@contextmanager
+def _engine(engine: str, scheduler: str | None, workers: int, memory_limit: str) -> Iterator[Any]:
+    """A dask client for ``--engine dask`` (dask imported only here), else None."""
+    if engine != "dask":
+        if scheduler is not None:
+            msg = "--scheduler needs --engine dask"
+            raise GridmapError(msg)
+        yield None
+        return
+    try:
+        from gridmap.scale import ClusterOptions, connect
+    except ModuleNotFoundError as exc:
+        msg = (
+            f"--engine dask needs dask and distributed ({exc.name} is not installed): "
+            "install gridmap with the scale extra, pip install 'gridmap[scale]'"
+        )
+        raise GridmapError(msg) from None
+
+    cluster = ClusterOptions(scheduler=scheduler, workers=workers, memory_limit=memory_limit)
+    with connect(cluster) as client:
+        yield client
 
 
 #: Largest run id a store can hold (a signed 64-bit integer).

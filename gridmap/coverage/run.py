@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
-from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
+from gridmap.coverage.reach import ReachOptions, ServiceReach, active_stations, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
@@ -28,6 +28,10 @@ from gridmap.settings import CoverageSettings
 from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
+
+#: Measures service reach of the counting stations (second argument) over ``inputs``:
+#: the distributed engine (:mod:`gridmap.scale`) passes one that runs partitioned.
+Measure = Callable[[CoverageInputs, gpd.GeoDataFrame], ServiceReach]
 
 __all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage", "run_warnings"]
 
@@ -71,18 +75,23 @@ def compute_coverage(
     options: ReachOptions,
     *,
     graph: RoadGraph | None = None,
+    measure: Measure | None = None,
 ) -> CoverageResult:
     """Apply the rules and measure reach on ``inputs``; touches no store.
 
     ``graph``: in network mode, the road graph of ``inputs`` for ``options.profile``
     when the caller built it already (:func:`gridmap.coverage.reach.road_graph`), so
-    it is not built twice; by default it is built here.
+    it is not built twice; by default it is built here. ``measure``: how service
+    reach is measured (default :func:`gridmap.coverage.reach.service_reach` here).
     """
     org = org_coverage(inputs, rules)
     stations = active_stations(inputs, org.stations_activity, rules)
-    reach = service_reach(
-        inputs, stations, options, rules, every_station=inputs.stations, graph=graph
-    )
+    if measure is not None:
+        reach = measure(inputs, stations)
+    else:
+        reach = service_reach(
+            inputs, stations, options, rules, every_station=inputs.stations, graph=graph
+        )
     units = _unit_frame(inputs, org.units, reach.units)
     cells = gpd.GeoDataFrame(
         cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs
@@ -189,7 +198,7 @@ def _what_if(
     return inputs.with_stations(stations)
 
 
-def run_coverage(
+def run_coverage(  # noqa: PLR0913 (keyword-only options, the CLI's)
     store: Store,
     rules: CoverageSettings,
     options: ReachOptions,
@@ -199,19 +208,20 @@ def run_coverage(
     remove_stations: Sequence[str] | None = None,
     save: bool = True,
     label: str | None = None,
+    measure: Measure | None = None,
 ) -> CoverageResult:
     """Run coverage on the store's records and (by default) save the run.
 
     ``add_stations`` (WGS-84 points with ``name`` and ``tier``) and
     ``remove_stations`` (ids or source ids) make a what-if run: the stored
-    stations are not changed.
+    stations are not changed. ``measure``: see :func:`compute_coverage`.
     """
     from gridmap.coverage.runs import save_run
 
     inputs = read_inputs(store, as_of=as_of)
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
-    result = compute_coverage(inputs, rules, options)
+    result = compute_coverage(inputs, rules, options, measure=measure)
     for message in run_warnings(result.totals):
         logger.warning("%s", message)
     if not save:
