@@ -26,10 +26,10 @@ LangOption = Annotated[
 
 
 def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object, object]:
-    from gridmap.coverage import reproduce_run
+    from gridmap.coverage.stored import load_run
 
     with open_store(config) as store:
-        result, inputs = reproduce_run(store, config.coverage, run)
+        result, inputs = load_run(store, config.coverage, run)
         sites = _latest_sites(store) if with_sites else None
     return result, inputs, sites
 
@@ -61,7 +61,7 @@ def export(
 
     config = settings()
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
-    check_basemap(basemap, key)  # before the run is reproduced: that takes a while
+    check_basemap(basemap, key)  # before the run is read
     labels: Lang = lang or config.lang
     result, inputs, sites = _prepared(config, run, with_sites=True)
     data = map_data(result, inputs, sites=sites, lang=labels)  # type: ignore[arg-type]

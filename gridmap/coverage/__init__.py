@@ -12,6 +12,7 @@ from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
 from gridmap.coverage.rules import OrgCoverage, org_coverage
 from gridmap.coverage.run import CoverageResult, compute_coverage, reproduce_run, run_coverage
 from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
+from gridmap.coverage.stored import load_run
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones
 
@@ -28,6 +29,7 @@ __all__ = [
     "compute_coverage",
     "list_runs",
     "load_inputs",
+    "load_run",
     "org_coverage",
     "rates",
     "representative_points",
