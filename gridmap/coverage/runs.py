@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -68,11 +67,11 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
     Per unit and per cell its results, and its blind zones, service areas,
     organisations and stations (:mod:`gridmap.coverage.stored`).
     """
-    from gridmap.coverage.stored import OUTPUTS_VERSION, save_outputs, unit_rows
+    from gridmap.coverage.stored import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
 
     runs = table_of(models.CoverageRun)
     unit_table = table_of(models.CoverageUnit)
-    areas = json.loads(result.areas.to_json(orient="records"))
+    areas = plain_records(result.areas)  # floats exact: the report shows the run's rates
     with store.engine.begin() as conn:
         run_id = conn.execute(
             insert(runs)

@@ -29,7 +29,7 @@ from gridmap.domain import UnitKind
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models, table_of
 
-__all__ = ["OUTPUTS_VERSION", "load_run", "save_outputs", "unit_rows"]
+__all__ = ["OUTPUTS_VERSION", "load_run", "plain_records", "save_outputs", "unit_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ _ZONE_COLUMNS: Final = (
 )
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values; NaN, NA and ±inf become None."""
     out = {}
     for column in frame.columns:
@@ -113,7 +113,7 @@ def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     frame["point_lon"] = shapely.get_x(points) if len(points) else []
     frame["point_lat"] = shapely.get_y(points) if len(points) else []
     frame.insert(0, "run_id", run_id)
-    return _records(frame)
+    return plain_records(frame)
 
 
 def _wkb(geoms: Any) -> list[bytes | None]:
@@ -128,7 +128,7 @@ def save_outputs(conn: Connection, run_id: int, result: CoverageResult) -> None:
         rows = pd.DataFrame({c: zones[c] for c in _ZONE_COLUMNS})
         rows["geom_wkb"] = _wkb(zones.geometry.values)
         rows.insert(0, "run_id", run_id)
-        conn.execute(insert(table_of(models.CoverageZone)), _records(rows))
+        conn.execute(insert(table_of(models.CoverageZone)), plain_records(rows))
     areas = result.service_areas
     if len(areas):
         rows = pd.DataFrame(
@@ -136,7 +136,7 @@ def save_outputs(conn: Connection, run_id: int, result: CoverageResult) -> None:
         )
         rows["geom_wkb"] = _wkb(areas.geometry.values)
         rows.insert(0, "run_id", run_id)
-        conn.execute(insert(table_of(models.CoverageServiceArea)), _records(rows))
+        conn.execute(insert(table_of(models.CoverageServiceArea)), plain_records(rows))
     sites = [
         _site_rows(run_id, "org", result.orgs, "kind"),
         _site_rows(run_id, "station", result.stations, "tier"),
@@ -164,7 +164,7 @@ def _site_rows(
         }
     )
     rows["geom_wkb"] = _wkb(frame.geometry.values)
-    return _records(rows)
+    return plain_records(rows)
 
 
 # -- reading a run back -------------------------------------------------------------------
