@@ -16,11 +16,16 @@ neutralised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
@@ -29,6 +34,7 @@ __all__ = [
     "is_formula_like",
     "neutralise",
     "protect_sheet",
+    "stream_xlsx",
     "write_csv",
     "write_table",
     "write_xlsx",
@@ -94,6 +100,91 @@ def write_xlsx(
             protect_sheet(sheet)
             if on_sheet is not None:
                 on_sheet(name, sheet)
+    return target
+
+
+def _plain_column(values: pd.Series) -> list[Any]:
+    """A column as Python values, missing ones (NaN, NA, NaT) as None (an empty cell)."""
+    plain = values.astype(object)
+    return plain.where(values.notna(), None).tolist()
+
+
+def _width(header: object, values: pd.Series) -> float:
+    """Column width from the longest text shown (as :func:`write_xlsx` callers size them)."""
+    longest = values.where(values.notna(), "").astype(str).str.len().max() if len(values) else 0
+    longest = max(int(longest or 0), len(str(header)))
+    return min(40.0, 4 + 1.6 * longest)
+
+
+def _quoted(sheet: WriteOnlyWorksheet, value: object) -> Cell:
+    cell = WriteOnlyCell(sheet, str(value))
+    cell.data_type = "s"  # openpyxl made it "f" because it starts with "="
+    cell.quotePrefix = True
+    return cell
+
+
+def _rows(
+    sheet: WriteOnlyWorksheet, frame: pd.DataFrame, formats: Sequence[str]
+) -> Iterator[list[Any]]:
+    """The frame's rows; formatted columns through one reused cell each (rows are
+    written as they are appended), formula-like text as quoted text."""
+    columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    templates: list[Cell | None] = []
+    for number_format in formats:
+        template = None
+        if number_format:
+            template = WriteOnlyCell(sheet)
+            template.number_format = number_format
+        templates.append(template)
+    formatted = [i for i, t in enumerate(templates) if t is not None]
+    texts = [i for i, c in enumerate(columns) if any(isinstance(v, str) for v in c)]
+    for row in zip(*columns, strict=True):
+        values = list(row)
+        for i in texts:
+            if is_formula_like(values[i]):
+                values[i] = _quoted(sheet, values[i])
+        for i in formatted:
+            template = templates[i]
+            if values[i] is not None and template is not None:
+                template.value = values[i]
+                values[i] = template
+        yield values
+
+
+def stream_xlsx(
+    path: Path | str,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    number_formats: Mapping[str, Sequence[str]] | None = None,
+) -> Path:
+    """Write one sheet per frame in a write-only workbook, row by row in bulk.
+
+    For large tables (:func:`write_xlsx` builds every cell in memory first). The
+    header row is bold and frozen, column widths follow the longest text, and
+    ``number_formats[sheet]`` gives each column's number format (``""`` for
+    none). Formula-like text is stored as quoted text, never as a formula.
+    """
+    target = Path(path)
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name)
+        formats = list((number_formats or {}).get(name, ())) or [""] * frame.shape[1]
+        for position, header in enumerate(frame.columns, start=1):
+            width = _width(header, frame.iloc[:, position - 1])
+            sheet.column_dimensions[get_column_letter(position)].width = width
+        sheet.freeze_panes = "A2"
+        head = []
+        for header in frame.columns:
+            cell = (
+                _quoted(sheet, header) if is_formula_like(header) else WriteOnlyCell(sheet, header)
+            )
+            cell.font = bold
+            head.append(cell)
+        sheet.append(head)
+        for row in _rows(sheet, frame, formats):
+            sheet.append(row)
+    book.save(target)
     return target
 
 
