@@ -21,12 +21,9 @@ from pathlib import Path
 from typing import Any, Final
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
+
+from gridmap._xlsx import Quoted, SheetData, write_workbook
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -111,43 +108,21 @@ def _plain_column(values: pd.Series) -> list[Any]:
 
 def _width(header: object, values: pd.Series) -> float:
     """Column width from the longest text shown (as :func:`write_xlsx` callers size them)."""
-    longest = values.where(values.notna(), "").astype(str).str.len().max() if len(values) else 0
+    shown = values.astype(object).where(values.notna(), "")
+    longest = shown.astype(str).str.len().max() if len(values) else 0
     longest = max(int(longest or 0), len(str(header)))
     return min(40.0, 4 + 1.6 * longest)
 
 
-def _quoted(sheet: WriteOnlyWorksheet, value: object) -> Cell:
-    cell = WriteOnlyCell(sheet, str(value))
-    cell.data_type = "s"  # openpyxl made it "f" because it starts with "="
-    cell.quotePrefix = True
-    return cell
-
-
-def _rows(
-    sheet: WriteOnlyWorksheet, frame: pd.DataFrame, formats: Sequence[str]
-) -> Iterator[list[Any]]:
-    """The frame's rows; formatted columns through one reused cell each (rows are
-    written as they are appended), formula-like text as quoted text."""
+def _rows(frame: pd.DataFrame) -> Iterator[list[Any]]:
+    """The frame's rows as Python values, formula-like text as quoted text."""
     columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    templates: list[Cell | None] = []
-    for number_format in formats:
-        template = None
-        if number_format:
-            template = WriteOnlyCell(sheet)
-            template.number_format = number_format
-        templates.append(template)
-    formatted = [i for i, t in enumerate(templates) if t is not None]
     texts = [i for i, c in enumerate(columns) if any(isinstance(v, str) for v in c)]
     for row in zip(*columns, strict=True):
         values = list(row)
         for i in texts:
             if is_formula_like(values[i]):
-                values[i] = _quoted(sheet, values[i])
-        for i in formatted:
-            template = templates[i]
-            if values[i] is not None and template is not None:
-                template.value = values[i]
-                values[i] = template
+                values[i] = Quoted(values[i])
         yield values
 
 
@@ -157,35 +132,20 @@ def stream_xlsx(
     *,
     number_formats: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
-    """Write one sheet per frame in a write-only workbook, row by row in bulk.
+    """Write one sheet per frame, rows streamed as text into the file (:mod:`gridmap._xlsx`).
 
-    For large tables (:func:`write_xlsx` builds every cell in memory first). The
+    For large tables (:func:`write_xlsx` builds every cell as an object first). The
     header row is bold and frozen, column widths follow the longest text, and
-    ``number_formats[sheet]`` gives each column's number format (``""`` for
-    none). Formula-like text is stored as quoted text, never as a formula.
+    ``number_formats[sheet]`` gives each column's number format (``""`` for none).
+    Formula-like text (and headers) are stored as quoted text; no cell is a formula.
     """
-    target = Path(path)
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    data = []
     for name, frame in sheets.items():
-        sheet = book.create_sheet(name)
         formats = list((number_formats or {}).get(name, ())) or [""] * frame.shape[1]
-        for position, header in enumerate(frame.columns, start=1):
-            width = _width(header, frame.iloc[:, position - 1])
-            sheet.column_dimensions[get_column_letter(position)].width = width
-        sheet.freeze_panes = "A2"
-        head = []
-        for header in frame.columns:
-            cell = (
-                _quoted(sheet, header) if is_formula_like(header) else WriteOnlyCell(sheet, header)
-            )
-            cell.font = bold
-            head.append(cell)
-        sheet.append(head)
-        for row in _rows(sheet, frame, formats):
-            sheet.append(row)
-    book.save(target)
-    return target
+        header = [Quoted(str(h)) if is_formula_like(h) else h for h in frame.columns]
+        widths = [_width(h, frame.iloc[:, i]) for i, h in enumerate(frame.columns)]
+        data.append(SheetData(name, header, _rows(frame), formats, widths))
+    return write_workbook(path, data)
 
 
 def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
