@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import update
 from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.coverage import load_run, reproduce_run
-from gridmap.demo import DemoResult, run_demo
+from gridmap.demo import DEMO_AS_OF, DemoResult, run_demo
 from gridmap.maps._layers import EncodeOptions, layer_specs
 from gridmap.maps.from_coverage import map_data
 from gridmap.report import write_report
@@ -90,3 +91,23 @@ def test_report_and_map_show_the_run_after_the_records_changed(
     page = (tmp_path / "m.html").read_text(encoding="utf-8")
     # the run's service areas, still drawn (a recompute has no station left to draw them)
     assert re.search(r'"id":\s*"service_areas"', page)
+
+
+@pytest.mark.parametrize("mode", ["radius", "network"])
+def test_siting_reads_the_covered_units_a_full_run_finds(
+    store: Store, demo: DemoResult, mode: str
+) -> None:
+    """site recommend measures only the reach, and finds what a coverage run finds."""
+    from gridmap.coverage import compute_coverage, load_inputs
+    from gridmap.coverage.reach import ReachOptions
+    from gridmap.siting.recommend import _covered_now
+
+    rules = CoverageSettings()
+    inputs = load_inputs(store, as_of=DEMO_AS_OF)
+    options = ReachOptions(mode=mode)  # type: ignore[arg-type]
+    light = _covered_now(inputs, rules, options, None)
+    full = compute_coverage(inputs, rules, options).units
+    assert 0 < light["service_covered"].sum() < len(full)
+    assert light["service_covered"].tolist() == full["service_covered"].astype(bool).tolist()
+    columns = ["unit_id", "source_id", "kind", "name", "cell_code", "lon", "lat"]
+    assert light[columns].equals(pd.DataFrame(full[columns]))
