@@ -26,7 +26,7 @@ LangOption = Annotated[
 
 
 def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object, object]:
-    from gridmap.coverage.stored import load_run
+    from gridmap.coverage.run import load_run
 
     with open_store(config) as store:
         result, inputs = load_run(store, config.coverage, run)

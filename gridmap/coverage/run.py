@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +19,7 @@ import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
+from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
@@ -28,45 +29,14 @@ from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage", "run_warnings"]
-
-
-@dataclass(frozen=True)
-class CoverageResult:
-    """Everything one run found. Frames are in WGS-84; ids are store ids.
-
-    Attributes
-    ----------
-    units
-        One row per unit: identity, cell code, lon/lat of its representative
-        point, ``org_status``, ``must_have_branch``, ``service_covered``,
-        ``nearest_station_id``/``_m``, ``covering_station_id``, ``snap_m``,
-        ``far_from_road``.
-    cells
-        Per-cell status and counts.
-    areas
-        The roll-up: one row per admin area at every level, plus the total.
-    blind_zones
-        Ranked blind zones.
-    service_areas
-        One polygon per active station.
-    orgs, stations
-        The organisations and stations with their ``idle`` flag.
-    summary
-        The total row's rates and counts, with the run's parameters.
-    """
-
-    as_of: dt.date
-    options: ReachOptions
-    units: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
-    areas: pd.DataFrame
-    blind_zones: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame
-    orgs: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame
-    summary: dict[str, Any]
-    run_id: int | None = None
+__all__ = [
+    "CoverageResult",
+    "compute_coverage",
+    "load_run",
+    "reproduce_run",
+    "run_coverage",
+    "run_warnings",
+]
 
 
 def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -292,6 +262,34 @@ def reproduce_run(
                 ", ".join(f"{key} {was} -> {now}" for key, (was, now) in changed.items()),
             )
     return CoverageResult(**{**result.__dict__, "run_id": chosen}), inputs
+
+
+def load_run(
+    store: Store, rules: CoverageSettings, run_id: int | None = None
+) -> tuple[CoverageResult, CoverageInputs]:
+    """A stored run (the latest when ``run_id`` is None) as its maps and reports need it.
+
+    Read back, not recomputed (:func:`gridmap.coverage.outputs.stored_result`): units,
+    cells, roll-up, blind zones, service areas, organisations and stations as the run
+    found them; the inputs carry only what outputs add from the current records. A
+    run stored before runs kept their outputs is recomputed (:func:`reproduce_run`,
+    with a warning); with no stored run at all, a default radius run is computed.
+    """
+    from gridmap.coverage.outputs import stored_result
+    from gridmap.coverage.runs import latest_run_id
+
+    found = stored_result(store, run_id)
+    if found is not None:
+        return found
+    chosen = run_id if run_id is not None else latest_run_id(store)
+    if chosen is not None:
+        logger.warning(
+            "run %d was stored before runs kept their outputs: recomputing it from the "
+            "current records (run 'gridmap coverage run' again to store a run that maps "
+            "and reports read directly)",
+            chosen,
+        )
+    return reproduce_run(store, rules, chosen)
 
 
 def summary_drift(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

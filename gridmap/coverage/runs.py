@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Connection, insert, select
 
+from gridmap.coverage.outputs import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
 from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
 
 if TYPE_CHECKING:
-    from gridmap.coverage.run import CoverageResult
+    from gridmap.coverage.result import CoverageResult
 
 __all__ = [
     "RunComparison",
@@ -65,10 +66,8 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
     """Store a run with what its maps and reports read back; return its id.
 
     Per unit and per cell its results, and its blind zones, service areas,
-    organisations and stations (:mod:`gridmap.coverage.stored`).
+    organisations and stations (:mod:`gridmap.coverage.outputs`).
     """
-    from gridmap.coverage.stored import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
-
     runs = table_of(models.CoverageRun)
     unit_table = table_of(models.CoverageUnit)
     areas = plain_records(result.areas)  # floats exact: the report shows the run's rates

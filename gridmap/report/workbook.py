@@ -20,10 +20,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from gridmap._report_columns import COLUMN_LABELS, Lang, column_label
 from gridmap._spreadsheet import stream_xlsx
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.domain import AdminLevel, OrgKind, OrgStatus, StationTier, UnitKind
+from gridmap.report.labels import COLUMN_LABELS, Lang, column_label
 
 __all__ = ["COLUMN_LABELS", "PERCENT_FORMAT", "column_label", "report_tables", "write_report"]
 

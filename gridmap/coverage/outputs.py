@@ -2,11 +2,10 @@
 
 :func:`save_outputs` (called by :func:`gridmap.coverage.runs.save_run`) keeps, beside
 the per-unit and per-cell rows, the run's blind zones and service areas with
-their geometries and the organisations and stations it judged. :func:`load_run`
-turns them back into the :class:`~gridmap.coverage.run.CoverageResult` that
-``map export`` and ``report`` draw and write, without recomputing anything;
-:func:`~gridmap.coverage.run.reproduce_run` stays for verification and for runs
-stored before this layout (``coverage_run.outputs`` NULL).
+their geometries and the organisations and stations it judged. :func:`stored_result`
+turns them back into the :class:`~gridmap.coverage.result.CoverageResult` that
+``map export`` and ``report`` draw and write, without recomputing anything
+(:func:`gridmap.coverage.run.load_run`).
 """
 
 from __future__ import annotations
@@ -23,13 +22,12 @@ from sqlalchemy import Connection, Table, insert, select
 
 from gridmap.coverage.inputs import CoverageInputs, _frame, _links
 from gridmap.coverage.reach import ReachOptions
-from gridmap.coverage.run import CoverageResult, reproduce_run
+from gridmap.coverage.result import CoverageResult
 from gridmap.crs import metric_crs_for
 from gridmap.domain import UnitKind
-from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models, table_of
 
-__all__ = ["OUTPUTS_VERSION", "load_run", "plain_records", "save_outputs", "unit_rows"]
+__all__ = ["OUTPUTS_VERSION", "plain_records", "save_outputs", "stored_result", "unit_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -170,37 +168,33 @@ def _site_rows(
 # -- reading a run back -------------------------------------------------------------------
 
 
-def load_run(
-    store: Store, rules: CoverageSettings, run_id: int | None = None
-) -> tuple[CoverageResult, CoverageInputs]:
-    """A stored run (the latest when ``run_id`` is None) as its maps and reports need it.
+def stored_result(
+    store: Store, run_id: int | None = None
+) -> tuple[CoverageResult, CoverageInputs] | None:
+    """A stored run (the latest when ``run_id`` is None) read back, or None.
 
-    The result is read back, not recomputed: units, cells, roll-up, blind zones,
-    service areas, organisations and stations as the run found them. The
-    returned inputs carry only what outputs add from the current records
-    (admin areas, cell geometries, grid workers and their cells); their units,
-    links and roads are empty. A run stored before the outputs were kept is
-    recomputed (:func:`~gridmap.coverage.run.reproduce_run`, with a warning);
-    with no stored run at all, a default radius run is computed and not saved.
+    None when there is no stored run, or the run was stored before runs kept their
+    outputs (``coverage_run.outputs`` not :data:`OUTPUTS_VERSION`). The inputs carry
+    only what outputs add from the current records (admin areas, cell geometries,
+    grid workers and their cells, and the run's own organisations and stations);
+    their units, links and roads are empty.
     """
-    from gridmap.coverage.runs import latest_run_id, run_record
-
-    chosen = run_id if run_id is not None else latest_run_id(store)
-    record = run_record(store, chosen) if chosen is not None else None
-    if record is None or record.get("outputs") != OUTPUTS_VERSION:
-        if record is not None:
-            logger.warning(
-                "run %d was stored before runs kept their outputs: recomputing it from the "
-                "current records (run 'gridmap coverage run' again to store a run that "
-                "maps and reports read directly)",
-                chosen,
-            )
-        return reproduce_run(store, rules, chosen)
-    assert chosen is not None
     with store.engine.connect() as conn:
+        record = _run_row(conn, run_id)
+        if record is None or record.get("outputs") != OUTPUTS_VERSION:
+            return None
         context = _context(conn, record["as_of"])
-        result = _result(conn, chosen, record, context)
+        result = _result(conn, int(record["id"]), record, context)
     return result, _with_sites(context, result)
+
+
+def _run_row(conn: Connection, run_id: int | None) -> dict[str, Any] | None:
+    runs = table_of(models.CoverageRun)
+    query = select(runs).order_by(runs.c.id.desc()).limit(1)
+    if run_id is not None:
+        query = select(runs).where(runs.c.id == run_id)
+    row = conn.execute(query).mappings().first()
+    return None if row is None else dict(row)
 
 
 def _context(conn: Connection, as_of: dt.date) -> CoverageInputs:
