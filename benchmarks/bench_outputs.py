@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -223,7 +224,21 @@ def _rows(
 
 
 def run(quick: bool) -> list[Result]:
-    """20k units (quick) or 100k and 1M units; the recompute path below 1M."""
-    if quick:
-        return _case(20_000, 45, old_path=True)
-    return _case(100_000, 100, old_path=True) + _case(1_000_000, 100, old_path=False)
+    """20k units (quick) or 100k and 1M units; the recompute path below 1M.
+
+    ``GRIDMAP_BENCH_OUTPUTS_UNITS`` (e.g. ``100000``) runs only the sizes it lists.
+    """
+    sizes = {20_000: 45, 100_000: 100, 1_000_000: 100}
+    chosen = os.environ.get("GRIDMAP_BENCH_OUTPUTS_UNITS")
+    wanted = [20_000] if quick else [100_000, 1_000_000]
+    if chosen:
+        wanted = [int(n) for n in chosen.split(",")]
+    results: list[Result] = []
+    for n in wanted:
+        rows = _case(n, sizes.get(n, 100), old_path=n < 1_000_000)
+        for row in rows:
+            logger.info(
+                "%s: %.2f s (%s %.2f s)", row.case, row.gridmap_s, row.baseline, row.baseline_s
+            )
+        results += rows
+    return results

@@ -64,7 +64,7 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> gpd.GeoDataFrame:
     table = table_of(model)
-    query = select(table)
+    query = select(table).order_by(*table.primary_key.columns)  # same order on every backend
     if "closed_at" in table.c:  # records closed by an import with --sync are history only
         query = query.where(table.c.closed_at.is_(None))
     rows = conn.execute(query).mappings().all()
@@ -82,7 +82,7 @@ def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> 
 
 def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
     table = table_of(model)
-    rows = conn.execute(select(table)).mappings().all()
+    rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings().all()
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 
 
