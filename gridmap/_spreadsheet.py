@@ -16,12 +16,14 @@ neutralised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
+
+from gridmap._xlsx import Quoted, SheetData, write_workbook
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -29,6 +31,7 @@ __all__ = [
     "is_formula_like",
     "neutralise",
     "protect_sheet",
+    "stream_xlsx",
     "write_csv",
     "write_table",
     "write_xlsx",
@@ -95,6 +98,54 @@ def write_xlsx(
             if on_sheet is not None:
                 on_sheet(name, sheet)
     return target
+
+
+def _plain_column(values: pd.Series) -> list[Any]:
+    """A column as Python values, missing ones (NaN, NA, NaT) as None (an empty cell)."""
+    plain = values.astype(object)
+    return plain.where(values.notna(), None).tolist()
+
+
+def _width(header: object, values: pd.Series) -> float:
+    """Column width from the longest text shown (as :func:`write_xlsx` callers size them)."""
+    shown = values.astype(object).where(values.notna(), "")
+    longest = shown.astype(str).str.len().max() if len(values) else 0
+    longest = max(int(longest or 0), len(str(header)))
+    return min(40.0, 4 + 1.6 * longest)
+
+
+def _rows(frame: pd.DataFrame) -> Iterator[list[Any]]:
+    """The frame's rows as Python values, formula-like text as quoted text."""
+    columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    texts = [i for i, c in enumerate(columns) if any(isinstance(v, str) for v in c)]
+    for row in zip(*columns, strict=True):
+        values = list(row)
+        for i in texts:
+            if is_formula_like(values[i]):
+                values[i] = Quoted(values[i])
+        yield values
+
+
+def stream_xlsx(
+    path: Path | str,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    number_formats: Mapping[str, Sequence[str]] | None = None,
+) -> Path:
+    """Write one sheet per frame, rows streamed as text into the file (:mod:`gridmap._xlsx`).
+
+    For large tables (:func:`write_xlsx` builds every cell as an object first). The
+    header row is bold and frozen, column widths follow the longest text, and
+    ``number_formats[sheet]`` gives each column's number format (``""`` for none).
+    Formula-like text (and headers) are stored as quoted text; no cell is a formula.
+    """
+    data = []
+    for name, frame in sheets.items():
+        formats = list((number_formats or {}).get(name, ())) or [""] * frame.shape[1]
+        header = [Quoted(str(h)) if is_formula_like(h) else h for h in frame.columns]
+        widths = [_width(h, frame.iloc[:, i]) for i, h in enumerate(frame.columns)]
+        data.append(SheetData(name, header, _rows(frame), formats, widths))
+    return write_workbook(path, data)
 
 
 def write_table(frame: pd.DataFrame, path: Path | str) -> Path:

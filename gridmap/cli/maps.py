@@ -28,10 +28,10 @@ LangOption = Annotated[
 
 
 def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object]:
-    from gridmap.coverage import reproduce_run
+    from gridmap.coverage.run import load_run
 
     with open_store(config) as store:
-        result = reproduce_run(store, config.coverage, run)
+        result = load_run(store, config.coverage, run)
         sites = _latest_sites(store) if with_sites else None
     return result, sites
 
@@ -63,7 +63,7 @@ def export(
 
     config = settings()
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
-    check_basemap(basemap, key)  # before the run is reproduced: that takes a while
+    check_basemap(basemap, key)  # before the run is read
     labels: Lang = lang or config.lang
     result, sites = _prepared(config, run, with_sites=True)
     data = map_data(result, sites=sites, lang=labels)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_
 from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import OrgCoverage, org_coverage
-from gridmap.coverage.run import compute_coverage, reproduce_run, run_coverage
+from gridmap.coverage.run import compute_coverage, load_run, reproduce_run, run_coverage
 from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones
@@ -28,6 +28,7 @@ __all__ = [
     "compare_runs",
     "compute_coverage",
     "list_runs",
+    "load_run",
     "org_coverage",
     "rates",
     "read_inputs",

@@ -70,6 +70,7 @@ def read_frame(
     geometry: str | None,
     *,
     where: ColumnElement[bool] | None = None,
+    order_by: Sequence[Any] = (),
 ) -> gpd.GeoDataFrame:
     """Columns of ``table`` as a WGS-84 frame, read in bulk.
 
@@ -82,6 +83,8 @@ def read_frame(
     query = select(*selected)
     if where is not None:
         query = query.where(where)
+    if order_by:
+        query = query.order_by(*order_by)
     rows = conn.execute(query).all()
     values = list(zip(*rows, strict=True)) if rows else [() for _ in selected]
     data: dict[str, list[Any]] = {c: list(v) for c, v in zip(columns, values, strict=False)}
@@ -104,7 +107,8 @@ def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> 
     # records closed by an import with --sync are history only
     where = table.c.closed_at.is_(None) if "closed_at" in table.c else None
     columns = [c.name for c in table.columns if c.name != geometry]
-    frame = read_frame(conn, table, columns, geometry, where=where)
+    order = list(table.primary_key.columns)  # the same order on every backend
+    frame = read_frame(conn, table, columns, geometry, where=where, order_by=order)
     if "id" in frame:
         frame = frame.set_index("id", drop=False)
         frame.index.name = None
@@ -113,7 +117,7 @@ def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> 
 
 def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
     table = table_of(model)
-    rows = conn.execute(select(table)).mappings().all()
+    rows = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings().all()
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import Connection, insert, select
 
+from gridmap.coverage.outputs import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
 from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
 
@@ -63,10 +63,14 @@ def _clean(value: Any) -> Any:
 
 
 def save_run(store: Store, result: CoverageResult, *, label: str | None = None) -> int:
-    """Store a run with its per-unit results; return its id."""
+    """Store a run with what its maps and reports read back; return its id.
+
+    Per unit and per cell its results, and its blind zones, service areas,
+    organisations and stations (:mod:`gridmap.coverage.outputs`).
+    """
     runs = table_of(models.CoverageRun)
     unit_table = table_of(models.CoverageUnit)
-    areas = json.loads(result.areas.to_json(orient="records"))
+    areas = plain_records(result.areas)  # floats exact: the report shows the run's rates
     with store.engine.begin() as conn:
         run_id = conn.execute(
             insert(runs)
@@ -76,30 +80,15 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
                 params=_clean(result.totals["options"]),
                 summary=_clean(result.summary()),
                 areas=_clean(areas),
+                outputs=OUTPUTS_VERSION,
             )
             .returning(runs.c.id)
         ).scalar_one()
-        rows = [
-            {
-                "run_id": run_id,
-                "unit_id": int(u.unit_id),
-                "source": str(u.source),
-                "source_id": str(u.source_id),
-                "name": None if pd.isna(u.name) else str(u.name),
-                "org_status": str(u.org_status),
-                "must_have_branch": bool(u.must_have_branch),
-                "service_covered": bool(u.service_covered),
-                "nearest_station_id": None
-                if pd.isna(u.nearest_station_id)
-                else int(u.nearest_station_id),
-                "nearest_station_m": _clean(float(u.nearest_station_m)),
-                **_unit_extras(u),
-            }
-            for u in result.units.itertuples()
-        ]
+        rows = unit_rows(run_id, result.units)
         if rows:
             conn.execute(insert(unit_table), rows)
         _save_cells(conn, run_id, result)
+        save_outputs(conn, run_id, result)
     return int(run_id)
 
 
@@ -109,18 +98,6 @@ def _optional_int(value: Any) -> int | None:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
-
-
-def _unit_extras(unit: Any) -> dict[str, Any]:
-    """What the web pages show of a unit, so no request recomputes the run."""
-    return {
-        "kind": _optional_str(getattr(unit, "kind", None)),
-        "cell_code": _optional_str(getattr(unit, "cell_code", None)),
-        "lon": _clean(float(unit.lon)) if hasattr(unit, "lon") else None,
-        "lat": _clean(float(unit.lat)) if hasattr(unit, "lat") else None,
-        "population": _optional_int(getattr(unit, "population", None)),
-        "party_members": _optional_int(getattr(unit, "party_members", None)),
-    }
 
 
 def _cell_area_codes(conn: Connection) -> dict[str, str | None]:

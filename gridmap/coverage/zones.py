@@ -28,9 +28,9 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
-from pandas.core.groupby import SeriesGroupBy
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
@@ -109,8 +109,7 @@ def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDa
         crs=uncovered.crs,
     )
     points["unit_id"] = points.index
-    joined = gpd.sjoin_nearest(points, zones[[zones.geometry.name]], how="left")
-    joined = joined[~joined.index.duplicated(keep="first")]
+    joined = points.assign(index_right=_zone_of(points.geometry.values, zones.geometry.values))
     group = joined.groupby("index_right")
     zones["area_m2"] = zones.geometry.area
     zones["units"] = group.size().reindex(zones.index, fill_value=0)
@@ -119,8 +118,8 @@ def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDa
     zones["must_have_branch"] = (
         group["must_have_branch"].sum().reindex(zones.index, fill_value=0).astype(int)
     )
-    zones["unit_ids"] = _joined(group["unit_id"], zones.index)
-    zones["cell_codes"] = _joined(group["cell_code"], zones.index)
+    zones["unit_ids"] = _joined(joined, "unit_id", zones.index)
+    zones["cell_codes"] = _joined(joined, "cell_code", zones.index)
     zones["priority"] = (
         zones["population"]
         + MEMBER_WEIGHT * zones["party_members"]
@@ -132,10 +131,38 @@ def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDa
     return gpd.GeoDataFrame(zones[[*_COLUMNS, zones.geometry.name]], crs=zones.crs)
 
 
-def _joined(values: SeriesGroupBy[Any, Any], index: pd.Index) -> pd.Series:
-    """Comma-separated distinct values per zone ('' for none)."""
-    joined = values.apply(lambda v: ",".join(sorted({str(x) for x in v.dropna()})))
-    return joined.reindex(index).fillna("")
+def _zone_of(points: Any, zones: Any) -> npt.NDArray[np.int64]:
+    """The zone of each point: the one holding it (the first, on a shared edge), else
+    the nearest one (a unit whose disc a service area cut away from its point).
+
+    One point-in-polygon query over the zones' index, then nearest only for the few
+    points left outside: the same answer as a nearest join of every point, without
+    measuring distances to large zones for the points inside them.
+    """
+    tree = shapely.STRtree(zones)
+    which = np.full(len(points), -1, dtype=np.int64)
+    point_at, zone_at = tree.query(points, predicate="intersects")
+    order = np.lexsort((zone_at, point_at))  # per point, its lowest zone first
+    point_at, zone_at = point_at[order], zone_at[order]
+    first = np.r_[True, point_at[1:] != point_at[:-1]] if len(point_at) else point_at.astype(bool)
+    which[point_at[first]] = zone_at[first]
+    outside = np.flatnonzero(which < 0)
+    if len(outside):
+        got_point, got_zone = tree.query_nearest(points[outside], all_matches=True)
+        order = np.lexsort((got_zone, got_point))
+        got_point, got_zone = got_point[order], got_zone[order]
+        first = np.r_[True, got_point[1:] != got_point[:-1]]
+        which[outside[got_point[first]]] = got_zone[first]
+    return which
+
+
+def _joined(joined: pd.DataFrame, column: str, index: pd.Index) -> pd.Series:
+    """Comma-separated distinct values of ``column`` per zone ('' for none), sorted as text."""
+    pairs = joined[["index_right", column]].dropna(subset=[column])
+    pairs = pd.DataFrame({"zone": pairs["index_right"], "value": pairs[column].astype(str)})
+    pairs = pairs.drop_duplicates().sort_values(["zone", "value"], kind="stable")
+    text: pd.Series = pairs.groupby("zone")["value"].agg(",".join)
+    return text.reindex(index).fillna("")
 
 
 def zones_frame_to_wgs84(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -45,7 +45,7 @@ class Runtime(Element):
 
 
 #: Bulky parts of a spec (geometry, attribute columns): a JSON data block, not script.
-_BODY_KEYS = ("g", "xy", "cols")
+_BODY_KEYS = ("g", "xy", "cols", "byCell")
 
 
 class DataLayer(JSCSSMixin, Layer):

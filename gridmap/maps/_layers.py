@@ -14,9 +14,11 @@ from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
+import shapely
 
 from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
-from gridmap.maps import _encode
+from gridmap.maps import _by_cell, _encode
 from gridmap.maps.data import PERSONAL_COLUMNS, MapData
 from gridmap.maps.i18n import Lang, status_label, tr
 
@@ -46,6 +48,10 @@ UNIT_KIND_COLORS: Final = {
     "social_org": "#c51b7d",
 }
 _OTHER_COLOR: Final = "#777777"
+#: Decimals of degrees of units drawn per cell (about 1 m: they are drawn zoomed in).
+_UNIT_PRECISION: Final = 5
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 #: Ring of units flagged 应建未建 (``must_have_branch``).
 ALERT_COLOR: Final = "#e31a1c"
 
@@ -58,6 +64,10 @@ class EncodeOptions:
     point_precision: int = 6
     simplify_m: float = 0.0
     cluster_threshold: int = 300
+    #: More units than this: units summed per cell, drawn per cell when zoomed in.
+    aggregate_threshold: int = 20_000
+    #: The zoom from which a summed map draws the units of the cells in view.
+    unit_zoom: int = 15
 
     def __post_init__(self) -> None:
         # The page decodes with 32-bit integer arithmetic: 180e6 * 2 < 2**31 holds to 6.
@@ -243,21 +253,24 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _points(frame: gpd.GeoDataFrame) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Longitude, latitude (a point on the surface of a polygon) and which are drawable."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    points = geoms.copy()
+    polygonal = present & (shapely.get_type_id(geoms) != 0)
+    points[polygonal] = shapely.point_on_surface(geoms[polygonal])
+    points[~present] = None
+    lon: FloatArray = np.where(present, shapely.get_x(points), np.nan)
+    lat: FloatArray = np.where(present, shapely.get_y(points), np.nan)
+    keep = ~(np.isnan(lon) | np.isnan(lat))
+    return lon, lat, keep
+
+
 def _geometry(frame: gpd.GeoDataFrame, d: _Def, opts: EncodeOptions) -> dict[str, Any]:
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if d.kind == "point":
-        points = np.array(
-            [
-                g.representative_point()
-                if g is not None and not g.is_empty and g.geom_type != "Point"
-                else g
-                for g in geoms
-            ],
-            dtype=object,
-        )
-        lon = np.array([p.x if p is not None and not p.is_empty else np.nan for p in points])
-        lat = np.array([p.y if p is not None and not p.is_empty else np.nan for p in points])
-        keep = ~(np.isnan(lon) | np.isnan(lat))
+        lon, lat, keep = _points(frame)
         return {
             "p": opts.point_precision,
             "keep": keep,
@@ -335,13 +348,69 @@ def _spec(
     return LayerSpec(name, title, d.show, cluster, spec)
 
 
+def _by_cell_units(
+    frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
+) -> LayerSpec:
+    """The units layer as one encoded chunk per cell, for the page to draw on zoom."""
+    frame = frame.sort_values("cell_code", kind="stable", na_position="last")
+    lon, lat, keep = _points(frame)
+    frame, lon, lat = frame[keep], lon[keep], lat[keep]
+    fields = _fields("units", include_personal)
+    # a chunk is one cell's: its code is the chunk's key, not repeated per unit
+    columns = {f.column: _column(frame, f, lang) for f in fields if f.column != "cell_code"}
+    alert = _alert_column("units", frame)
+    if alert is not None:
+        columns["_alert"] = list(alert)
+    precision = min(opts.point_precision, _UNIT_PRECISION)
+    chunks = _by_cell.unit_chunks(frame["cell_code"].tolist(), columns, lon, lat, precision)
+    base = _spec("units", frame.iloc[:0], lang, opts, include_personal)
+    spec = {
+        **{k: v for k, v in base.spec.items() if k not in ("xy", "cols")},
+        "n": len(frame),
+        "search": [],  # the units are not decoded up front; cells are searched instead
+        "cluster": False,
+        "p": precision,
+        "byCell": {"gz": _by_cell.packed(chunks), "zoom": opts.unit_zoom},
+    }
+    return LayerSpec("units", base.name, base.show, False, spec)
+
+
+def _summed_cells(
+    frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions
+) -> LayerSpec:
+    """The cells layer with each cell's unit counts in its popup and as its label."""
+    summed = _by_cell.cell_counts(frame, units)
+    base = _spec("cells", summed, lang, opts, False)
+    counts = _by_cell.count_fields(lang)
+    summed = summed.sort_values("code", kind="stable")  # the order _spec wrote them in
+    cols = dict(base.spec["cols"])
+    for column, _, _ in counts:
+        cols[column] = _encode.encode_column(summed[column].tolist())
+    spec = {**base.spec, "cols": cols, "fields": base.spec["fields"] + counts}
+    spec["label"] = "units_total"
+    return dataclasses.replace(base, spec=spec)
+
+
 def layer_specs(
     data: MapData, lang: Lang, opts: EncodeOptions, *, include_personal: bool
 ) -> list[LayerSpec]:
-    """Specs of the non-empty layers in drawing order; workers only with personal data."""
+    """Specs of the non-empty layers in drawing order; workers only with personal data.
+
+    With more units than ``opts.aggregate_threshold`` and a cells layer, units are
+    summed per cell and drawn per cell when zoomed in (:mod:`gridmap.maps._by_cell`).
+    """
     wanted: Callable[[str], bool] = lambda n: n != "workers" or include_personal  # noqa: E731
-    return [
-        _spec(name, frame, lang, opts, include_personal)
-        for name in data.present()
-        if wanted(name) and (frame := data.layer(name)) is not None
-    ]
+    units, cells = data.layer("units"), data.layer("cells")
+    summed = units is not None and cells is not None and len(units) > opts.aggregate_threshold
+    specs = []
+    for name in data.present():
+        frame = data.layer(name)
+        if not wanted(name) or frame is None:
+            continue
+        if summed and name == "cells" and units is not None:
+            specs.append(_summed_cells(frame, units, lang, opts))
+        elif summed and name == "units":
+            specs.append(_by_cell_units(frame, lang, opts, include_personal))
+        else:
+            specs.append(_spec(name, frame, lang, opts, include_personal))
+    return specs

@@ -190,6 +190,8 @@ def _legend_entries(specs: list[LayerSpec], lang: Lang) -> list[dict[str, str]]:
     ]
     if any(s.cluster for s in specs):  # cluster bubbles: a neutral colour, explained
         shown.append({"sw": "cluster", "t": tr("legend.cluster", lang)})
+    if any("byCell" in s.spec for s in specs):  # units drawn per cell when zoomed in
+        shown.append({"sw": "cluster", "t": tr("legend.by_cell", lang)})
     if shown:
         entries.append({"h": tr("legend.symbols", lang)})
         entries += shown

@@ -195,8 +195,35 @@ def service_areas(  # noqa: PLR0913 - reached_edges' keywords plus buffer_m and 
     ).merged()
     if n_sources is None:
         n_sources = len(sources) if sources is not None else int(nearest_source.max(initial=-1)) + 1
-    lines = pieces.lines(graph)
-    return [_geometry(lines[pieces.source == i], buffer_m) for i in range(n_sources)]
+    return _per_source(pieces.lines(graph), pieces.source, n_sources, buffer_m)
+
+
+def _per_source(
+    lines: npt.NDArray[np.object_], source: IntArray, n_sources: int, buffer_m: float
+) -> list[BaseGeometry]:
+    """:func:`_geometry` of each source's pieces, with one pass over all pieces.
+
+    The pieces are buffered in one array call and grouped by a stable sort, so
+    each source unions exactly the buffers it did piece by piece (same order,
+    same shape), without scanning every piece once per source.
+    """
+    keep = shapely.length(lines) > 0 if lines.size else np.zeros(0, dtype=bool)
+    lines, source = lines[keep], source[keep]
+    order = np.argsort(source, kind="stable")
+    lines, source = lines[order], source[order]
+    bounds = np.searchsorted(source, np.arange(n_sources + 1))
+    if buffer_m <= 0:
+        parts = lines
+    else:
+        parts = shapely.buffer(lines, buffer_m, quad_segs=16) if lines.size else lines
+    areas: list[BaseGeometry] = []
+    for i in range(n_sources):
+        mine = parts[bounds[i] : bounds[i + 1]]
+        if buffer_m <= 0:
+            areas.append(shapely.multilinestrings(mine) if mine.size else shapely.MultiLineString())
+        else:
+            areas.append(shapely.union_all(mine) if mine.size else shapely.Polygon())
+    return areas
 
 
 def _reach(dist: FloatArray, cost: FloatArray, limit: float) -> FloatArray:

@@ -19,10 +19,8 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from gridmap._spreadsheet import write_xlsx
+from gridmap._spreadsheet import stream_xlsx
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.domain import AdminLevel, OrgKind, OrgStatus, StationTier, UnitKind
 from gridmap.report.labels import COLUMN_LABELS, Lang, column_label
@@ -219,26 +217,24 @@ def _sheet_name(name: str, taken: dict[str, pd.DataFrame]) -> str:
     return candidate
 
 
-def _format_sheet(sheet: Worksheet, keys: list[str]) -> None:
-    """Percent format on rate columns, widths from the content, the header row frozen."""
-    for position, key in enumerate(keys, start=1):
-        number_format = _NUMBER_FORMATS.get(key, PERCENT_FORMAT if _is_rate(key) else "")
-        column = [row[0] for row in sheet.iter_rows(min_col=position, max_col=position)]
-        for cell in column[1:] if number_format else []:
-            cell.number_format = number_format
-        width = max(len(str(c.value or "")) for c in column)
-        sheet.column_dimensions[get_column_letter(position)].width = min(40, 4 + 1.6 * width)
-    sheet.freeze_panes = "A2"
+def _number_format(key: str) -> str:
+    """Percent on rate columns, dates and areas as people read them, else none."""
+    return _NUMBER_FORMATS.get(key, PERCENT_FORMAT if _is_rate(key) else "")
 
 
 def write_report(result: CoverageResult, path: Path | str, *, lang: Lang = "zh") -> Path:
-    """Write the workbook of ``result`` to ``path`` (.xlsx); worker sheets from its inputs."""
+    """Write the workbook of ``result`` to ``path`` (.xlsx), rows streamed in bulk (write-only).
+
+    The worker sheets come from the result's inputs.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tables = _keyed_tables(result, lang)
-    keys = {name: [str(c) for c in frame.columns] for name, frame in tables.items()}
-    return write_xlsx(
+    formats = {
+        name: [_number_format(str(c)) for c in frame.columns] for name, frame in tables.items()
+    }
+    return stream_xlsx(
         path,
         {name: _head(frame, lang) for name, frame in tables.items()},
-        on_sheet=lambda name, sheet: _format_sheet(sheet, keys[name]),
+        number_formats=formats,
     )

@@ -26,9 +26,10 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sqlalchemy import insert, select
 
-from gridmap.coverage import ReachOptions, compute_coverage, read_inputs, representative_points
+from gridmap.coverage import ReachOptions, read_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
-from gridmap.coverage.reach import road_graph, uniform_limit
+from gridmap.coverage.reach import active_stations, road_graph, service_reach, uniform_limit
+from gridmap.coverage.rules import activity
 from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
 from gridmap.network import RoadGraph, reach_matrix, snap_points
@@ -235,7 +236,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     graph = None
     if options.mode == "network":
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
-    existing = compute_coverage(inputs, rules, existing_reach, graph=graph).units
+    existing = _covered_now(inputs, rules, existing_reach, graph)
     limit = _limit(options, rules)
     demand = representative_points(inputs.units)
     weights = _weights(inputs.units, weight)
@@ -273,6 +274,39 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         run_id = _save(store, recommendation, options, k=k, cover_all=cover_all, capacity=capacity)
         recommendation = Recommendation(**{**recommendation.__dict__, "run_id": run_id})
     return recommendation
+
+
+def _covered_now(
+    inputs: CoverageInputs,
+    rules: CoverageSettings,
+    options: ReachOptions,
+    graph: RoadGraph | None,
+) -> pd.DataFrame:
+    """Each unit and whether the counting stations already reach it.
+
+    Only the service reach a coverage run would measure (the same stations count,
+    by their activity): no organisational rules, cells, roll-up or blind zones.
+    """
+    units = inputs.units
+    state = activity(inputs.stations["last_activity"], inputs.as_of, rules.idle_days)
+    stations = active_stations(inputs, state, rules)
+    reach = service_reach(
+        inputs, stations, options, rules, every_station=inputs.stations, graph=graph
+    )
+    points = representative_points(units)
+    return pd.DataFrame(
+        {
+            "unit_id": units.index.to_numpy(),
+            "source_id": units["source_id"],
+            "kind": units["kind"],
+            "name": units["name"],
+            "cell_code": units["cell_id"].map(inputs.cells["code"].to_dict()),
+            "lon": points.x.round(7),
+            "lat": points.y.round(7),
+            "service_covered": reach.units["service_covered"].astype(bool),
+        },
+        index=units.index,
+    )
 
 
 def _capacities(candidates: gpd.GeoDataFrame, capacity: float | None) -> np.ndarray | None:

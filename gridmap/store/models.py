@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -40,7 +41,10 @@ __all__ = [
     "CandidateSite",
     "CoverageCell",
     "CoverageRun",
+    "CoverageServiceArea",
+    "CoverageSite",
     "CoverageUnit",
+    "CoverageZone",
     "GridCell",
     "Instructor",
     "InstructorUnit",
@@ -358,6 +362,8 @@ class CoverageRun(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # the layout version of what maps and reports read back (migration 0008); NULL: recompute
+    outputs: Mapped[int | None] = mapped_column(Integer)
 
 
 class CoverageUnit(Base):
@@ -385,6 +391,71 @@ class CoverageUnit(Base):
     lat: Mapped[float | None] = mapped_column(Float)
     population: Mapped[int | None] = mapped_column(Integer)
     party_members: Mapped[int | None] = mapped_column(Integer)
+    # what maps and reports need without recomputing (migration 0008)
+    cell_id: Mapped[int | None] = mapped_column(Integer)
+    households: Mapped[int | None] = mapped_column(Integer)
+    branch_idle: Mapped[bool | None] = mapped_column(Boolean)
+    covering_org_id: Mapped[int | None] = mapped_column(Integer)
+    nearest_counting_station_m: Mapped[float | None] = mapped_column(Float)
+    covering_station_id: Mapped[int | None] = mapped_column(Integer)
+    snap_m: Mapped[float | None] = mapped_column(Float)
+    far_from_road: Mapped[bool | None] = mapped_column(Boolean)
+    point_lon: Mapped[float | None] = mapped_column(Float)  # full precision (lon/lat: 7 dp)
+    point_lat: Mapped[float | None] = mapped_column(Float)
+
+
+class CoverageZone(Base):
+    """A blind zone of one run, ranked, with its WGS-84 polygon as WKB."""
+
+    __tablename__ = "coverage_zone"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_m2: Mapped[float] = mapped_column(Float)
+    units: Mapped[int] = mapped_column(Integer)
+    households: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int] = mapped_column(Integer)
+    party_members: Mapped[int] = mapped_column(Integer)
+    must_have_branch: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[float] = mapped_column(Float)
+    unit_ids: Mapped[str] = mapped_column(Text)
+    cell_codes: Mapped[str] = mapped_column(Text)
+    geom_wkb: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CoverageServiceArea(Base):
+    """The area one counting station of a run reaches, WGS-84 polygon as WKB."""
+
+    __tablename__ = "coverage_service_area"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    station_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    tier: Mapped[str | None] = mapped_column(String(16))
+    limit: Mapped[float | None] = mapped_column(Float)
+    geom_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CoverageSite(Base):
+    """An organisation (``role`` org) or station (``role`` station) as one run judged it."""
+
+    __tablename__ = "coverage_site"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(8), primary_key=True)
+    site_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(16))  # org kind or station tier
+    members: Mapped[int | None] = mapped_column(Integer)
+    last_activity: Mapped[dt.date | None] = mapped_column(Date)
+    activity: Mapped[str] = mapped_column(String(8))
+    geom_wkb: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class CoverageCell(Base):

@@ -344,6 +344,8 @@
   // are small on screen or many (2.6k dashed 2.2 px village outlines: ~150 ms).
   var THIN_PX = 24;
   var THIN_COUNT = 1500;
+  var LABEL_PX = 30;  // a cell narrower than this on screen shows no count
+  var LABEL_MAX = 4000;  // more cells in view than this: no counts (they would not fit)
   /* Median size (larger side of the box) of up to 101 of the features, in mercator units. */
   function typicalSize(bb, visible) {
     var step = Math.max(1, Math.floor(visible.length / 101)), sizes = [];
@@ -487,7 +489,26 @@
         this._paths(visible, ox, oy, scale, minStroke,
           typical < THIN_PX || visible.length > THIN_COUNT);
       }
+      if (this._spec.label && this._spec.data && this._spec.data[this._spec.label]) {
+        this._labels(visible, ox, oy, scale);
+      }
       this.paintMs = now() - t0;
+    },
+    /* A count in the middle of each feature wide enough on screen to hold it. */
+    _labels: function (visible, ox, oy, scale) {
+      if (visible.length > LABEL_MAX) { return; }
+      var ctx = this._ctx, bb = this._geom.bbox, col = this._spec.data[this._spec.label];
+      ctx.font = 'bold 11px sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+      ctx.lineWidth = 3; ctx.strokeStyle = 'rgba(255,255,255,0.85)'; ctx.fillStyle = '#222';
+      ctx.setLineDash([]);
+      for (var k = 0; k < visible.length; k++) {
+        var f = visible[k], v = col[f];
+        if (!v || (bb[4 * f + 2] - bb[4 * f]) * scale < LABEL_PX) { continue; }
+        var x = (bb[4 * f] + bb[4 * f + 2]) / 2 * scale - ox;
+        var y = (bb[4 * f + 1] + bb[4 * f + 3]) / 2 * scale - oy;
+        var text = Math.round(v).toLocaleString();
+        ctx.strokeText(text, x, y); ctx.fillText(text, x, y);
+      }
     },
     /* Many features a few pixels across: fill them pixel by pixel (a pixel belongs to
      * the polygon holding its centre, so a coverage stays gap-free) and draw outlines
@@ -620,6 +641,7 @@
         if (!hit || !hit.layer._spec.data) { return; }
         L.popup({maxWidth: 360}).setLatLng(e.latlng)
           .setContent(popupAt(hit.layer._spec, hit.i)).openOn(map);
+        if (G.byCell && hit.layer._spec.id === 'cells') { G.byCell.pin(hit.i); }
       });
       map.on('mousemove', function (e) {
         var hit = top(e.latlng);
@@ -700,6 +722,107 @@
     };
   }
 
+  /* ---- units by cell: a large map sums units per cell; the units of a cell are
+   * decoded and drawn when it is in view from spec.byCell.zoom on, or clicked. ---- */
+  function ByCell(spec, group) {
+    var codes = spec.byCell.codes;
+    this.spec = spec; this.group = group; this.loaded = {}; this.pinned = {}; this.index = {};
+    for (var k = 0; k < codes.length; k++) { this.index[codes[k]] = k; }
+  }
+  /* The markers of chunk k, decoded once. */
+  ByCell.prototype.markers = function (k) {
+    var c = this.spec.byCell.chunks[k];
+    if (c.markers) { return c.markers; }
+    var sub = Object.create(this.spec), s = Math.pow(10, this.spec.p), px = 0, py = 0, i;
+    sub.data = {}; sub.n = c.n;
+    Object.keys(c.cols).forEach(function (key) { sub.data[key] = decodeColumn(c.cols[key], c.n); });
+    var code = this.spec.byCell.codes[k] || null;
+    sub.data.cell_code = new Array(c.n).fill(code);  // one cell's chunk: one code
+    var xy = decodeInts(c.xy), out = new Array(c.n);
+    for (i = 0; i < c.n; i++) {
+      px += xy[2 * i]; py += xy[2 * i + 1];
+      var layer = L.circleMarker([py / s, px / s], pathStyle(sub, i));
+      layer._gmSpec = sub; layer._gmIndex = i; out[i] = layer;
+    }
+    c.markers = out; c.cols = null; c.xy = null;
+    return out;
+  };
+  ByCell.prototype.show = function (k) {
+    if (this.loaded[k]) { return; }
+    this.loaded[k] = true;
+    var group = this.group;
+    this.markers(k).forEach(function (m) { group.addLayer(m); });
+  };
+  ByCell.prototype.hide = function (k) {
+    var group = this.group;
+    this.markers(k).forEach(function (m) { group.removeLayer(m); });
+    delete this.loaded[k];
+  };
+  /* Chunks of the cells in view (when zoomed in), and the pinned ones. */
+  ByCell.prototype.wanted = function (map) {
+    var want = {}, cells = G.specs.cells, g = cells && cells._geom, k;
+    if (map.getZoom() >= this.spec.byCell.zoom && g && g.done && cells.data.code) {
+      var b = map.getBounds(), bb = g.bbox, codes = cells.data.code;
+      var x0 = (b.getWest() + 180) / 360, x1 = (b.getEast() + 180) / 360;
+      var y0 = mercY(b.getNorth()), y1 = mercY(b.getSouth());
+      for (var i = 0; i < g.n; i++) {
+        if (bb[4 * i + 2] < x0 || bb[4 * i] > x1 || bb[4 * i + 3] < y0 || bb[4 * i + 1] > y1) {
+          continue;
+        }
+        k = this.index[codes[i]];
+        if (k !== undefined) { want[k] = true; }
+      }
+      if (this.index[''] !== undefined) { want[this.index['']] = true; }  // units in no cell
+    }
+    for (k in this.pinned) { if (this.pinned.hasOwnProperty(k)) { want[k] = true; } }
+    return want;
+  };
+  ByCell.prototype.update = function () {
+    var map = this.group._map, k;
+    if (!map) { return; }
+    var want = this.wanted(map);
+    for (k in this.loaded) { if (this.loaded.hasOwnProperty(k) && !want[k]) { this.hide(+k); } }
+    for (k in want) { if (want.hasOwnProperty(k)) { this.show(+k); } }
+    this.shown = Object.keys(this.loaded).length;
+  };
+  /* A clicked cell keeps its units drawn at any zoom. */
+  ByCell.prototype.pin = function (cellIndex) {
+    var k = this.index[G.specs.cells.data.code[cellIndex]];
+    if (k === undefined) { return; }
+    this.pinned[k] = true;
+    if (this.group._map) { this.show(k); this.shown = Object.keys(this.loaded).length; }
+  };
+  /* base64 of gzip -> text, with the browser's own DecompressionStream. */
+  function inflate(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text();
+  }
+  function byCellJob(spec, group) {
+    var state = 'start';
+    return function () {
+      if (state === 'start') {
+        state = 'inflating'; G.waiting = true;
+        var done = function (body) {
+          if (body) { spec.byCell.codes = body.codes; spec.byCell.chunks = body.chunks; }
+          spec.byCell.gz = null; state = body ? 'ready' : 'failed';
+          G.waiting = false; later(run);
+        };
+        inflate(spec.byCell.gz).then(function (text) { done(JSON.parse(text)); },
+          function () { done(null); });
+        return false;
+      }
+      if (state === 'inflating') { return false; }
+      if (state === 'failed') { return true; }
+      var loader = G.byCell = new ByCell(spec, group);
+      G.map.on('moveend', loader.update, loader);
+      group.on('add', loader.update, loader);
+      loader.update();
+      return true;
+    };
+  }
+
   function finish() {
     G.ready = true;
     G.readyMs = now() - G.t0;
@@ -710,7 +833,10 @@
   function run() {
     var deadline = now() + BUDGET;
     while (queue.length) {
-      if (!queue[0](deadline)) { later(run); return; }
+      if (!queue[0](deadline)) {
+        if (!G.waiting) { later(run); }  // else the job that waits calls run again
+        return;
+      }
       queue.shift();
       if (now() > deadline) { later(run); return; }
     }
@@ -735,7 +861,11 @@
         layer.bindPopup(popupNode, {maxWidth: 360});
         if (spec.tooltip.length) { layer.bindTooltip(tooltipNode, {sticky: true}); }
       }
-      queue.push(pointJob(spec, layer));
+      var job = null;  // which one is known once the data block is read (spec.byCell)
+      queue.push(function (deadline) {
+        job = job || (spec.byCell ? byCellJob : pointJob)(spec, layer);
+        return job(deadline);
+      });
     }
   };
 

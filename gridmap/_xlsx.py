@@ -1,0 +1,227 @@
+"""A streaming .xlsx writer for large tables: sheet XML written as text, row by row.
+
+openpyxl (even write-only, without lxml) serialises every cell through a Python
+element tree: ~50 us a cell, minutes for a county's worker sheets. A worksheet is
+only a list of rows; this module writes them as SpreadsheetML text straight into
+the zip (inline strings, one style per number format, a bold frozen header,
+column widths), which openpyxl, Excel and LibreOffice read like any workbook.
+Formula safety is the caller's (:func:`gridmap._spreadsheet.stream_xlsx`): a cell
+given as :class:`Quoted` is stored as text with the quote prefix, and no cell is
+ever written as a formula (this writer has no formula cells at all).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+__all__ = ["Quoted", "SheetData", "write_workbook"]
+
+_MAIN: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
+_EPOCH: Final = dt.datetime(1899, 12, 30)
+_ILLEGAL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
+_ROWS_PER_WRITE: Final = 2000
+# cellXfs: 0 plain, 1 bold (header), 2 quoted text, 3 bold quoted; then one per format
+_BOLD, _QUOTED, _BOLD_QUOTED, _FIRST_FORMAT = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """Text stored with Excel's quote prefix (shown as typed, never evaluated)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class SheetData:
+    """One sheet: name, header, rows of Python values, per-column formats and widths."""
+
+    name: str
+    header: Sequence[object]
+    rows: Iterable[Sequence[object]]
+    formats: Sequence[str]
+    widths: Sequence[float]
+
+
+def _letters(n: int) -> list[str]:
+    out = []
+    for i in range(1, n + 1):
+        name, k = "", i
+        while k:
+            k, rest = divmod(k - 1, 26)
+            name = chr(65 + rest) + name
+        out.append(name)
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _inline(value: str) -> str:
+    """``<is>`` of a text (labels repeat down a column: each is escaped once)."""
+    clean = escape(_ILLEGAL.sub("", value))
+    space = ' xml:space="preserve"' if clean != clean.strip() else ""
+    return f"<is><t{space}>{clean}</t></is>"
+
+
+def _text(ref: str, value: str, style: int) -> str:
+    s = f' s="{style}"' if style else ""
+    return f'<c r="{ref}" t="inlineStr"{s}>{_inline(value)}</c>'
+
+
+def _cell(ref: str, value: object, style: int) -> str:
+    """One ``<c>`` element, or '' for an empty cell."""
+    s = f' s="{style}"' if style else ""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _text(ref, value, style)
+    if isinstance(value, Quoted):
+        return _text(ref, value.text, _QUOTED)
+    if isinstance(value, bool | np.bool_):
+        return f'<c r="{ref}" t="b"{s}><v>{int(value)}</v></c>'
+    if isinstance(value, int | np.integer):
+        return f'<c r="{ref}"{s}><v>{int(value)}</v></c>'
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return f'<c r="{ref}"{s}><v>{number!r}</v></c>' if math.isfinite(number) else ""
+    if isinstance(value, dt.datetime | dt.date):
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        serial = (moment.replace(tzinfo=None) - _EPOCH) / dt.timedelta(days=1)
+        return f'<c r="{ref}"{s}><v>{serial!r}</v></c>'
+    return _text(ref, str(value), style)
+
+
+def _sheet_xml(sheet: SheetData, styles: dict[str, int]) -> Iterable[str]:
+    letters = _letters(max(1, len(sheet.header)))
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{w:.2f}" customWidth="1"/>'
+        for i, w in enumerate(sheet.widths, start=1)
+    )
+    yield (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" '
+        f'xmlns:r="{_REL}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
+        'topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection '
+        'pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'
+        "<sheetData>"
+    )
+    head = "".join(
+        _text(f"{c}1", v.text, _BOLD_QUOTED)
+        if isinstance(v, Quoted)
+        else _text(f"{c}1", str(v), _BOLD)
+        for c, v in zip(letters, sheet.header, strict=False)
+    )
+    yield f'<row r="1">{head}</row>'
+    column_styles = [styles.get(f, 0) for f in sheet.formats]
+    parts: list[str] = []
+    for number, row in enumerate(sheet.rows, start=2):
+        cells = "".join(
+            _cell(f"{c}{number}", v, s)
+            for c, v, s in zip(letters, row, column_styles, strict=False)
+        )
+        parts.append(f'<row r="{number}">{cells}</row>')
+        if len(parts) >= _ROWS_PER_WRITE:
+            yield "".join(parts)
+            parts = []
+    yield "".join(parts) + "</sheetData></worksheet>"
+
+
+def _styles_xml(formats: list[str]) -> str:
+    num_fmts = "".join(
+        f'<numFmt numFmtId="{164 + i}" formatCode={quoteattr(code)}/>'
+        for i, code in enumerate(formats)
+    )
+    base = '<xf numFmtId="0" fontId="{font}" fillId="0" borderId="0" xfId="0"{extra}/>'
+    xfs = [
+        base.format(font=0, extra=""),
+        base.format(font=1, extra=' applyFont="1"'),
+        base.format(font=0, extra=' quotePrefix="1"'),
+        base.format(font=1, extra=' applyFont="1" quotePrefix="1"'),
+    ]
+    xfs += [
+        f'<xf numFmtId="{164 + i}" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/>'
+        for i in range(len(formats))
+    ]
+    font = '<font>{b}<sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    return (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_MAIN}">'
+        f'<numFmts count="{len(formats)}">{num_fmts}</numFmts>'
+        f'<fonts count="2">{font.format(b="")}{font.format(b="<b/>")}</fonts>'
+        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills>'
+        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        f'</cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    )
+
+
+def _package(names: list[str]) -> dict[str, str]:
+    sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{sheet_type}"/>'
+        for i in range(1, len(names) + 1)
+    )
+    office = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    sheets = "".join(
+        f'<sheet name={quoteattr(_ILLEGAL.sub("", n))} sheetId="{i}" r:id="rId{i}"/>'
+        for i, n in enumerate(names, start=1)
+    )
+    relation = f"{_REL}/worksheet"
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{relation}" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, len(names) + 1)
+    )
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    return {
+        "[Content_Types].xml": (
+            f'{head}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{office}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{office}.styles+xml"/>'
+            f"{overrides}</Types>"
+        ),
+        "_rels/.rels": (
+            f'{head}<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'{head}<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><bookViews><workbookView/>'
+            f"</bookViews><sheets>{sheets}</sheets></workbook>"
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'{head}<Relationships xmlns="{_PKG_REL}">{rels}<Relationship Id="rIdStyles" '
+            f'Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+        ),
+    }
+
+
+def write_workbook(path: Path | str, sheets: Iterable[SheetData]) -> Path:
+    """Write ``sheets`` as one .xlsx file, streaming each sheet's rows into the zip."""
+    target = Path(path)
+    sheets = list(sheets)
+    formats = sorted({f for sheet in sheets for f in sheet.formats if f})
+    styles = {f: _FIRST_FORMAT + i for i, f in enumerate(formats)}
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as book:
+        for name, text in _package([s.name for s in sheets]).items():
+            book.writestr(name, text)
+        book.writestr("xl/styles.xml", _styles_xml(formats))
+        for i, sheet in enumerate(sheets, start=1):
+            with book.open(f"xl/worksheets/sheet{i}.xml", "w", force_zip64=True) as out:
+                for text in _sheet_xml(sheet, styles):
+                    out.write(text.encode("utf-8"))
+    return target

@@ -1,0 +1,45 @@
+"""The streaming workbook writer the report uses: typed cells, formats, no live formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+
+from gridmap._spreadsheet import stream_xlsx
+
+
+def test_cells_keep_their_types_formats_and_stay_text(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "=名称": ['=HYPERLINK("http://x","点我")', "-5", " 前后空格 ", "a<b&c\x07"],
+            "rate": [0.25, np.nan, 1.0, np.inf],
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+            "flag": [True, False, True, False],
+            "day": [dt.date(2026, 11, 1), None, dt.date(2026, 1, 2), dt.date(2026, 1, 3)],
+        }
+    )
+    path = stream_xlsx(
+        tmp_path / "t.xlsx",
+        {"表": frame},
+        number_formats={"表": ["", "0.0%", "", "", "yyyy-mm-dd"]},
+    )
+    sheet = openpyxl.load_workbook(path)["表"]
+    header = sheet[1]
+    assert header[0].value == "=名称" and header[0].data_type == "s" and header[0].quotePrefix
+    assert header[1].font.b and sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(min_row=2))
+    evil = rows[0][0]
+    assert evil.value.startswith("=HYPERLINK") and evil.data_type == "s" and evil.quotePrefix
+    assert [r[0].value for r in rows[1:]] == ["-5", " 前后空格 ", "a<b&c"]  # text, kept
+    assert rows[1][0].quotePrefix  # "-5" is text that looks like a formula
+    assert [r[1].value for r in rows] == [0.25, None, 1.0, None]  # NaN and inf: empty
+    assert rows[0][1].number_format == "0.0%"
+    assert [r[2].value for r in rows] == [1, None, 3, 4]
+    assert [r[3].value for r in rows] == [True, False, True, False]
+    assert rows[0][4].value == dt.datetime(2026, 11, 1) and rows[0][4].number_format == "yyyy-mm-dd"
+    assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
+    assert sheet.column_dimensions["A"].width > sheet.column_dimensions["D"].width
