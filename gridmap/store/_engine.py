@@ -223,7 +223,23 @@ def _check_extension_support() -> None:
         raise StoreError(msg)
 
 
+def _bind_bundled_libraries() -> None:
+    """Load the GEOS, PROJ and GDAL that shapely, pyproj and pyogrio bundle, first.
+
+    SQLite opens extensions with ``RTLD_GLOBAL``: once mod_spatialite is in, the
+    system's libgeos_c, libproj and libsqlite3 are in the process's global symbol
+    scope, and a wheel's extension module loaded later binds its calls to them
+    instead of the copies it ships (a GeoPackage written by pyogrio after a SpatiaLite
+    connection crashed with "free(): invalid pointer"). Loaded before the extension,
+    each wheel keeps its own copies.
+    """
+    import pyogrio  # noqa: F401
+    import pyproj  # noqa: F401
+    import shapely  # noqa: F401
+
+
 def _load_spatialite(dbapi_conn: sqlite3.Connection, library: str) -> None:
+    _bind_bundled_libraries()
     dbapi_conn.enable_load_extension(True)
     try:
         dbapi_conn.load_extension(library)
