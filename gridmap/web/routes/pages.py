@@ -33,6 +33,7 @@ from gridmap.query import (
     units_of_cell,
     visits_in_scope,
 )
+from gridmap.query.tasks import tasks_in_scope
 from gridmap.web.deps import CSRF_COOKIE, SESSION_COOKIE, get_settings, get_store
 from gridmap.web.i18n import pick_lang, translator
 
@@ -192,11 +193,18 @@ def my_cells(request: Request) -> Response:
     user = _page_user(request)
     if user is None:
         return _to("/", _lang(request))
+    tasks = _open_tasks(request, user)
     try:
         page = cells_in_scope(get_store(request), user.scope, limit=MAX_PAGE)
     except NotFoundError:
-        return _render(request, "cells.html", user=user, cells=[], norun=True)
-    return _render(request, "cells.html", user=user, cells=page.items, norun=False)
+        return _render(request, "cells.html", user=user, cells=[], norun=True, **tasks)
+    return _render(request, "cells.html", user=user, cells=page.items, norun=False, **tasks)
+
+
+def _open_tasks(request: Request, user: Account, cell: str | None = None) -> dict[str, Any]:
+    """The open tasks (派单) of the user's cells, shown first (templates/tasks/_open.html)."""
+    page = tasks_in_scope(get_store(request), user.scope, status="open", cell=cell, limit=MAX_PAGE)
+    return {"open_tasks": page.items, "task_done": request.query_params.get("done")}
 
 
 def _visits_by_unit(request: Request, user: Account, code: str) -> dict[int, list[Any]]:
@@ -230,6 +238,7 @@ def cell_page(code: str, request: Request) -> Response:
         saved=request.query_params.get("saved"),
         empty=request.query_params.get("empty"),
         quoted=quote(code),
+        **_open_tasks(request, user, code),
     )
 
 
