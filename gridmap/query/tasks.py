@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Table, case, func, select, tru
 from gridmap.accounts.audit import record, utcnow
 from gridmap.errors import InvalidInputError, NotFoundError
 from gridmap.query._common import Page, check_code, check_id, check_page
+from gridmap.query.results import _cell_filter, _unit_filter
 from gridmap.query.scope import Scope
 from gridmap.query.visits import Actor, NewVisit, live_unit_filter, record_visit
 from gridmap.store import Store, models, table_of
@@ -29,6 +30,7 @@ __all__ = [
     "complete_task",
     "create_task",
     "task_in_scope",
+    "task_sources",
     "tasks_in_scope",
 ]
 
@@ -395,3 +397,28 @@ def cancel_task(
                entity_id=task_id, before={"status": "open"},
                after={"status": "cancelled"}, reason=reason)  # fmt: skip
     return after
+
+
+def task_sources(store: Store, scope: Scope, *, limit: int = 50) -> dict[str, list[dict[str, Any]]]:
+    """What a task can come from in the newest run, inside ``scope``: blind and partial cells
+    (most 应建未建 first) and 应建未建 units (most party members first), ``limit`` of each."""
+    cells, units = table_of(models.CoverageCell), table_of(models.CoverageUnit)
+    limit, _ = check_page(limit, 0)
+    with store.engine.connect() as conn:
+        run = _newest_run(conn)
+        zone_rows = conn.execute(
+            select(cells)
+            .where(_cell_filter(scope, run) & cells.c.status.in_(("blind", "partial")))
+            .order_by(cells.c.must_have_branch.desc(), cells.c.code)
+            .limit(limit)
+        ).all()
+        unit_rows = conn.execute(
+            select(units)
+            .where(_unit_filter(scope, run) & units.c.must_have_branch.is_(True))
+            .order_by(units.c.party_members.desc(), units.c.unit_id)
+            .limit(limit)
+        ).all()
+    return {
+        "zones": [dict(r._mapping) for r in zone_rows],
+        "units": [dict(r._mapping) for r in unit_rows],
+    }

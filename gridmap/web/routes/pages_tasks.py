@@ -34,6 +34,7 @@ from gridmap.query.tasks import (
     complete_task,
     create_task,
     task_in_scope,
+    task_sources,
     tasks_in_scope,
 )
 from gridmap.web.deps import get_store
@@ -76,8 +77,12 @@ def _new_form(request: Request, user: Account, status: int = 200, **extra: Any) 
     values = {"kind": params.get("kind", ""), "ref": params.get("ref", ""), "due": "", "note": ""}
     values |= extra.pop("values", {})
     default_due = (dt.date.today() + dt.timedelta(days=14)).isoformat()
+    try:
+        sources = task_sources(get_store(request), user.scope)
+    except InvalidInputError:  # no run yet: the form still works for an organisation
+        sources = {"zones": [], "units": []}
     return _render(request, "tasks/new.html", status, user, values=values, kinds=TASK_KINDS,
-                   default_due=default_due, **extra)  # fmt: skip
+                   default_due=default_due, sources=sources, **extra)  # fmt: skip
 
 
 @router.get("/tasks/new")
