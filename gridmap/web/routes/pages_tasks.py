@@ -128,9 +128,10 @@ async def task_new_submit(request: Request) -> Response:
 
 
 def _redirect(request: Request, path: str) -> Response:
-    lang = _lang(request)
-    joiner = "&" if "?" in path else "?"
-    return _to(path, "zh") if lang != "en" else _to(f"{path}{joiner}lang=en", "zh")
+    """A 303 to ``path`` (which may carry a query) in the page's language."""
+    if _lang(request) == "en":
+        path += "&lang=en" if "?" in path else "?lang=en"
+    return _to(path, "zh")
 
 
 def _task_context(request: Request, user: Account, task: dict[str, Any]) -> dict[str, Any]:
