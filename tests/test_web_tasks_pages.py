@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from web_support import CELL_A1, SECRET, World, password, seed, settings_for
 
-from gridmap.accounts import csrf_token, get_account
+from gridmap.accounts import ROLES, csrf_token, get_account
+from gridmap.query import CHANGE_KINDS
+from gridmap.query.tasks import TASK_KINDS, TASK_STATUSES
 from gridmap.store import Store
 from gridmap.web import create_app
 from gridmap.web.deps import SESSION_COOKIE
-from gridmap.web.i18n import translator
+from gridmap.web.i18n import MESSAGES, translator
 from gridmap.web.routes.pages import templates
 
 
@@ -126,3 +129,17 @@ def test_the_dashboard_hook_links_each_list_row(store: Store) -> None:
     worker = get_account(store, "worker")
     assert hook.render(list="must", row={"unit_id": 7}, user=worker, lang="zh",
                        t=translator("zh")).strip() == ""  # fmt: skip
+
+
+def test_every_message_of_the_task_and_admin_pages_is_in_the_catalogue() -> None:
+    folder = Path(templates.env.loader.searchpath[0])  # type: ignore[union-attr]
+    files = [*folder.glob("tasks/*.html"), *folder.glob("admin/*.html"), folder / "changes.html"]
+    used = set()
+    for template in files:
+        used |= set(re.findall(r"t\('([a-z_.]+)'\)", template.read_text(encoding="utf-8")))
+    built = {f"task.kind.{k}" for k in TASK_KINDS}
+    built |= {f"task.status.{s}" for s in (*TASK_STATUSES, "all")}
+    built |= {f"change.kind.{k}" for k in (*CHANGE_KINDS, "none")}
+    built |= {f"change.status.{s}" for s in ("pending", "confirmed", "rejected")}
+    built |= {f"role.{r}" for r in ROLES}
+    assert len(used) > 50 and (used | built) <= set(MESSAGES), (used | built) - set(MESSAGES)
