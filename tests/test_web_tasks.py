@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
 from sqlalchemy import select
 from web_support import CELL_A1, CELL_A2, CELL_B1, USERS, World, bearer, login, seed, settings_for
 
@@ -201,3 +203,42 @@ def test_open_tasks_come_first(api: Api) -> None:
     assert [t["id"] for t in listed] == [second["id"], first["id"]]
     only_open = api.client.get("/api/tasks?status=open", headers=api.as_("worker")).json()
     assert only_open["total"] == 1
+
+
+def _org(store: Store, **values: object) -> int:
+    orgs = table_of(models.PartyOrg)
+    row = {"kind": "branch", "source": "t", "last_activity": dt.date(2025, 1, 1)} | values
+    with store.engine.begin() as conn:
+        return int(conn.execute(orgs.insert().values(**row).returning(orgs.c.id)).scalar_one())
+
+
+def test_idle_organisations_and_stations_go_to_the_worker_of_their_cell(api: Api) -> None:
+    store = api.world.store
+    own = _org(store, name="企业党支部", source_id="o1", own_unit_id=api.world.unit_a1)
+    placed = _org(store, name="孤立支部", source_id="o2",
+                  geom=from_shape(Point(117.215, 28.295), 4326))  # fmt: skip
+    nowhere = _org(store, name="无位置支部", source_id="o3")
+    by_unit = _make(api, "idle_org", own)
+    assert (by_unit["cell_code"], by_unit["unit_id"], by_unit["org_id"]) == (
+        CELL_A1, api.world.unit_a1, own,
+    )  # fmt: skip
+    assert _make(api, "idle_org", placed)["cell_code"] == CELL_A1
+    lost = api.client.post(
+        "/api/tasks", json={"kind": "idle_org", "ref": str(nowhere)}, headers=api.as_("department")
+    )
+    assert lost.status_code == 404
+    station = _make(api, "idle_station", api.world.station)
+    assert station["cell_code"] == CELL_A1 and station["station_id"] == api.world.station
+    outside = api.client.post(
+        "/api/tasks",
+        json={"kind": "idle_station", "ref": str(api.world.station)},
+        headers=api.as_("other_department"),
+    )
+    assert outside.status_code == 404
+    done = api.client.post(
+        f"/api/tasks/{station['id']}/complete",
+        json={"note": "服务站已恢复活动", "unit_id": api.world.unit_a1,
+              "change": {"kind": "station_active", "station_id": api.world.station}},
+        headers=api.as_("worker"),
+    )  # fmt: skip
+    assert done.status_code == 200, done.text
