@@ -25,7 +25,7 @@ from web_support import (
     settings_for,
 )
 
-from gridmap.accounts import csrf_token
+from gridmap.accounts import add_user, csrf_token, list_users
 from gridmap.store import Store
 from gridmap.web import create_app
 from gridmap.web.deps import SESSION_COOKIE
@@ -68,6 +68,29 @@ class Ctx:
         changes = self.client.get("/api/changes", headers=bearer(self.tokens["admin"])).json()
         return int(changes["items"][0]["id"])
 
+    def no_open_task(self) -> None:
+        """Cancel the open tasks (a second open task for the same thing is refused)."""
+        admin = bearer(self.tokens["admin"])
+        for open_task in self.client.get("/api/tasks?status=open", headers=admin).json()["items"]:
+            self.client.post(f"/api/tasks/{open_task['id']}/cancel", headers=admin)
+
+    def new_task(self) -> int:
+        """A fresh open task on the named firm of cell A1 (worker W01's)."""
+        self.no_open_task()
+        made = self.client.post(
+            "/api/tasks",
+            json={"kind": "must_build", "ref": str(self.world.unit_a1)},
+            headers=bearer(self.tokens["admin"]),
+        )
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def spare_user(self) -> str:
+        """An account the admin pages may change without ending a matrix role's session."""
+        if not any(a.username == "spare" for a in list_users(self.world.store)):
+            add_user(self.world.store, "spare", password("spare"), role="planner", area=TOWN_A)
+        return "spare"
+
     def job(self) -> int:
         made = self.client.post("/api/runs", json={}, headers=bearer(self.tokens["department"]))
         assert made.status_code == 202, made.text
@@ -89,6 +112,11 @@ def page_signed_in(ok: int, allowed: set[str] | None = None) -> Callable[[str], 
     """A page: anonymous is sent to the sign-in page (303), else as :func:`signed_in`."""
     inner = signed_in(ok, allowed)
     return lambda role: 303 if role == "anonymous" else inner(role)
+
+
+def admin_page(ok: int) -> Callable[[str], int]:
+    """An admin page: anonymous to the sign-in page (303), admins ``ok``, anyone else 403."""
+    return lambda role: 303 if role == "anonymous" else (ok if role == "admin" else 403)
 
 
 def public(role: str) -> int:
@@ -188,6 +216,124 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/users"): Case(lambda c: "/api/users", signed_in(200, {"admin"}, outside=403)),
     ("GET", "/api/audit"): Case(lambda c: "/api/audit", signed_in(200, {"admin"}, outside=403)),
+    # --- tasks (派单), changes and admin pages ---
+    ("GET", "/api/tasks"): Case(lambda c: "/api/tasks", signed_in(200)),
+    ("POST", "/api/tasks"): Case(
+        lambda c: "/api/tasks",
+        lambda role: {"anonymous": 401, "other_department": 404}.get(
+            role, 201 if role in DECIDERS else 403
+        ),
+        body=lambda c, role: c.no_open_task() or {"kind": "blind_zone", "ref": CELL_A1},
+    ),
+    ("GET", "/api/tasks/{task_id}"): Case(
+        lambda c: f"/api/tasks/{c.new_task()}", signed_in(200, IN_A1)
+    ),
+    ("POST", "/api/tasks/{task_id}/complete"): Case(
+        lambda c: f"/api/tasks/{c.new_task()}/complete",
+        lambda role: {"anonymous": 401, "worker": 200, "other_worker": 404}.get(role, 403),
+        body=lambda c, role: {"note": "走访完成"},
+    ),
+    ("POST", "/api/tasks/{task_id}/cancel"): Case(
+        lambda c: f"/api/tasks/{c.new_task()}/cancel",
+        lambda role: {"anonymous": 401, "other_department": 404}.get(
+            role, 200 if role in DECIDERS else 403
+        ),
+        body=lambda c, role: {"reason": "matrix"},
+    ),
+    ("GET", "/tasks"): Case(lambda c: "/tasks", page_signed_in(200), page=True),
+    ("GET", "/tasks/new"): Case(
+        lambda c: f"/tasks/new?kind=must_build&ref={c.world.unit_a1}",
+        lambda role: (
+            303
+            if role == "anonymous"
+            else (200 if "department" in role or role == "admin" else 403)
+        ),
+        page=True,
+    ),
+    ("POST", "/tasks/new"): Case(
+        lambda c: "/tasks/new",
+        lambda role: {"anonymous": 303, "other_department": 404}.get(
+            role, 303 if role in DECIDERS else 403
+        ),
+        body=lambda c, role: (
+            c.no_open_task() or {"kind": "blind_zone", "ref": CELL_A1, "due": "2026-12-31"}
+        ),
+        page=True,
+    ),
+    ("GET", "/tasks/{task_id}"): Case(
+        lambda c: f"/tasks/{c.new_task()}", page_signed_in(200, IN_A1), page=True
+    ),
+    ("POST", "/tasks/{task_id}/complete"): Case(
+        lambda c: f"/tasks/{c.new_task()}/complete",
+        lambda role: {
+            "anonymous": 303,
+            "worker": 303,
+            "other_worker": 404,
+            "other_department": 404,
+        }.get(role, 403),
+        body=lambda c, role: {"note": "走访完成", "change": "branch_set_up"},
+        page=True,
+    ),
+    ("POST", "/tasks/{task_id}/cancel"): Case(
+        lambda c: f"/tasks/{c.new_task()}/cancel",
+        lambda role: {"anonymous": 303, "other_worker": 404, "other_department": 404}.get(
+            role, 303 if role in DECIDERS else 403
+        ),
+        page=True,
+    ),
+    ("GET", "/changes"): Case(
+        lambda c: "/changes",
+        lambda role: 303 if role == "anonymous" else (403 if "worker" in role else 200),
+        page=True,
+    ),
+    ("POST", "/changes/{change_id}/confirm"): Case(
+        lambda c: f"/changes/{c.new_change()}/confirm",
+        lambda role: {"anonymous": 303, "other_department": 404}.get(
+            role, 303 if role in DECIDERS else 403
+        ),
+        page=True,
+    ),
+    ("POST", "/changes/{change_id}/reject"): Case(
+        lambda c: f"/changes/{c.new_change()}/reject",
+        lambda role: {"anonymous": 303, "other_department": 404}.get(
+            role, 303 if role in DECIDERS else 403
+        ),
+        page=True,
+    ),
+    ("GET", "/admin/users"): Case(lambda c: "/admin/users", admin_page(200), page=True),
+    ("POST", "/admin/users"): Case(
+        lambda c: "/admin/users",
+        admin_page(303),
+        body=lambda c, role: {
+            "username": f"new_{role}",
+            "password": "a-long-new-passphrase",
+            "role": "planner",
+            "area": TOWN_A,
+        },
+        page=True,
+    ),
+    ("POST", "/admin/users/{username}/{action}"): Case(
+        lambda c: f"/admin/users/{c.spare_user()}/password",
+        admin_page(303),
+        body=lambda c, role: {"password": "a-fresh-long-secret-9"},
+        page=True,
+    ),
+    ("POST", "/admin/scope"): Case(
+        lambda c: "/admin/scope",
+        admin_page(303),
+        body=lambda c, role: {"username": c.spare_user(), "role": "planner", "area": TOWN_A},
+        page=True,
+    ),
+    ("GET", "/admin/assignments"): Case(lambda c: "/admin/assignments", admin_page(200), page=True),
+    ("POST", "/admin/assignments"): Case(
+        lambda c: "/admin/assignments",
+        admin_page(303),
+        body=lambda c, role: {"op": "add", "worker": "W01", "cell": CELL_A1},
+        page=True,
+    ),
+    ("GET", "/admin/audit"): Case(
+        lambda c: "/admin/audit?actor=admin&since=2020-01-01", admin_page(200), page=True
+    ),
 }
 
 

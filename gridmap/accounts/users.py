@@ -21,9 +21,11 @@ __all__ = [
     "Role",
     "add_user",
     "disable_user",
+    "enable_user",
     "get_account",
     "list_users",
     "set_password",
+    "set_scope",
 ]
 
 Role = Literal["admin", "department", "planner", "worker"]
@@ -233,3 +235,39 @@ def disable_user(store: Store, username: str, *, actor: str = "cli") -> None:
 def _end_sessions(conn: Connection, user_id: int) -> None:
     sessions = table_of(models.WebSession)
     conn.execute(delete(sessions).where(sessions.c.user_id == user_id))
+
+
+def set_scope(
+    store: Store,
+    username: str,
+    *,
+    role: str,
+    area: str | None = None,
+    worker: str | None = None,
+    actor: str = "cli",
+) -> Account:
+    """Change an account's role and scope (checked as :func:`add_user` checks them); its
+    sessions end, so the new scope holds from the next sign-in."""
+    account = get_account(store, username)
+    with store.engine.begin() as conn:
+        scope = _scope_values(conn, role, area, worker)
+        conn.execute(update(_users()).where(_users().c.id == account.id).values(role=role, **scope))
+        _end_sessions(conn, account.id)
+        before = {"role": account.role, "area_code": account.area_code,
+                  "worker_id": account.worker_id}  # fmt: skip
+        record(conn, actor=actor, action="user.scope", entity="user", entity_id=account.id,
+               before=before, after={"role": role, **scope})  # fmt: skip
+    return get_account(store, username)
+
+
+def enable_user(store: Store, username: str, *, actor: str = "cli") -> None:
+    """Let a disabled account sign in again (lifts a lock too)."""
+    account = get_account(store, username)
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(_users())
+            .where(_users().c.id == account.id)
+            .values(active=True, failed_logins=0, locked_until=None)
+        )
+        record(conn, actor=actor, action="user.enable", entity="user", entity_id=account.id,
+               before={"active": account.active}, after={"active": True})  # fmt: skip

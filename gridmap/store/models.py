@@ -55,6 +55,7 @@ __all__ = [
     "RunJob",
     "SitingRun",
     "Station",
+    "Task",
     "Unit",
     "UnitCell",
     "User",
@@ -567,6 +568,41 @@ class SitingRun(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     sites: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Task(Base):
+    """A task (派单) for the grid worker of a cell: close a blind zone, set up a branch, revive
+    an idle organisation or station. Done with a visit, or cancelled (migration 0007)."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('blind_zone', 'must_build', 'idle_org', 'idle_station')", name="kind_known"
+        ),
+        CheckConstraint("status IN ('open', 'done', 'cancelled')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("grid_cell.id", ondelete="CASCADE"), index=True)
+    cell_code: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("party_org.id", ondelete="SET NULL"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    title: Mapped[str | None] = mapped_column(String(300))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id", ondelete="SET NULL"))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, server_default=func.current_timestamp()
+    )
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 #: Geometry column of each table that has one: validity is enforced on these.

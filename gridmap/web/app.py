@@ -16,7 +16,21 @@ from gridmap.settings import Settings
 from gridmap.store import Store
 from gridmap.web.basemap import tile_origins
 from gridmap.web.errors import add_exception_handlers
-from gridmap.web.routes import admin, areas, auth, cells, changes, docs, pages, pwa, runs, visits
+from gridmap.web.routes import (
+    admin,
+    areas,
+    auth,
+    cells,
+    changes,
+    docs,
+    pages,
+    pages_admin,
+    pages_tasks,
+    pwa,
+    runs,
+    tasks,
+    visits,
+)
 from gridmap.web.security import SecurityMiddleware
 
 __all__ = ["create_app"]
@@ -64,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     add_exception_handlers(app)
     for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, pwa):
+        app.include_router(module.router)
+    for module in (tasks, pages_tasks, pages_admin):  # tasks (派单), changes, admin pages
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(

@@ -38,6 +38,7 @@ from gridmap.query import (
     units_of_cell,
     visits_in_scope,
 )
+from gridmap.query.tasks import tasks_in_scope
 from gridmap.web.basemap import tile_layers
 from gridmap.web.deps import CSRF_COOKIE, SESSION_COOKIE, get_settings, get_store
 from gridmap.web.i18n import pick_lang, translator
@@ -199,23 +200,25 @@ def my_cells(request: Request) -> Response:
     user = _page_user(request)
     if user is None:
         return _to("/", _lang(request))
+    tasks = _open_tasks(request, user)
     try:
         page = cells_in_scope(get_store(request), user.scope, limit=MAX_PAGE)
     except NotFoundError:
-        return _render(request, "cells.html", user=user, cells=[], norun=True, open_tasks={})
-    return _render(
-        request,
-        "cells.html",
-        user=user,
-        cells=page.items,
-        norun=False,
-        open_tasks=_open_tasks(request, user),
-    )
+        return _render(request, "cells.html", user=user, cells=[], norun=True, **tasks)
+    return _render(request, "cells.html", user=user, cells=page.items, norun=False, **tasks)
 
 
-def _open_tasks(request: Request, user: Account) -> dict[str, Any]:
-    """Open tasks by cell code, for *My cells* (the tasks pages fill it; none until then)."""
-    return {}
+def _open_tasks(request: Request, user: Account, cell: str | None = None) -> dict[str, Any]:
+    """The open tasks (派单) of the user's cells, shown first (templates/tasks/_open.html)."""
+    page = tasks_in_scope(get_store(request), user.scope, status="open", cell=cell, limit=MAX_PAGE)
+    counts: dict[str, int] = {}
+    for task in page.items:
+        counts[task["cell_code"]] = counts.get(task["cell_code"], 0) + 1
+    return {
+        "open_tasks": page.items,
+        "task_counts": counts,
+        "task_done": request.query_params.get("done"),
+    }
 
 
 def _visits_by_unit(request: Request, user: Account, code: str) -> dict[int, list[Any]]:
@@ -266,6 +269,7 @@ def cell_page(code: str, request: Request) -> Response:
         quoted=quote(code),
         map_config=_map_config(request, code, _lang(request)),
         change_kinds=CHANGE_KINDS,
+        **_open_tasks(request, user, code),
     )
 
 
