@@ -147,7 +147,7 @@ def _org_status(store: Store, unit_id: int) -> tuple[str, float]:
         store, Settings(_env_file=None).coverage, ReachOptions(), as_of=dt.date(2026, 12, 15)
     )
     units = result.units.set_index("unit_id")
-    return str(units.loc[unit_id, "org_status"]), float(result.summary["org_rate"])
+    return str(units.loc[unit_id, "org_status"]), float(result.totals["org_rate"])
 
 
 def test_the_loop_closes_and_the_next_run_moves(api: Api) -> None:
