@@ -15,7 +15,18 @@ from gridmap.errors import ConfigurationError
 from gridmap.settings import Settings
 from gridmap.store import Store
 from gridmap.web.errors import add_exception_handlers
-from gridmap.web.routes import admin, areas, auth, cells, changes, docs, pages, runs, visits
+from gridmap.web.routes import (
+    admin,
+    areas,
+    auth,
+    cells,
+    changes,
+    dashboard,
+    docs,
+    pages,
+    runs,
+    visits,
+)
 from gridmap.web.security import SecurityMiddleware
 
 __all__ = ["create_app"]
@@ -62,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     add_exception_handlers(app)
-    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages):
+    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
