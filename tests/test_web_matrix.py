@@ -91,9 +91,7 @@ def page_signed_in(ok: int, allowed: set[str] | None = None) -> Callable[[str], 
     return lambda role: 303 if role == "anonymous" else inner(role)
 
 
-def dash_page(
-    ok: int, allowed: set[str] | None = None, outside: int = 404
-) -> Callable[[str], int]:
+def dash_page(ok: int, allowed: set[str] | None = None, outside: int = 404) -> Callable[[str], int]:
     """A dashboard route: 303 to sign in, 404 for workers, ``ok`` for ``allowed``."""
     viewers = {"admin", "department", "planner", "other_department"}
 

@@ -1,5 +1,6 @@
 """The dashboard's map data as GeoJSON, cut to a :class:`Scope`: cells simplified by zoom and
-clipped to the view (so a county of 10k+ cells stays light), and the run's other layers.
+clipped to the view (so a county of 10k+ cells stays light; over the limit,
+blind and partial cells come first), and the run's other layers.
 
 Cell outlines are read from the store once per store and cell version (count and newest
 ``updated_at``) into an STR-tree; each request asks SQL for the scope's cells of the run
@@ -32,6 +33,7 @@ __all__ = ["MAX_FEATURES", "cells_geojson", "layers_geojson", "parse_bbox"]
 #: Most cells one answer carries; the answer says when more are in the view.
 MAX_FEATURES = 2500
 _WORLD = (-180.0, -90.0, 180.0, 90.0)
+_FIRST = {"blind": 0, "partial": 1, "covered": 2, "empty": 3}
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,10 @@ def cells_geojson(
     status = _status_of_cells(store, scope, run)
     outlines = _outlines(store)
     hits = outlines.tree.query(shapely.box(*bbox), predicate="intersects")
-    hits = np.sort(hits)
-    mine = [int(i) for i in hits if outlines.codes[i] in status]
+    mine = sorted(
+        (int(i) for i in hits if outlines.codes[i] in status),
+        key=lambda i: (_FIRST.get(status[outlines.codes[i]][1], 4), outlines.codes[i]),
+    )  # over the limit, the cells that need work first
     truncated = len(mine) > limit
     chosen = mine[: max(1, min(limit, MAX_FEATURES))]
     pixel = _pixel_degrees(zoom)

@@ -142,6 +142,7 @@ def dashboard(request: Request) -> Response:
     }  # fmt: skip
     if not runs:
         return _render(request, "dashboard.html", user=viewer, drill=None, **context)
+    asked = {"area", "run", "cell"} & set(request.query_params)
     try:
         drill = drill_down(
             store,
@@ -150,7 +151,10 @@ def dashboard(request: Request) -> Response:
             _int(request.query_params.get("run")),
         )
     except NotFoundError:
-        return _not_found(request, viewer)
+        if asked:
+            return _not_found(request, viewer)
+        context["noarea"] = True  # the newest run has no roll-up for the user's area
+        return _render(request, "dashboard.html", user=viewer, drill=None, **context)
     code = str(drill.area["code"])
     scope = _narrowed(viewer, code)
     cell = _cell(request, scope, drill)
