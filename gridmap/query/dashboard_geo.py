@@ -115,9 +115,10 @@ def cells_geojson(
     status = _status_of_cells(store, scope, run)
     outlines = _outlines(store)
     hits = outlines.tree.query(shapely.box(*bbox), predicate="intersects")
+    codes: list[str] = outlines.codes.tolist()
     mine = sorted(
-        (int(i) for i in hits if outlines.codes[i] in status),
-        key=lambda i: (_FIRST.get(status[outlines.codes[i]][1], 4), outlines.codes[i]),
+        (int(i) for i in hits if codes[i] in status),
+        key=lambda i: (_FIRST.get(status[codes[i]][1], 4), codes[i]),
     )  # over the limit, the cells that need work first
     truncated = len(mine) > limit
     chosen = mine[: max(1, min(limit, MAX_FEATURES))]
@@ -127,7 +128,7 @@ def cells_geojson(
     geoms = shapely.set_precision(geoms, 10.0**-digits)
     features = []
     for index, geom in zip(chosen, geoms, strict=True):
-        code = str(outlines.codes[index])
+        code = codes[index]
         name, state, total, covered = status[code]
         props = {"code": code, "name": name, "status": state, "units": total, "covered": covered}
         features.append(
