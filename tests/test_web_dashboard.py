@@ -87,6 +87,8 @@ def test_drill_down_to_the_cells_and_a_cell(client: TestClient, world: World) ->
     town = client.get(f"/dashboard?area={TOWN_A}").text
     assert _row(town, CELL_A1)["units"] == "2" and _row(town, CELL_A2)["units"] == "1"
     assert CELL_B1 not in town
+    narrowed = client.get(f"/dashboard/cells.geojson?area={TOWN_A}").json()["features"]
+    assert {f["properties"]["code"] for f in narrowed} == {CELL_A1, CELL_A2}
     cell = client.get(f"/dashboard?area={TOWN_A}&cell={CELL_A1}").text
     assert "<b>近的企业" not in cell  # escaped, never raw markup
     assert "&lt;b&gt;近的企业&lt;/b&gt;" in cell and 'data-unit="' in cell
@@ -120,6 +122,8 @@ def test_a_department_never_sees_another_township(client: TestClient, world: Wor
     assert {f["properties"]["code"] for f in geo["features"]} == {CELL_A1, CELL_A2}
     layers = client.get("/dashboard/layers.json").text
     assert "东门" not in layers
+    assert client.get("/dashboard/cells.geojson?area=360681002").status_code == 404
+    assert client.get("/dashboard/layers.json?area=360681").status_code == 404
     for which in ("must", "idle", "zones"):
         body = client.get(f"/dashboard/lists/{which}.xlsx").content
         assert not any(word in _workbook_text(body) for word in FOREIGN), which

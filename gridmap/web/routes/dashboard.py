@@ -76,6 +76,16 @@ def _narrowed(user: Account, code: str) -> Scope:
     return user.scope if code == "*" else Scope.area(code)
 
 
+def _map_scope(request: Request, viewer: Account) -> Scope:
+    """``?area=`` narrows the map to an area inside the user's scope (404 outside it)."""
+    code = request.query_params.get("area")
+    if code is None or code == "*":
+        return viewer.scope
+    if not code.isdigit() or not viewer.scope.covers_area(code):
+        raise NotFoundError(f"no admin area {code[:40]!r}")
+    return Scope.area(code)
+
+
 def _trend(request: Request, user: Account, code: str) -> dict[str, Any]:
     try:
         points = area_trend(get_store(request), user.scope, code)
@@ -253,7 +263,7 @@ def cells_geo(request: Request) -> Response:
     try:
         body = cells_geojson(
             get_store(request),
-            viewer.scope,
+            _map_scope(request, viewer),
             _int(request.query_params.get("run")),
             bbox=parse_bbox(request.query_params.get("bbox")),
             zoom=max(0, min(zoom, 22)),
@@ -271,7 +281,8 @@ def layers(request: Request) -> Response:
         return viewer
     store, rules = get_store(request), get_settings(request).coverage
     try:
-        data = layers_geojson(store, viewer.scope, rules, _int(request.query_params.get("run")))
+        scope = _map_scope(request, viewer)
+        data = layers_geojson(store, scope, rules, _int(request.query_params.get("run")))
     except NotFoundError:
         return _not_found(request, viewer)
     import json

@@ -30,7 +30,7 @@
   function startMap(el) {
     if (!window.L) { return; }
     var labels = JSON.parse(el.getAttribute("data-labels"));
-    var run = el.getAttribute("data-run");
+    var run = el.getAttribute("data-run") + "&area=" + encodeURIComponent(el.getAttribute("data-area"));
     var map = L.map(el, { preferCanvas: true });
     var cells = L.geoJSON(null, {
       style: function (f) {
