@@ -284,3 +284,17 @@ def test_ten_thousand_cells_stay_light(client: TestClient, store: Store) -> None
     assert len(ring) == 5  # a square stays a square
     _sign_in(client, "department")  # township A: none of the big village's cells
     assert _geo(client, "zoom=8&bbox=115.9,26.9,116.4,27.4")[0]["total"] == 0
+
+
+def test_lists_follow_the_records_not_a_stale_cache(client: TestClient, store: Store) -> None:
+    _sign_in(client, "department")
+    assert 'data-what="station"' not in client.get("/dashboard").text
+    stations = table_of(models.Station)
+    with store.engine.begin() as conn:  # no activity for a year before the run's date
+        conn.execute(
+            stations.update().values(
+                last_activity=dt.date(2025, 10, 1), updated_at=dt.datetime(2026, 11, 5)
+            )
+        )
+    page = client.get("/dashboard").text
+    assert 'data-what="station"' in page and "站" in page

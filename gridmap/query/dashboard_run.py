@@ -3,7 +3,8 @@ and stations, service areas, the workbook and the offline map, cut to a :class:`
 
 The store keeps a run's parameters, roll-up and per-unit results; geometries (blind zones,
 service areas) are recomputed with the run's parameters (:func:`reproduce_run`), once per
-run and store in this process (a small cache), then cut to the cells the scope's SQL names.
+run, store and version of the records in this process (a small cache), then cut to the
+cells the scope's SQL names.
 """
 
 from __future__ import annotations
@@ -16,21 +17,38 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+from sqlalchemy import func, select
 
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.query._common import resolve_run
 from gridmap.query.dashboard import LIST_LIMIT, scope_cell_codes, workers_by_cell
 from gridmap.query.scope import Scope
 from gridmap.settings import CoverageSettings
-from gridmap.store import Store
+from gridmap.store import Store, models, table_of
 
 __all__ = ["blind_zone_rows", "idle_rows", "recomputed", "scoped_run", "scoped_sites"]
 
 logger = logging.getLogger(__name__)
 
-_CACHE: OrderedDict[tuple[str, int], tuple[CoverageResult, CoverageInputs]] = OrderedDict()
+_CACHE: OrderedDict[tuple[Any, ...], tuple[CoverageResult, CoverageInputs]] = OrderedDict()
+_VERSIONED = (models.Unit, models.PartyOrg, models.Station, models.GridCell, models.AdminArea)
+_LINKS = (models.OrgUnit, models.InstructorUnit, models.WorkerCell)
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
+
+
+def _records_version(store: Store) -> tuple[Any, ...]:
+    """Counts and newest edits of the records a run is recomputed from (a changed record,
+    say a confirmed change from a visit, makes a new cache entry)."""
+    with store.engine.connect() as conn:
+        edits = [
+            tuple(conn.execute(select(func.count(), func.max(t.c.updated_at))).one())
+            for t in (table_of(m) for m in _VERSIONED)
+        ]
+        links = [
+            conn.execute(select(func.count()).select_from(table_of(m))).scalar() for m in _LINKS
+        ]
+    return (*edits, *links)
 
 
 def recomputed(
@@ -40,7 +58,7 @@ def recomputed(
     from gridmap.coverage import reproduce_run
 
     run = resolve_run(store, run_id)
-    key = (str(store.engine.url), run)
+    key = (str(store.engine.url), run, _records_version(store))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

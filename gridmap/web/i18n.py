@@ -189,6 +189,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.job.done": ("已完成", "done"),
     "dash.job.failed": ("失败", "failed"),
     "dash.job.refresh": ("刷新进度", "Refresh"),
+    "dash.job.started": ("开始于", "started"),
+    "dash.job.finished": ("结束于", "finished"),
 }
 
 

@@ -85,13 +85,14 @@
   function followJob(el) {
     var id = el.getAttribute("data-job");
     var status = el.querySelector(".job-status");
+    var labels = JSON.parse(el.getAttribute("data-labels") || "{}");
     function poll() {
       getJSON("/api/jobs/" + id, function (job) {
         if (job.status === "done" || job.status === "failed") {
           window.location.reload();
           return;
         }
-        if (status) { status.setAttribute("data-live", job.status); }
+        if (status) { status.textContent = labels[job.status] || job.status; }
         window.setTimeout(poll, 1000);
       });
     }
