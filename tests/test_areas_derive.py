@@ -10,8 +10,8 @@ import shapely
 from sqlalchemy import select
 
 from gridmap.admin import derive_areas, is_generated, list_areas, load_divisions
-from gridmap.cells import generate_grid_in, save_cells
-from gridmap.cells_check import check_all_grids
+from gridmap.grid.stored import generate_grid_in, save_cells
+from gridmap.grid.stored_check import check_all_grids
 from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer, import_osm
 from gridmap.store import Store, models

@@ -148,7 +148,7 @@ def test_units_show_idle_branches_and_the_nearest_counting_station(
 
 
 def test_the_new_unit_columns_have_chinese_and_english_labels() -> None:
-    from gridmap._report_columns import column_label
+    from gridmap.report.labels import column_label
 
     assert column_label("branch_idle") == "空转"
     assert column_label("nearest_counting_station_m") == "最近计入覆盖站点距离（米）"

@@ -18,7 +18,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from gridmap.coverage import ReachOptions, run_coverage
-from gridmap.coverage.run import CoverageResult
+from gridmap.coverage.result import CoverageResult
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
 

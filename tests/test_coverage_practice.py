@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.coverage import ReachOptions, run_coverage
-from gridmap.coverage.run import CoverageResult
+from gridmap.coverage.result import CoverageResult
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
 

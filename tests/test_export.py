@@ -11,13 +11,13 @@ import pytest
 from shapely.geometry import Point, box
 from typer.testing import CliRunner
 
-from gridmap.cells import assign_units
 from gridmap.cli import app
 from gridmap.cli._common import EXIT_ERROR
 from gridmap.errors import GridmapError
-from gridmap.export import EXPORT_KINDS, LEADING, export_records, write_records
+from gridmap.grid.stored import assign_units
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store
+from gridmap.store.export import EXPORT_KINDS, LEADING, export_records, write_records
 
 SAMPLE = Path(__file__).resolve().parent.parent / "gridmap" / "data" / "sample"
 CELL = "360681001001001"

@@ -10,7 +10,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from gridmap.cells import generate_grid, save_cells
+from gridmap.grid.stored import generate_grid, save_cells
 from gridmap.ingest.load import load_records
 from gridmap.ingest.pipeline import import_layer
 from gridmap.ingest.records import ReadResult, RecordKind

@@ -15,7 +15,7 @@ from test_maps_sample import XSS_NAME, sample_map_data
 from gridmap.crs import gcj02_from_wgs84
 from gridmap.maps import MapData, UnknownAssetError, build_map, export_html, render_png
 from gridmap.maps._encode import encode_column, encode_polygons, polyline
-from gridmap.maps.export import inline_assets
+from gridmap.maps.html import inline_assets
 from gridmap.maps.image import find_cjk_font
 
 

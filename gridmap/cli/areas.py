@@ -22,8 +22,8 @@ from gridmap.admin._boundary import bbox_boundary, read_boundary
 from gridmap.admin._stored import LEVEL_ORDER, stored_areas
 from gridmap.cli._common import console, err_console, handle_errors, open_store, print_table
 from gridmap.errors import GridmapError, NotFoundError
-from gridmap.export import write_records
 from gridmap.store import Store
+from gridmap.store.export import write_records
 
 app = typer.Typer(
     help="Administrative areas (行政区划): derive villages / communities, list areas.",

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from gridmap.cli._common import console, handle_errors, open_store
-from gridmap.export import EXPORT_FORMATS, EXPORT_KINDS, export_records, write_records
+from gridmap.store.export import EXPORT_FORMATS, EXPORT_KINDS, export_records, write_records
 
 KIND_HELP = (
     f"what to export: {', '.join(EXPORT_KINDS)}; or a unit kind "

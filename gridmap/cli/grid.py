@@ -14,18 +14,6 @@ import typer
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.exc import IntegrityError
 
-from gridmap.cells import (
-    AssignReport,
-    area_boundary,
-    assign_units,
-    check_stored_grid,
-    communities_intersecting,
-    communities_within,
-    generate_grid,
-    generate_grid_in,
-    save_cells,
-)
-from gridmap.cells_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
     CrsOption,
@@ -44,12 +32,24 @@ from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, 
 from gridmap.cli.ingest import YesOption, _confirm, _UseSource
 from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
-from gridmap.export import export_records, write_records
 from gridmap.grid import BEIJING_DB11_T_2157_2023, CJ_T_349_2010, CodeScheme, GridReport
+from gridmap.grid.stored import (
+    AssignReport,
+    area_boundary,
+    assign_units,
+    check_stored_grid,
+    communities_intersecting,
+    communities_within,
+    generate_grid,
+    generate_grid_in,
+    save_cells,
+)
+from gridmap.grid.stored_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.pipeline import import_layer
 from gridmap.ingest.records import RecordKind
 from gridmap.store import Store
+from gridmap.store.export import export_records, write_records
 
 app = typer.Typer(
     help="Grid cells (网格): generate or import them, check them, put every unit in one.",

@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from gridmap.coverage.export import write_results
+from gridmap.coverage.files import write_results
 from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
+from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import OrgCoverage, org_coverage
-from gridmap.coverage.run import CoverageResult, compute_coverage, reproduce_run, run_coverage
+from gridmap.coverage.run import compute_coverage, reproduce_run, run_coverage
 from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +19,7 @@ import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
+from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
@@ -29,44 +30,6 @@ from gridmap.store import Store
 logger = logging.getLogger(__name__)
 
 __all__ = ["CoverageResult", "compute_coverage", "reproduce_run", "run_coverage", "run_warnings"]
-
-
-@dataclass(frozen=True)
-class CoverageResult:
-    """Everything one run found. Frames are in WGS-84; ids are store ids.
-
-    Attributes
-    ----------
-    units
-        One row per unit: identity, cell code, lon/lat of its representative
-        point, ``org_status``, ``must_have_branch``, ``service_covered``,
-        ``nearest_station_id``/``_m``, ``covering_station_id``, ``snap_m``,
-        ``far_from_road``.
-    cells
-        Per-cell status and counts.
-    areas
-        The roll-up: one row per admin area at every level, plus the total.
-    blind_zones
-        Ranked blind zones.
-    service_areas
-        One polygon per active station.
-    orgs, stations
-        The organisations and stations with their ``idle`` flag.
-    summary
-        The total row's rates and counts, with the run's parameters.
-    """
-
-    as_of: dt.date
-    options: ReachOptions
-    units: gpd.GeoDataFrame
-    cells: gpd.GeoDataFrame
-    areas: pd.DataFrame
-    blind_zones: gpd.GeoDataFrame
-    service_areas: gpd.GeoDataFrame
-    orgs: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame
-    summary: dict[str, Any]
-    run_id: int | None = None
 
 
 def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -14,7 +14,7 @@ from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
 
 if TYPE_CHECKING:
-    from gridmap.coverage.run import CoverageResult
+    from gridmap.coverage.result import CoverageResult
 
 __all__ = [
     "RunComparison",

@@ -11,7 +11,7 @@ the principle in any grid, and :class:`RegularGrid`, :class:`CellIndex` and
 from __future__ import annotations
 
 from gridmap.grid._common import CodeOverflowError, GridError, InvalidCodeError
-from gridmap.grid._report import (
+from gridmap.grid._problems import (
     CodeDuplicate,
     Crossing,
     Gap,

@@ -27,7 +27,7 @@ from gridmap.grid._common import (
     polygon_parts,
     project,
 )
-from gridmap.grid._report import (
+from gridmap.grid._problems import (
     CodeDuplicate,
     Crossing,
     Gap,

@@ -185,7 +185,7 @@ def _load(
 
     def assign(conn: Connection) -> None:
         if any(kind in (RecordKind.UNIT, RecordKind.CELL) for kind, _ in batches):
-            from gridmap.cells import assign_units_on, has_grid
+            from gridmap.grid.stored import assign_units_on, has_grid
 
             if not has_grid(conn):
                 return

@@ -8,7 +8,7 @@ from gridmap.maps._basemaps import BASEMAPS
 from gridmap.maps._layers import EncodeOptions
 from gridmap.maps.build import build_map
 from gridmap.maps.data import LAYER_COLUMNS, MapData
-from gridmap.maps.export import UnknownAssetError, export_html
+from gridmap.maps.html import UnknownAssetError, export_html
 from gridmap.maps.image import render_figure, render_png
 
 __all__ = [

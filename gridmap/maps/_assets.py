@@ -1,7 +1,7 @@
 """The vendored JavaScript/CSS and the CDN addresses they replace.
 
 folium and gridmap's own elements name their libraries by CDN URL, so a map
-saved with :meth:`folium.Map.save` works online. :mod:`gridmap.maps.export`
+saved with :meth:`folium.Map.save` works online. :mod:`gridmap.maps.html`
 replaces each URL by the file listed here (``assets/README.md`` records the
 package, exact version, licence and registry of each).
 """

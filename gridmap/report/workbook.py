@@ -22,10 +22,10 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gridmap._report_columns import COLUMN_LABELS, Lang, column_label
 from gridmap._spreadsheet import write_xlsx
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.domain import AdminLevel, OrgKind, OrgStatus, StationTier, UnitKind
+from gridmap.report.labels import COLUMN_LABELS, Lang, column_label
 
 __all__ = ["COLUMN_LABELS", "PERCENT_FORMAT", "column_label", "report_tables", "write_report"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap._spreadsheet import write_csv, write_xlsx
-from gridmap.coverage.run import CoverageResult
+from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.runs import _clean
 
 __all__ = ["UNIT_COLUMNS", "write_results"]

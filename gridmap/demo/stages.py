@@ -29,8 +29,8 @@ import shapely
 from sqlalchemy import func, select
 
 from gridmap.admin import Division, derive_areas, load_divisions
-from gridmap.cells import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.coverage import CoverageResult, ReachOptions, load_inputs, run_coverage
+from gridmap.grid.stored import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import import_layer, import_osm
@@ -80,7 +80,7 @@ class DemoResult:
 
 def demo_data_dir() -> Path:
     """The demo data shipped inside the package (``gridmap/data``, also in the wheel)."""
-    return Path(__file__).resolve().parent / "data"
+    return Path(__file__).resolve().parents[1] / "data"
 
 
 def run_demo(
