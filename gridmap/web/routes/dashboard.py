@@ -18,7 +18,6 @@ import pandas as pd
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 
-from gridmap._report_columns import Lang
 from gridmap._spreadsheet import write_xlsx
 from gridmap.accounts import Account
 from gridmap.domain import OrgKind, StationTier, UnitKind
@@ -35,6 +34,7 @@ from gridmap.query.dashboard import Drill, drill_down, must_units, workers_by_ce
 from gridmap.query.dashboard_geo import cells_geojson, layers_geojson, parse_bbox
 from gridmap.query.dashboard_jobs import recent_jobs
 from gridmap.query.dashboard_run import blind_zone_rows, idle_rows, scoped_run, scoped_sites
+from gridmap.report.labels import Lang
 from gridmap.web.deps import get_settings, get_store
 from gridmap.web.i18n import MESSAGES, translator
 from gridmap.web.routes._dash_forms import start_coverage, start_siting
