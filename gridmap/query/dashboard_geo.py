@@ -125,7 +125,7 @@ def cells_geojson(
     pixel = _pixel_degrees(zoom)
     digits = max(4, min(7, math.ceil(-math.log10(pixel)) + 1))
     geoms = shapely.simplify(outlines.geoms[chosen], pixel * 0.7, preserve_topology=True)
-    geoms = shapely.set_precision(geoms, 10.0**-digits)
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, digits))
     features = []
     for index, geom in zip(chosen, geoms, strict=True):
         code = codes[index]
