@@ -259,7 +259,8 @@ def cells_geo(request: Request) -> Response:
     viewer = _viewer(request)
     if not isinstance(viewer, Account):
         return viewer
-    zoom = _int(request.query_params.get("zoom")) or 12
+    zoom = _int(request.query_params.get("zoom"))
+    zoom = 12 if zoom is None or zoom < 0 else zoom
     try:
         body = cells_geojson(
             get_store(request),
