@@ -86,6 +86,7 @@ def test_drill_down_to_the_cells_and_a_cell(client: TestClient, world: World) ->
     assert f"/dashboard?area={TOWN_A}" in county.replace("&amp;", "&")
     town = client.get(f"/dashboard?area={TOWN_A}").text
     assert _row(town, CELL_A1)["units"] == "2" and _row(town, CELL_A2)["units"] == "1"
+    assert town.index(f'data-code="{CELL_A1}"') < town.index(f'data-code="{CELL_A2}"')
     assert CELL_B1 not in town
     narrowed = client.get(f"/dashboard/cells.geojson?area={TOWN_A}").json()["features"]
     assert {f["properties"]["code"] for f in narrowed} == {CELL_A1, CELL_A2}

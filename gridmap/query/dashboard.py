@@ -138,7 +138,8 @@ def _count(condition: Any) -> Any:
 def cell_rates(
     store: Store, scope: Scope, run_id: int | None = None, *, area_code: str
 ) -> list[dict[str, Any]]:
-    """Each cell of ``area_code`` in a run with the rates of its units, by code."""
+    """Each cell of ``area_code`` in a run with the rates of its units, by code, the cells
+    without units last (a community often has many)."""
     run = resolve_run(store, run_id)
     cells, units = _cells(), _units()
     where = (cells.c.run_id == run) & (cells.c.area_code == area_code)
@@ -169,7 +170,8 @@ def cell_rates(
     )
     with store.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-    return [_cell_row(dict(r)) for r in rows]
+    cells_out = [_cell_row(dict(r)) for r in rows]
+    return sorted(cells_out, key=lambda c: (c["units"] == 0, c["code"]))  # empty cells last
 
 
 def _ratio(part: Any, whole: Any) -> float | None:
