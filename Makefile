@@ -22,8 +22,10 @@ UV_ENV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS
 
 APT_RUN := python3 python3-venv libsqlite3-mod-spatialite fonts-noto-cjk
 APT_TEST := $(APT_RUN) postgresql-15 postgresql-15-postgis-3 chromium
+# ogr2ogr, the baseline of benchmarks/bench_ingest.py
+APT_BENCH := $(APT_TEST) gdal-bin
 
-.PHONY: help demo test bench lint lock notebook serve clean system-run system-test
+.PHONY: help demo test bench lint lock notebook serve clean system-run system-test system-bench
 
 help:
 	@echo "make demo    set up and run the demo on the embedded SpatiaLite store"
@@ -41,6 +43,9 @@ system-run: | $(STAMPS)
 
 system-test: | $(STAMPS)
 	@scripts/ensure-apt.sh $(APT_TEST)
+
+system-bench: | $(STAMPS)
+	@scripts/ensure-apt.sh $(APT_BENCH)
 
 $(UV): | system-run
 	@rm -rf $(TOOLS)
@@ -62,7 +67,7 @@ demo: system-run $(STAMPS)/run
 test: system-test $(STAMPS)/test
 	scripts/run-tests.sh
 
-bench: system-test $(STAMPS)/test
+bench: system-bench $(STAMPS)/test
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMPS)/test

@@ -84,6 +84,11 @@ class WebSettings(BaseModel):
     cookie_secure: bool | None = Field(
         None, description="Secure flag on cookies; by default set outside development"
     )
+    basemap: Literal["none", "osm", "tianditu_vec", "tianditu_img", "amap"] = Field(
+        "none",
+        description="tiles under the worker's cell map (tianditu_* need tianditu_key; amap "
+        "shifts overlays to GCJ-02); none draws the cell on a blank background",
+    )
 
 
 class Settings(BaseSettings):

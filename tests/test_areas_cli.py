@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from gridmap.cli import app
 from gridmap.cli._common import EXIT_ERROR
 from gridmap.ingest.osm import read_osm
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 from tests.test_areas_derive import GUIXI, MCA, SUB_DISTRICTS, guixi_store, liechtenstein_store
 
@@ -141,7 +141,7 @@ def test_bad_input_names_the_flag_in_one_line(
 ) -> None:
     county = gpd.read_file(shared_data / "china" / "district.geojson", where="gb='156360681'")
     county.assign(code="360681", level="county").to_file(tmp_path / "c.geojson")
-    assert import_layer(store, tmp_path / "c.geojson", "area")[0].loaded == 1
+    assert ingest_layer(store, tmp_path / "c.geojson", "area").loaded == 1
     files = {
         "tmp": str(tmp_path),
         "points": str(_point_file(tmp_path / "points.geojson")),

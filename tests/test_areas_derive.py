@@ -13,7 +13,7 @@ from gridmap.admin import derive_areas, is_generated, list_areas, load_divisions
 from gridmap.grid.stored import generate_grid_in, save_cells
 from gridmap.grid.stored_check import check_all_grids
 from gridmap.ingest.osm import read_osm
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.store import Store, models
 
 GUIXI = "osm/jiangxi_guixi.osm.pbf"
@@ -26,12 +26,12 @@ SUB_DISTRICTS = {"360681001": "雄石街道", "360681002": "东门街道", "3606
 
 def guixi_store(store: Store, data: Path, tmp_path: Path) -> shapely.Geometry:
     """The 贵溪 extract and the county polygon (district.geojson) in ``store``; the county."""
-    import_osm(store, data / GUIXI, reject_file=tmp_path / "osm.csv")
+    ingest_osm(store, data / GUIXI, reject_file=tmp_path / "osm.csv")
     county = gpd.read_file(data / "china" / "district.geojson", where="gb='156360681'")
     county = county.to_crs(4326).assign(code=COUNTY, level="county")
     path = tmp_path / "county.geojson"
     county[["name", "code", "level", "geometry"]].to_file(path, driver="GeoJSON")
-    report, _ = import_layer(store, path, "area", source="district")
+    report = ingest_layer(store, path, "area", source="district")
     assert report.loaded == 1
     geometry: shapely.Geometry = county.geometry.iloc[0]
     return geometry
@@ -39,7 +39,7 @@ def guixi_store(store: Store, data: Path, tmp_path: Path) -> shapely.Geometry:
 
 def liechtenstein_store(store: Store, data: Path, tmp_path: Path) -> shapely.Geometry:
     """The Liechtenstein extract in ``store``; the union of its 11 municipalities."""
-    import_osm(store, data / LIECHTENSTEIN, reject_file=tmp_path / "osm.csv")
+    ingest_osm(store, data / LIECHTENSTEIN, reject_file=tmp_path / "osm.csv")
     towns = [a for a in _stored(store) if a.level == "township"]
     assert len(towns) == 11 and all(a.code is None for a in towns)  # no code in the data
     return shapely.union_all([_shape(a) for a in towns])

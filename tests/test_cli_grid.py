@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.cli._common import EXIT_ERROR, EXIT_PROBLEMS
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 TOWNSHIP = "360681001"
@@ -56,9 +56,9 @@ def _units(path: Path) -> Path:
 
 def _seed(store: Store, tmp_path: Path, *, with_communities: bool = True) -> None:
     areas = _areas(tmp_path / "areas.geojson", with_communities=with_communities)
-    report, _ = import_layer(store, areas, "area")
+    report = ingest_layer(store, areas, "area")
     assert report.rejected == 0
-    report, _ = import_layer(store, _units(tmp_path / "units.csv"), "unit")
+    report = ingest_layer(store, _units(tmp_path / "units.csv"), "unit")
     assert report.loaded == 3
 
 
@@ -135,7 +135,7 @@ def test_generate_refuses_a_township_without_communities(
             geometry=[box(117.30, 28.30, 117.31, 28.31)],
             crs="EPSG:4326",
         ).to_file(other, driver="GeoJSON")
-        assert import_layer(store, other, "area")[0].loaded == 1
+        assert ingest_layer(store, other, "area").loaded == 1
     code, output = _run(store, "grid", "generate", "--area", TOWNSHIP, "--size", "250")
     assert code == EXIT_ERROR
     assert "never belongs directly to a township" in " ".join(output.split())
@@ -295,7 +295,7 @@ def test_generate_in_a_bbox_derives_villages_when_none_are_stored(
     store: Store, tmp_path: Path
 ) -> None:
     _seed(store, tmp_path, with_communities=False)
-    assert import_layer(store, _places(tmp_path / "places.csv"), "unit")[0].loaded == 2
+    assert ingest_layer(store, _places(tmp_path / "places.csv"), "unit").loaded == 2
     code, output = _run(
         store, "grid", "generate", "--bbox", "117.230,28.300,117.240,28.308", "--size", "250"
     )
@@ -321,9 +321,9 @@ def test_generate_in_a_bbox_derives_villages_when_none_are_stored(
 def test_generate_in_a_bbox_of_liechtenstein_gives_a_clean_grid(
     store: Store, shared_data: Path, tmp_path: Path
 ) -> None:
-    from gridmap.ingest.pipeline import import_osm
+    from gridmap.ingest.pipeline import ingest_osm
 
-    import_osm(store, shared_data / "osm" / "liechtenstein-2013-08-03.osm.pbf",
+    ingest_osm(store, shared_data / "osm" / "liechtenstein-2013-08-03.osm.pbf",
                reject_file=tmp_path / "r.csv")  # fmt: skip
     code, output = _run(
         store, "grid", "generate", "--bbox", "9.50,47.12,9.56,47.16", "--size", "250"
@@ -418,7 +418,7 @@ def test_check_without_area_finds_overlaps_between_townships(store: Store, tmp_p
         geometry=[box(117.238, 28.300, 117.250, 28.308)] * 2,
         crs="EPSG:4326",
     ).to_file(other, driver="GeoJSON")  # fmt: skip
-    assert import_layer(store, other, "area")[0].loaded == 2
+    assert ingest_layer(store, other, "area").loaded == 2
     drawn = tmp_path / "cross.geojson"
     gpd.GeoDataFrame(
         {"code": ["360681002001001"], "area_code": ["360681002001"]},

@@ -23,7 +23,7 @@ def demo(store: Store, tmp_path: Path) -> tuple[pd.DataFrame, dict[str, Any], Pa
     """The demo run into ``store``, its per-unit results, summary and output folder."""
     result = run_demo(store, out_dir=tmp_path)
     units = pd.DataFrame(result.coverage.units).set_index("name")
-    return units, result.coverage.summary, tmp_path
+    return units, result.coverage.summary(), tmp_path
 
 
 def test_demo_coverage_follows_the_rules(

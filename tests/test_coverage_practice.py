@@ -122,7 +122,7 @@ def test_stations_and_orgs_without_dates_count_and_are_reported(town: Store) -> 
     _clear_dates(town)
     result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF, save=False)
     units = _by_name(result)
-    s = result.summary
+    s = result.summary()
     assert (s["unknown_stations"], s["idle_stations"]) == (3, 0)
     assert (s["unknown_orgs"], s["idle_orgs"]) == (4, 0)  # the future branch does not exist yet
     assert units["service_covered"].sum() == 3  # own, instr (100 m) and none (900 m)
@@ -139,7 +139,7 @@ def test_unknown_can_be_left_out_and_the_nearest_station_is_still_measured(
     result = run_coverage(town, rules, ReachOptions(), as_of=AS_OF, save=False)
     units = _by_name(result)
     assert not units["service_covered"].any()
-    assert result.summary["service_rate"] == 0.0
+    assert result.summary()["service_rate"] == 0.0
     assert units.loc["own", "nearest_station_m"] == pytest.approx(250, rel=2e-3)
     assert units.loc["instr", "nearest_station_m"] == pytest.approx(100, rel=2e-3)
     assert np.isinf(units["nearest_counting_station_m"].astype(float)).all()
@@ -170,7 +170,7 @@ def test_an_idle_own_branch_is_branch_idle_not_must_have_branch(town: Store) -> 
     idle_orgs = result.orgs[result.orgs["idle"]]
     assert list(idle_orgs["own_unit_id"]) == [units.loc["idle_own", "unit_id"]]
     assert list(idle_orgs["activity"]) == ["idle"]
-    assert result.summary["branch_idle"] == 1
+    assert result.summary()["branch_idle"] == 1
     assert result.areas.iloc[-1]["branch_idle"] == 1
     # a branch idle for fewer members than the threshold is not 空转 either
     small = RULES.model_copy(update={"must_have_branch_members": 4})
@@ -190,8 +190,8 @@ def test_no_active_station_warns_and_shows_zero_never_nan(
     with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
         result = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF)  # stored, with people
     assert "no station counts as active" in caplog.text
-    assert result.summary["service_rate"] == 0.0
-    assert result.summary["service_population_rate"] == 0.0
+    assert result.summary()["service_rate"] == 0.0
+    assert result.summary()["service_population_rate"] == 0.0
     with town.session() as s:
         s.execute(update(models.Unit).values(population=None))  # no population rate now
     code, output = _run(town, "run", "--as-of", AS_OF.isoformat(), "--out", str(tmp_path))

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from gridmap.coverage import ReachOptions, load_inputs, run_coverage
+from gridmap.coverage import ReachOptions, read_inputs, run_coverage
 from gridmap.coverage.zones import DEFAULT_POPULATED_RADIUS_M
 from gridmap.ingest.load import load_many
 from gridmap.ingest.osm import read_osm
-from gridmap.ingest.pipeline import import_osm
+from gridmap.ingest.pipeline import ingest_osm
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store
@@ -26,7 +26,7 @@ REACH_M = 800.0
 def liechtenstein(store: Store, shared_data: Path, tmp_path: Path) -> Store:
     """The Liechtenstein extract, with a (sample) station at each town hall and post office."""
     path = shared_data / "osm" / "liechtenstein-2013-08-03.osm.pbf"
-    import_osm(store, path, reject_file=tmp_path / "osm.rejects.csv")
+    ingest_osm(store, path, reject_file=tmp_path / "osm.rejects.csv")
     sites = read_osm(path).sites
     stations = sites[sites["site_kind"].isin(["townhall", "post_office"])].copy()
     if len(stations) < 3:  # the tag mapping may not keep post offices: fall back to schools
@@ -56,7 +56,7 @@ def _brute_force_nearest(
 def test_radius_coverage_agrees_with_brute_force(liechtenstein: Store) -> None:
     rules = CoverageSettings()
     result = run_coverage(liechtenstein, rules, ReachOptions(meters=REACH_M), save=False)
-    inputs = load_inputs(liechtenstein)
+    inputs = read_inputs(liechtenstein)
     points = result.units.set_geometry(
         gpd.points_from_xy(result.units["lon"], result.units["lat"]), crs=4326
     )
@@ -65,7 +65,7 @@ def test_radius_coverage_agrees_with_brute_force(liechtenstein: Store) -> None:
     # lon/lat are written to 7 decimals (about 1 cm), hence the tolerance
     assert np.allclose(sample["nearest_station_m"].to_numpy(float), expected, atol=0.02)
     assert (sample["service_covered"].to_numpy() == (expected <= REACH_M)).all()
-    assert 0 < result.summary["service_covered"] < result.summary["units"]
+    assert 0 < result.summary()["service_covered"] < result.summary()["units"]
 
 
 def test_network_distances_are_never_shorter_than_straight_lines(liechtenstein: Store) -> None:
@@ -88,7 +88,7 @@ def test_network_distances_are_never_shorter_than_straight_lines(liechtenstein: 
 def test_blind_zone_areas_match_an_independent_shapely_computation(liechtenstein: Store) -> None:
     rules = CoverageSettings()
     result = run_coverage(liechtenstein, rules, ReachOptions(meters=REACH_M), save=False)
-    inputs = load_inputs(liechtenstein)
+    inputs = read_inputs(liechtenstein)
     crs = inputs.metric_crs
     uncovered = result.units[~result.units["service_covered"].astype(bool)].to_crs(crs)
     discs = [

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gridmap.coverage import (
     ReachOptions,
     compare_runs,
-    load_inputs,
+    read_inputs,
     reproduce_run,
     run_coverage,
 )
@@ -57,7 +57,7 @@ def test_every_unit_gets_the_first_status_that_applies(town: Store) -> None:
         "idle_own": False,  # its own branch exists and is idle: 空转, not 应建未建
     }
     assert units.loc[units["branch_idle"]].index.tolist() == ["idle_own"]
-    s = result.summary
+    s = result.summary()
     assert (s["org_covered"], s["work_covered"], s["combined_covered"], s["units"]) == (3, 1, 4, 6)
     assert (s["own_covered"], s["joint_covered"], s["hosted_covered"]) == (1, 1, 1)
     assert s["own_rate"] == s["joint_rate"] == s["hosted_rate"] == pytest.approx(1 / 6)
@@ -174,9 +174,9 @@ def test_reproducing_a_run_warns_when_records_changed(
     stored = run_coverage(town, RULES, ReachOptions(), as_of=AS_OF)
     assert stored.run_id is not None
     with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
-        again, _ = reproduce_run(town, CoverageSettings(), stored.run_id)
+        again = reproduce_run(town, CoverageSettings(), stored.run_id)
     assert caplog.records == []  # same records, same rules (taken from the run): no warning
-    assert again.summary["org_rate"] == stored.summary["org_rate"]
+    assert again.summary()["org_rate"] == stored.summary()["org_rate"]
     with town.session() as s:
         s.add(
             models.Unit(
@@ -189,8 +189,8 @@ def test_reproducing_a_run_warns_when_records_changed(
             )
         )
     with caplog.at_level(logging.WARNING, logger="gridmap.coverage.run"):
-        changed, _ = reproduce_run(town, CoverageSettings(), stored.run_id)
-    assert changed.summary["units"] == 7
+        changed = reproduce_run(town, CoverageSettings(), stored.run_id)
+    assert changed.summary()["units"] == 7
     assert f"run {stored.run_id}: records changed" in caplog.text
     assert "units 6 -> 7" in caplog.text
     caplog.clear()
@@ -201,7 +201,7 @@ def test_reproducing_a_run_warns_when_records_changed(
 
 def test_org_coverage_is_pure_and_matches_the_run(town: Store) -> None:
     """The rules are a function of the inputs alone, and the stored run holds what they give."""
-    inputs = load_inputs(town, as_of=AS_OF)
+    inputs = read_inputs(town, as_of=AS_OF)
     before = {name: frame.copy() for name, frame in vars(inputs).items() if hasattr(frame, "copy")}
     first, second = org_coverage(inputs, RULES), org_coverage(inputs, RULES)
     pd.testing.assert_frame_equal(first.units, second.units)

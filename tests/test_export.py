@@ -15,7 +15,7 @@ from gridmap.cli import app
 from gridmap.cli._common import EXIT_ERROR
 from gridmap.errors import GridmapError
 from gridmap.grid.stored import assign_units
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store
 from gridmap.store.export import EXPORT_KINDS, LEADING, export_records, write_records
 
@@ -32,7 +32,7 @@ def _seed(store: Store, tmp_path: Path) -> None:
         ("instructors.csv", "instructor", "sample_instructors"),
         ("stations.csv", "station", "sample_stations"),
     ):
-        report, _ = import_layer(store, SAMPLE / name, kind, source=source)
+        report = ingest_layer(store, SAMPLE / name, kind, source=source)
         # O10 covers, and the hubs O01, O07, O08 host, OSM buildings that only `gridmap ingest
         # osm` brings: those four are rejected here
         assert report.rejected == (4 if kind == "org" else 0), report.rejects
@@ -42,15 +42,15 @@ def _seed(store: Store, tmp_path: Path) -> None:
         geometry=[box(117.236, 28.316, 117.242, 28.320)],
         crs="EPSG:4326",
     ).to_file(park, driver="GeoJSON")
-    assert import_layer(store, park, "unit")[0].loaded == 1
+    assert ingest_layer(store, park, "unit").loaded == 1
     cells = tmp_path / "cells.geojson"
     gpd.GeoDataFrame(
         {"code": [CELL]}, geometry=[box(117.235, 28.315, 117.245, 28.321)], crs="EPSG:4326"
     ).to_file(cells, driver="GeoJSON")
-    assert import_layer(store, cells, "cell")[0].loaded == 1
+    assert ingest_layer(store, cells, "cell").loaded == 1
     workers = tmp_path / "workers.csv"
     workers.write_text(f"source_id,name,phone,cells\nW1,王芳（样例）,13800000001,{CELL}\n")
-    assert import_layer(store, workers, "worker")[0].loaded == 1
+    assert ingest_layer(store, workers, "worker").loaded == 1
     assign_units(store)
 
 
@@ -105,7 +105,7 @@ def test_units_csv_round_trips_into_a_fresh_store(
     before = before[before["source"] == "osm"]
     path = write_records(before, tmp_path / "units.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese
-    report, _ = import_layer(store, path, "unit", source="osm")
+    report = ingest_layer(store, path, "unit", source="osm")
     assert (report.loaded, report.rejected) == (len(before), 0)
     after = export_records(store, "units")
     columns = [c for c in before.columns if c not in ("id", "cell_code", "geometry")]
@@ -121,8 +121,8 @@ def test_organisations_round_trip_with_their_covered_units(
     orgs = write_records(export_records(seeded, "orgs"), tmp_path / "orgs.xlsx")
     for source, part in export_records(seeded, "units").groupby("source"):
         path = write_records(part, tmp_path / f"{source}.csv")  # covers name SOURCE:ID
-        assert import_layer(store, path, "unit", source=str(source))[0].rejected == 0
-    report, _ = import_layer(store, orgs, "org", source="sample_orgs")
+        assert ingest_layer(store, path, "unit", source=str(source)).rejected == 0
+    report = ingest_layer(store, orgs, "org", source="sample_orgs")
     assert report.rejected == 0, report.rejects
     columns = ["source_id", "kind", "name", "members", "last_activity", "covers", "lon", "lat"]
     pd.testing.assert_frame_equal(
@@ -180,10 +180,8 @@ def _units_file(path: Path, ids: range) -> Path:
 def _with_closed_units(store: Store, tmp_path: Path) -> None:
     """Units U1..U5, of which a re-import with sync closed U4 and U5."""
     path = _units_file(tmp_path / "villages.csv", range(1, 6))
-    import_layer(store, path, "unit", source="survey")
-    report, _ = import_layer(
-        store, _units_file(path, range(1, 4)), "unit", source="survey", sync=True
-    )
+    ingest_layer(store, path, "unit", source="survey")
+    report = ingest_layer(store, _units_file(path, range(1, 4)), "unit", source="survey", sync=True)
     assert report.closed == 2
 
 

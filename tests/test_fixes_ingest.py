@@ -1,5 +1,5 @@
 """The library refuses a reject file that is the input itself, like the CLI: a Python user's
-``import_layer`` / ``import_osm`` can no more overwrite their input than ``gridmap ingest``."""
+``ingest_layer`` / ``ingest_osm`` can no more overwrite their input than ``gridmap ingest``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_ingest_osm_features import extract  # noqa: F401 - the fixture
 
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.ingest.records import IngestError
 from gridmap.store import Store
 
@@ -30,7 +30,7 @@ def test_import_layer_refuses_rejects_into_its_input(
     }[spelling]
 
     with pytest.raises(IngestError, match=r"^reject_file=: firms\.csv is the input file itself"):
-        import_layer(store, firms, "unit", reject_file=reject_file)
+        ingest_layer(store, firms, "unit", reject_file=reject_file)
 
     assert firms.read_text(encoding="utf-8") == FIRMS
     assert store.counts()["unit"] == 0  # refused before anything was read or loaded
@@ -39,8 +39,8 @@ def test_import_layer_refuses_rejects_into_its_input(
 def test_import_layer_still_writes_rejects_elsewhere(store: Store, tmp_path: Path) -> None:
     firms = tmp_path / "firms.csv"
     firms.write_text(FIRMS, encoding="utf-8")
-    report, rejects = import_layer(store, firms, "unit", reject_file=tmp_path / "r.csv")
-    assert (report.loaded, report.rejected, rejects) == (1, 1, tmp_path / "r.csv")
+    report = ingest_layer(store, firms, "unit", reject_file=tmp_path / "r.csv")
+    assert (report.loaded, report.rejected, report.reject_file) == (1, 1, tmp_path / "r.csv")
     assert firms.read_text(encoding="utf-8") == FIRMS
 
 
@@ -51,7 +51,7 @@ def test_import_osm_refuses_rejects_into_its_extract(
     before = extract.read_bytes()
 
     with pytest.raises(IngestError, match=r"^reject_file=: small\.osm is the input file itself"):
-        import_osm(store, extract, reject_file=extract)
+        ingest_osm(store, extract, reject_file=extract)
 
     assert extract.read_bytes() == before
     assert sum(store.counts().values()) == 0

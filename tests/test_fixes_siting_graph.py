@@ -10,7 +10,7 @@ import pytest
 from geoalchemy2.shape import from_shape
 from test_coverage_offroad import AS_OF, at, offroad  # noqa: F401 - the fixture
 
-from gridmap.coverage import ReachOptions, compute_coverage, load_inputs
+from gridmap.coverage import ReachOptions, compute_coverage, read_inputs
 from gridmap.coverage.reach import road_graph
 from gridmap.errors import InvalidValueError
 from gridmap.network import RoadGraph
@@ -75,7 +75,7 @@ def test_network_siting_builds_the_road_graph_once(
 def test_a_prebuilt_graph_gives_the_same_coverage(
     offroad: Store,  # noqa: F811 - the imported fixture
 ) -> None:
-    inputs = load_inputs(offroad, as_of=AS_OF)
+    inputs = read_inputs(offroad, as_of=AS_OF)
     rules = CoverageSettings()
     for options in (ReachOptions(mode="network"), ReachOptions(mode="network", minutes=4)):
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)

@@ -12,7 +12,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from gridmap.grid import CellIndex, GridError, RegularGrid, assign_polygons, generate_cells
+from gridmap.grid import CellIndex, GridError, RegularGrid, assign_polygons, compute_grid
 from gridmap.grid._common import WGS84, project
 
 GK_117E = CRS.from_epsg(4548)
@@ -123,7 +123,7 @@ def test_regular_grid_agrees_with_cell_index_on_a_square_grid() -> None:
 
 
 def test_regular_grid_on_a_generated_county_grid_matches_cell_index(guixi: BaseGeometry) -> None:
-    cells = generate_cells(guixi, shape="square", size_m=2_000.0)
+    cells = compute_grid(guixi, shape="square", size_m=2_000.0)
     grid = RegularGrid.from_cells(cells)
     index = CellIndex(cells)
     rng = np.random.default_rng(9)
@@ -137,7 +137,7 @@ def test_regular_grid_on_a_generated_county_grid_matches_cell_index(guixi: BaseG
 
 def test_regular_grid_refuses_hex_cells() -> None:
     boundary = project(shapely.box(X0, Y0, X0 + 2_000, Y0 + 2_000), GK_117E, WGS84).item()
-    cells = generate_cells(boundary, shape="hex", size_m=300.0)
+    cells = compute_grid(boundary, shape="hex", size_m=300.0)
     with pytest.raises(GridError, match="square cells"):
         RegularGrid.from_cells(cells)
 

@@ -1,4 +1,4 @@
-"""check_grid: planted gaps, overlaps, crossings and duplicate codes are found and measured."""
+"""compute_grid_check: planted gaps, overlaps, crossings and duplicate codes are found, measured."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from gridmap.grid import (
     BEIJING_DB11_T_2157_2023,
     GridReport,
     assign_codes,
-    check_grid,
-    generate_cells,
+    compute_grid,
+    compute_grid_check,
 )
 from gridmap.grid._common import WGS84, project
 
@@ -52,7 +52,7 @@ def boundary() -> BaseGeometry:
 
 
 def test_clean_grid_reports_ok(grid: gpd.GeoDataFrame, boundary: BaseGeometry) -> None:
-    report = check_grid(grid, boundary)
+    report = compute_grid_check(grid, boundary)
     assert report.ok
     assert report.to_table() == []
     frame = report.to_geodataframe()
@@ -63,7 +63,7 @@ def test_clean_grid_reports_ok(grid: gpd.GeoDataFrame, boundary: BaseGeometry) -
 
 
 def test_planted_gap_is_found_with_its_area(grid: gpd.GeoDataFrame, boundary: BaseGeometry) -> None:
-    report = check_grid(grid.drop(index=4), boundary)  # the centre cell
+    report = compute_grid_check(grid.drop(index=4), boundary)  # the centre cell
     assert not report.ok
     assert len(report.gaps) == 1
     assert report.gaps[0].area_m2 == pytest.approx(10_000.0, rel=1e-6)
@@ -77,7 +77,7 @@ def test_planted_overlap_names_both_cells_and_measures_the_overlap(
     grid: gpd.GeoDataFrame, boundary: BaseGeometry
 ) -> None:
     grid.loc[4, "geometry"] = square(1, 1, grow_east=20.0)
-    report = check_grid(grid, boundary)
+    report = compute_grid_check(grid, boundary)
     assert len(report.overlaps) == 1
     overlap = report.overlaps[0]
     assert overlap.cells == (grid.loc[4, "code"], grid.loc[5, "code"])
@@ -87,15 +87,15 @@ def test_planted_overlap_names_both_cells_and_measures_the_overlap(
 
 def test_overlap_below_tolerance_is_ignored(grid: gpd.GeoDataFrame, boundary: BaseGeometry) -> None:
     grid.loc[4, "geometry"] = square(1, 1, grow_east=0.005)  # 0.5 m²
-    assert check_grid(grid, boundary).ok
-    assert not check_grid(grid, boundary, overlap_tolerance_m2=0.1).ok
+    assert compute_grid_check(grid, boundary).ok
+    assert not compute_grid_check(grid, boundary, overlap_tolerance_m2=0.1).ok
 
 
 def test_cell_outside_the_boundary_is_a_spill(
     grid: gpd.GeoDataFrame, boundary: BaseGeometry
 ) -> None:
     grid.loc[5, "geometry"] = square(1, 2, grow_east=50.0)
-    report = check_grid(grid, boundary)
+    report = compute_grid_check(grid, boundary)
     assert len(report.spills) == 1
     assert report.spills[0].area_m2 == pytest.approx(50.0 * SIZE, rel=1e-6)
 
@@ -103,7 +103,7 @@ def test_cell_outside_the_boundary_is_a_spill(
 def test_duplicate_code_lists_the_rows(grid: gpd.GeoDataFrame, boundary: BaseGeometry) -> None:
     grid.loc[2, "code"] = grid.loc[1, "code"]
     grid.loc[7, "code"] = None
-    report = check_grid(grid, boundary)
+    report = compute_grid_check(grid, boundary)
     assert [(d.code, d.rows) for d in report.duplicates] == [(grid.loc[1, "code"], (1, 2))]
     assert [(u.cell, u.problem) for u in report.unfit] == [("row 7", "uncoded")]
     problems = report.to_geodataframe()["problem"].tolist()
@@ -119,7 +119,7 @@ def test_cells_crossing_two_communities_with_the_area_in_each(
         geometry=[shapely.box(X0, Y0 - 300, split, Y0), shapely.box(split, Y0 - 300, X0 + 300, Y0)],
         crs=GK_117E,
     )
-    report = check_grid(grid, boundary, communities=communities)
+    report = compute_grid_check(grid, boundary, communities=communities)
     middle = {grid.loc[i, "code"] for i in (1, 4, 7)}
     assert {c.cell for c in report.crossings} == middle
     for crossing in report.crossings:
@@ -149,9 +149,9 @@ def test_generated_and_coded_county_grid_is_clean(shared_data: Path) -> None:
         geometry=quadrants,
         crs=WGS84,
     )
-    cells = generate_cells(county, shape="square", size_m=3_000.0, communities=communities)
+    cells = compute_grid(county, shape="square", size_m=3_000.0, communities=communities)
     coded = assign_codes(cells, BEIJING_DB11_T_2157_2023)
-    report = check_grid(coded, county, communities=communities)
+    report = compute_grid_check(coded, county, communities=communities)
     assert report.ok, report.to_table()[:5]
     assert coded["code"].str.startswith("360681100").all()
     assert report.cell_area_m2 == pytest.approx(report.boundary_area_m2, rel=1e-6)
@@ -163,7 +163,7 @@ def test_a_millimetre_strip_along_a_long_edge_is_not_a_gap() -> None:
     cells_m = [shapely.box(X0, Y0, X0 + 2000.0, Y0 + 500.0 - 0.004)]
     boundary = project(boundary_m, GK_117E, WGS84).item()
     cells = gpd.GeoDataFrame({"code": ["a"]}, geometry=project(cells_m, GK_117E, WGS84), crs=4326)
-    assert check_grid(cells, boundary).gaps == ()
+    assert compute_grid_check(cells, boundary).gaps == ()
     wide = [shapely.box(X0, Y0, X0 + 2000.0, Y0 + 500.0 - 0.05)]  # 5 cm: 100 m², a real gap
     cells = gpd.GeoDataFrame({"code": ["a"]}, geometry=project(wide, GK_117E, WGS84), crs=4326)
-    assert len(check_grid(cells, boundary).gaps) == 1
+    assert len(compute_grid_check(cells, boundary).gaps) == 1

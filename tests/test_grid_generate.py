@@ -1,4 +1,4 @@
-"""generate_cells: cells tile the boundary, split by community, slivers handled."""
+"""compute_grid: cells tile the boundary, split by community, slivers handled."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from gridmap.grid import GRID_ATTRS_KEY, GridError, check_grid, generate_cells
+from gridmap.grid import GRID_ATTRS_KEY, GridError, compute_grid, compute_grid_check
 from gridmap.grid._common import WGS84, project
 
 GK_117E = CRS.from_epsg(4548)  # the zone metric_crs_for picks around 117°E
@@ -57,7 +57,7 @@ def areas_m(cells: gpd.GeoDataFrame) -> np.ndarray:
 def test_cells_tile_the_county_without_gaps_or_overlaps(
     guixi: BaseGeometry, shape: str, kwargs: dict[str, float]
 ) -> None:
-    cells = generate_cells(guixi, shape=shape, **kwargs)  # type: ignore[arg-type]
+    cells = compute_grid(guixi, shape=shape, **kwargs)  # type: ignore[arg-type]
     cell_m = project(cells.geometry.to_numpy(), WGS84, GK_117E)
     county_m = project(guixi, WGS84, GK_117E).item()
     total = shapely.area(cell_m).sum()
@@ -74,7 +74,7 @@ def test_cells_tile_the_county_without_gaps_or_overlaps(
 
 def test_square_cells_are_lattice_squares_of_the_given_side() -> None:
     _, boundary = metric_boundary(PENTAGON)
-    cells = generate_cells(boundary, shape="square", size_m=250.0)
+    cells = compute_grid(boundary, shape="square", size_m=250.0)
     meta = cells.attrs[GRID_ATTRS_KEY]
     assert meta["crs"] == "EPSG:4548"
     assert meta["origin_x"] % 250.0 == 0.0 and meta["origin_y"] % 250.0 == 0.0
@@ -86,7 +86,7 @@ def test_square_cells_are_lattice_squares_of_the_given_side() -> None:
 def test_hex_size_is_the_side_length() -> None:
     _, boundary = metric_boundary(PENTAGON)
     side = 300.0
-    cells = generate_cells(boundary, shape="hex", size_m=side)
+    cells = compute_grid(boundary, shape="hex", size_m=side)
     cell_m = project(cells.geometry.to_numpy(), WGS84, GK_117E)
     whole = np.isclose(shapely.area(cell_m), 1.5 * math.sqrt(3) * side**2, rtol=1e-6)
     assert whole.sum() >= 10
@@ -97,7 +97,7 @@ def test_hex_size_is_the_side_length() -> None:
 
 def test_cells_are_numbered_west_to_east_north_to_south() -> None:
     _, boundary = metric_boundary(PENTAGON)
-    cells = generate_cells(boundary, shape="square", size_m=500.0, slivers="keep")
+    cells = compute_grid(boundary, shape="square", size_m=500.0, slivers="keep")
     reps = shapely.point_on_surface(project(cells.geometry.to_numpy(), WGS84, GK_117E))
     row = np.floor((shapely.get_y(reps) - cells.attrs[GRID_ATTRS_KEY]["origin_y"]) / 500.0)
     assert (np.diff(row) <= 0).all()  # rows from north to south
@@ -120,9 +120,9 @@ def two_communities(split_x: float) -> gpd.GeoDataFrame:
 def test_cells_crossing_communities_are_split_along_the_community_boundary() -> None:
     _, boundary = metric_boundary(PENTAGON)
     communities = two_communities(500_630.0)  # not on the 500 m lattice
-    cells = generate_cells(boundary, shape="square", size_m=500.0, communities=communities)
+    cells = compute_grid(boundary, shape="square", size_m=500.0, communities=communities)
     assert set(cells["area_code"]) == {"360681100201", "360681100202"}
-    report = check_grid(cells, boundary, communities=communities)
+    report = compute_grid_check(cells, boundary, communities=communities)
     assert report.crossings == ()
     assert report.gaps == () and report.overlaps == ()
     cell_m = project(cells.geometry.to_numpy(), WGS84, GK_117E)
@@ -136,7 +136,7 @@ def test_part_of_a_cell_outside_every_community_joins_the_largest_overlap() -> N
     communities = two_communities(500_630.0)
     # the east village stops at 502 700 m, inside the lattice column 502 500-503 000 m
     communities.loc[1, "geometry"] = shapely.box(500_630.0, 3_119_000.0, 502_700.0, 3_123_000.0)
-    cells = generate_cells(boundary, shape="square", size_m=500.0, communities=communities)
+    cells = compute_grid(boundary, shape="square", size_m=500.0, communities=communities)
     assert cells["area_code"].notna().all()
     assert areas_m(cells).sum() == pytest.approx(poly_m.area, rel=1e-6)
     cell_m = project(cells.geometry.to_numpy(), WGS84, GK_117E)
@@ -148,18 +148,18 @@ def test_part_of_a_cell_outside_every_community_joins_the_largest_overlap() -> N
 def test_cells_in_no_community_keep_no_area_code(caplog: pytest.LogCaptureFixture) -> None:
     _, boundary = metric_boundary(PENTAGON)
     communities = two_communities(500_630.0).iloc[:1]  # only the west village
-    cells = generate_cells(boundary, shape="square", size_m=500.0, communities=communities)
+    cells = compute_grid(boundary, shape="square", size_m=500.0, communities=communities)
     assert cells["area_code"].isna().any() and cells["area_code"].notna().any()
     assert "in no community" in caplog.text
 
 
 def test_slivers_are_merged_dropped_or_kept() -> None:
     poly_m, boundary = metric_boundary(PENTAGON)
-    merged = generate_cells(boundary, shape="square", size_m=500.0, min_area_fraction=0.2)
-    dropped = generate_cells(
+    merged = compute_grid(boundary, shape="square", size_m=500.0, min_area_fraction=0.2)
+    dropped = compute_grid(
         boundary, shape="square", size_m=500.0, min_area_fraction=0.2, slivers="drop"
     )
-    kept = generate_cells(boundary, shape="square", size_m=500.0, slivers="keep")
+    kept = compute_grid(boundary, shape="square", size_m=500.0, slivers="keep")
     assert areas_m(merged).sum() == pytest.approx(poly_m.area, rel=1e-6)
     assert areas_m(merged).min() >= 0.2 * 500.0**2
     assert areas_m(dropped).min() >= 0.2 * 500.0**2
@@ -171,14 +171,14 @@ def test_slivers_are_merged_dropped_or_kept() -> None:
 def test_bad_arguments_are_reported_together() -> None:
     _, boundary = metric_boundary(PENTAGON)
     with pytest.raises(GridError) as err:
-        generate_cells(boundary, shape="hex", min_area_fraction=2.0)
+        compute_grid(boundary, shape="hex", min_area_fraction=2.0)
     assert "size_m > 0" in str(err.value) and "min_area_fraction" in str(err.value)
     with pytest.raises(GridError, match=r"resolution in 0\.\.15"):
-        generate_cells(boundary, shape="h3", resolution=16)
+        compute_grid(boundary, shape="h3", resolution=16)
     with pytest.raises(GridError, match="WGS-84"):
-        generate_cells(shapely.Polygon(PENTAGON), shape="square", size_m=100.0)
+        compute_grid(shapely.Polygon(PENTAGON), shape="square", size_m=100.0)
     with pytest.raises(GridError, match="'code' and 'name'"):
-        generate_cells(
+        compute_grid(
             boundary,
             shape="square",
             size_m=100.0,
@@ -196,7 +196,7 @@ def test_rings_that_projection_collapses_lose_no_cell() -> None:
     text = (Path(__file__).parent / "data" / "liechtenstein_bbox_villages.wkt").read_text()
     boundary = shapely.from_wkt(text)
     assert boundary.is_valid
-    cells = generate_cells(boundary, shape="square", size_m=250.0)
-    report = check_grid(cells, boundary)
+    cells = compute_grid(boundary, shape="square", size_m=250.0)
+    report = compute_grid_check(cells, boundary)
     assert report.gaps == ()
     assert report.cell_area_m2 == pytest.approx(report.boundary_area_m2, rel=1e-9)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from gridmap.cli import app
 from gridmap.ingest import IngestError, read_layer
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 MEASURE = """
@@ -171,14 +171,14 @@ def test_infinite_and_nan_coordinates_reject_their_feature_only(
         encoding="utf-8",
     )
 
-    report, reject_path = import_layer(store, path, "unit", reject_file=tmp_path / "r.csv")
+    report = ingest_layer(store, path, "unit", reject_file=tmp_path / "r.csv")
 
     assert (report.n_read, report.loaded, report.rejected) == (4, 1, 3)
     reasons = dict(zip(report.rejects["name"], report.rejects["reason"], strict=True))
     assert "infinite coordinates" in reasons["无穷点"]
     assert "infinite coordinates" in reasons["无穷面"]
     assert "NaN" in reasons["缺失点"]
-    assert reject_path is not None
+    assert report.reject_file is not None
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(models.Unit)) == 1
 

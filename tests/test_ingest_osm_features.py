@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from gridmap.ingest import read_osm
 from gridmap.ingest.osm import parent_code
-from gridmap.ingest.pipeline import import_osm
+from gridmap.ingest.pipeline import ingest_osm
 from gridmap.store import Store, models
 
 SQUARE = [(1, 117.200, 28.200), (2, 117.210, 28.200), (3, 117.210, 28.210), (4, 117.200, 28.210)]
@@ -103,7 +103,7 @@ def test_admin_boundaries_carry_their_numeric_division_code(extract: Path) -> No
 def test_every_unit_is_loaded_or_rejected_per_kind(
     store: Store, extract: Path, tmp_path: Path
 ) -> None:
-    reports, reject_path = import_osm(store, extract, reject_file=tmp_path / "rejects.csv")
+    reports = ingest_osm(store, extract, reject_file=tmp_path / "rejects.csv")
 
     units = next(r for r in reports if r.kind.value == "unit")
     assert (units.n_read, units.loaded, units.rejected) == (
@@ -116,8 +116,8 @@ def test_every_unit_is_loaded_or_rejected_per_kind(
         codes = dict(s.execute(select(models.AdminArea.name, models.AdminArea.code)).all())
     assert kinds == {"building": BUILDING_NODES + 1, "park": 1}
     assert codes["测试街道"] == "360681001"
-    assert reject_path is not None
-    assert pd.read_csv(reject_path)["source_id"].tolist() == ["n200"]
+    assert reports.reject_file is not None
+    assert pd.read_csv(reports.reject_file)["source_id"].tolist() == ["n200"]
 
 
 def test_real_extracts_count_building_nodes_and_buildings_on_landuse(shared_data: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from gridmap.ingest import read_layer
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 #: Firms along the Gulf of Finland (lon, lat), as a department list would hold them.
@@ -58,7 +58,7 @@ def test_a_small_file_is_checked_against_the_stores_areas(store: Store, tmp_path
     }
     areas = tmp_path / "areas.geojson"
     areas.write_text(json.dumps({"type": "FeatureCollection", "features": [area]}))
-    import_layer(store, areas, "area")
+    ingest_layer(store, areas, "area")
     firms = _csv(
         tmp_path / "firms.csv",
         [
@@ -68,7 +68,7 @@ def test_a_small_file_is_checked_against_the_stores_areas(store: Store, tmp_path
         ],
     )
 
-    report, _ = import_layer(store, firms, "unit", reject_file=tmp_path / "rejects.csv")
+    report = ingest_layer(store, firms, "unit", reject_file=tmp_path / "rejects.csv")
 
     reasons = dict(zip(report.rejects["name"], report.rejects["reason"], strict=True))
     assert (report.n_read, report.loaded, report.rejected) == (3, 2, 1)
@@ -93,5 +93,5 @@ def test_areas_of_another_place_are_not_held_to_the_store(store: Store, tmp_path
     for number, feature in enumerate(features):
         path = tmp_path / f"area{number}.geojson"
         path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-        report, _ = import_layer(store, path, "area")
+        report = ingest_layer(store, path, "area")
         assert report.rejected == 0

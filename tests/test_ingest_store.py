@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.ingest.records import IngestError
 from gridmap.store import Store, models
 
@@ -22,7 +22,7 @@ def _unit_names(store: Store) -> dict[str, str | None]:
 
 
 def test_gcj02_csv_loads_with_every_row_accounted_for(store: Store, tmp_path: Path) -> None:
-    report, rejects = import_layer(
+    report = ingest_layer(
         store,
         DATA / "guixi_communities_gcj02.csv",
         "unit",
@@ -30,7 +30,7 @@ def test_gcj02_csv_loads_with_every_row_accounted_for(store: Store, tmp_path: Pa
         reject_file=tmp_path / "rejects.csv",
     )
     assert (report.n_read, report.loaded, report.rejected) == (16, 16, 0)
-    assert rejects is None
+    assert report.reject_file is None
     names = _unit_names(store)
     assert names["n5217402618"] == "炼厂社区"
     assert len(names) == 16
@@ -38,12 +38,10 @@ def test_gcj02_csv_loads_with_every_row_accounted_for(store: Store, tmp_path: Pa
 
 def test_rejected_rows_go_to_the_reject_file_with_reasons(store: Store, tmp_path: Path) -> None:
     reject_file = tmp_path / "swapped.rejects.csv"
-    report, written = import_layer(
-        store, DATA / "units_swapped.csv", "unit", reject_file=reject_file
-    )
+    report = ingest_layer(store, DATA / "units_swapped.csv", "unit", reject_file=reject_file)
     assert report.n_read == report.loaded + report.rejected
     assert report.rejected >= 3
-    assert written == reject_file
+    assert report.reject_file == reject_file
     rejects = pd.read_csv(reject_file, encoding="utf-8-sig")
     assert len(rejects) == report.rejected
     reasons = " | ".join(rejects["reason"])
@@ -63,8 +61,8 @@ def test_reimport_is_idempotent_and_changes_are_kept_in_history(
         "S2,花园社区党群服务站,community,117.24001,28.290485,2026-09-01\n",
         encoding="utf-8",
     )
-    first, _ = import_layer(store, source, "station")
-    again, _ = import_layer(store, source, "station")
+    first = ingest_layer(store, source, "station")
+    again = ingest_layer(store, source, "station")
     assert (first.inserted, again.inserted, again.updated, again.unchanged) == (2, 0, 0, 2)
     source.write_text(
         "source_id,name,tier,lon,lat,last_activity\n"
@@ -72,7 +70,7 @@ def test_reimport_is_idempotent_and_changes_are_kept_in_history(
         "S2,花园社区党群服务站,community,117.24001,28.290485,2026-09-01\n",
         encoding="utf-8",
     )
-    changed, _ = import_layer(store, source, "station")
+    changed = ingest_layer(store, source, "station")
     assert (changed.inserted, changed.updated, changed.unchanged) == (0, 1, 1)
     assert store.counts()["station"] == 2
     with store.session() as s:
@@ -96,10 +94,10 @@ def test_reimport_is_idempotent_and_changes_are_kept_in_history(
 
 
 def test_unreadable_file_leaves_the_store_as_it_was(store: Store) -> None:
-    import_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
+    ingest_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
     before = store.counts()
     with pytest.raises(IngestError):
-        import_layer(store, DATA / "cells_truncated.geojson", "cell")
+        ingest_layer(store, DATA / "cells_truncated.geojson", "cell")
     assert store.counts() == before
 
 
@@ -116,7 +114,7 @@ def test_failure_in_the_middle_of_a_load_rolls_everything_back(
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise KeyboardInterrupt  # Ctrl-C half-way through
 
-    import_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
+    ingest_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(
         "source_id,name,kind,covers\nO1,炼厂社区党支部,branch,n5217402618\n", encoding="utf-8"
@@ -124,7 +122,7 @@ def test_failure_in_the_middle_of_a_load_rolls_everything_back(
     before = store.counts()
     monkeypatch.setattr(load, "_replace_links", crash_after_rows_are_written)
     with pytest.raises(KeyboardInterrupt):
-        import_layer(store, orgs, "org")
+        ingest_layer(store, orgs, "org")
     assert calls["n"] == 1
     assert store.counts() == before
     with store.session() as s:
@@ -132,7 +130,7 @@ def test_failure_in_the_middle_of_a_load_rolls_everything_back(
 
 
 def test_unknown_references_are_rejected_not_dropped(store: Store, tmp_path: Path) -> None:
-    import_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
+    ingest_layer(store, DATA / "guixi_communities_gcj02.csv", "unit", crs="gcj02")
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(
         "source_id,name,kind,covers\n"
@@ -140,10 +138,10 @@ def test_unknown_references_are_rejected_not_dropped(store: Store, tmp_path: Pat
         "O2,不存在单位党支部,branch,n999\n",
         encoding="utf-8",
     )
-    report, written = import_layer(store, orgs, "org", reject_file=tmp_path / "r.csv")
+    report = ingest_layer(store, orgs, "org", reject_file=tmp_path / "r.csv")
     assert (report.n_read, report.loaded, report.rejected) == (2, 1, 1)
-    assert written is not None
-    assert "n999" in pd.read_csv(written)["reason"].iloc[0]
+    assert report.reject_file is not None
+    assert "n999" in pd.read_csv(report.reject_file)["reason"].iloc[0]
     with store.session() as s:
         links = s.execute(select(models.OrgUnit.org_id, models.OrgUnit.unit_id)).all()
     assert len(links) == 1
@@ -152,7 +150,7 @@ def test_unknown_references_are_rejected_not_dropped(store: Store, tmp_path: Pat
 def test_gbk_shapefile_names_round_trip_through_the_store(store: Store, tmp_path: Path) -> None:
     for part in DATA.glob("guixi_areas_gbk.*"):
         shutil.copy(part, tmp_path / part.name)
-    report, _ = import_layer(store, tmp_path / "guixi_areas_gbk.shp", "area")
+    report = ingest_layer(store, tmp_path / "guixi_areas_gbk.shp", "area")
     assert report.rejected == 0
     with store.session() as s:
         names = set(s.scalars(select(models.AdminArea.name)))
@@ -162,7 +160,7 @@ def test_gbk_shapefile_names_round_trip_through_the_store(store: Store, tmp_path
 def test_osm_extract_loads_every_feature_or_reports_it(
     store: Store, shared_data: Path, tmp_path: Path
 ) -> None:
-    reports, rejects = import_osm(
+    reports = ingest_osm(
         store, shared_data / "osm" / "jiangxi_guixi.osm.pbf", reject_file=tmp_path / "osm.csv"
     )
     by_kind = {r.kind.value: r for r in reports}
@@ -170,8 +168,10 @@ def test_osm_extract_loads_every_feature_or_reports_it(
     counts = store.counts()
     assert counts["road"] == 176
     assert counts["unit"] == 186  # 165 buildings + 16 communities + 4 villages + 1 park
-    assert rejects is not None and len(pd.read_csv(rejects)) == 11  # incomplete relations
-    again, _ = import_osm(
+    assert (
+        reports.reject_file is not None and len(pd.read_csv(reports.reject_file)) == 11
+    )  # incomplete relations
+    again = ingest_osm(
         store, shared_data / "osm" / "jiangxi_guixi.osm.pbf", reject_file=tmp_path / "o.csv"
     )
     assert all(r.inserted == 0 and r.updated == 0 for r in again)

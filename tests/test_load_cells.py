@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from gridmap.grid.stored import generate_grid, save_cells
 from gridmap.ingest.load import load_records
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models
 
@@ -49,8 +49,8 @@ def _unit_cells(store: Store) -> dict[str, str | None]:
 
 
 def test_firms_imported_after_the_grid_get_their_cells(store: Store, tmp_path: Path) -> None:
-    import_layer(store, _cells_file(tmp_path / "cells.geojson", {"C1": WEST, "C2": EAST}), "cell")
-    report, _ = import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    ingest_layer(store, _cells_file(tmp_path / "cells.geojson", {"C1": WEST, "C2": EAST}), "cell")
+    report = ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
 
     assert _unit_cells(store) == {"F1": "C1", "F2": "C2"}
     assert any("2 of 2 units in a cell" in note for note in report.notes)
@@ -58,9 +58,9 @@ def test_firms_imported_after_the_grid_get_their_cells(store: Store, tmp_path: P
 
 def test_reimported_cells_reassign_the_units(store: Store, tmp_path: Path) -> None:
     cells = tmp_path / "cells.geojson"
-    import_layer(store, _cells_file(cells, {"C1": WEST, "C2": EAST}), "cell")
-    import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
-    import_layer(store, _cells_file(cells, {"C1": EAST, "C2": WEST}), "cell")
+    ingest_layer(store, _cells_file(cells, {"C1": WEST, "C2": EAST}), "cell")
+    ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    ingest_layer(store, _cells_file(cells, {"C1": EAST, "C2": WEST}), "cell")
 
     assert _unit_cells(store) == {"F1": "C2", "F2": "C1"}
 
@@ -93,8 +93,8 @@ def test_a_replaced_grid_keeps_workers_on_surviving_codes(store: Store, tmp_path
     codes = sorted(first["code"])[:2]
     workers = tmp_path / "workers.csv"
     workers.write_text(f"source_id,name,cells\nW1,王芳,{codes[0]};{codes[1]}\n", encoding="utf-8")
-    import_layer(store, workers, "worker")
-    import_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    ingest_layer(store, workers, "worker")
+    ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
     before = _unit_cells(store)
 
     again = generate_grid(store, "360681002", shape="square", size_m=250)

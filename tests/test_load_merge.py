@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from gridmap.coverage import ReachOptions, run_coverage
 from gridmap.demo import DEMO_AS_OF, run_demo
 from gridmap.ingest.load import OverwriteRefused, load_records
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models
@@ -57,7 +57,7 @@ def test_osm_reimport_after_the_demo_changes_nothing(store: Store) -> None:
     assert before_members == 754
     assert all(code and has for code, has in before_areas.values()), before_areas
 
-    reports, _ = import_osm(store, EXTRACT)
+    reports = ingest_osm(store, EXTRACT)
 
     changes = {r.kind.value: (r.inserted, r.updated) for r in reports}
     assert changes == {"area": (0, 0), "unit": (0, 0), "road": (0, 0), "site": (0, 0)}
@@ -70,8 +70,8 @@ def test_osm_reimport_after_the_demo_changes_nothing(store: Store) -> None:
         as_of=DEMO_AS_OF,
         label="after re-import",
     )
-    assert again.summary["population"] == demo.coverage.summary["population"] == 72785
-    assert again.summary["population_covered"] == demo.coverage.summary["population_covered"]
+    assert again.summary()["population"] == demo.coverage.summary()["population"] == 72785
+    assert again.summary()["population_covered"] == demo.coverage.summary()["population_covered"]
 
 
 def test_empty_values_never_clear_what_another_file_set(store: Store, tmp_path: Path) -> None:
@@ -86,9 +86,9 @@ def test_empty_values_never_clear_what_another_file_set(store: Store, tmp_path: 
         "source_id,name,kind,lon,lat,households,party_members\n"
         "n1,炼厂社区,community,117.23912,28.318058,1380,52\n",
     )
-    import_layer(store, places, "unit", source="places")
-    import_layer(store, survey, "unit", source="places", confirm=lambda _: True)
-    again, _ = import_layer(store, places, "unit", source="places")
+    ingest_layer(store, places, "unit", source="places")
+    ingest_layer(store, survey, "unit", source="places", confirm=lambda _: True)
+    again = ingest_layer(store, places, "unit", source="places")
 
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
     with store.session() as s:
@@ -107,11 +107,11 @@ def test_the_later_import_wins_and_the_audit_log_keeps_both(store: Store, tmp_pa
         tmp_path / "b" / "stations.csv",
         header + "S1,炼厂社区党群服务中心,community,117.23912,28.318058\n",
     )
-    import_layer(store, first, "station")
-    import_layer(store, second, "station", confirm=lambda _: True)
-    unchanged, _ = import_layer(store, first, "station")  # file a did not change: b stands
+    ingest_layer(store, first, "station")
+    ingest_layer(store, second, "station", confirm=lambda _: True)
+    unchanged = ingest_layer(store, first, "station")  # file a did not change: b stands
     _write(first, header + "S1,炼厂党群服务站,community,117.23912,28.318058\n")
-    changed, _ = import_layer(store, first, "station", confirm=lambda _: True)
+    changed = ingest_layer(store, first, "station", confirm=lambda _: True)
 
     assert (unchanged.updated, unchanged.unchanged, changed.updated) == (0, 1, 1)
     with store.session() as s:
@@ -145,7 +145,7 @@ def test_an_area_reimported_by_code_is_updated_not_duplicated(store: Store, tmp_
         geometry=[None],
         crs="EPSG:4326",
     )
-    import_layer(store, first, "area")
+    ingest_layer(store, first, "area")
     report = load_records(
         store,
         RecordKind.AREA,
@@ -166,8 +166,8 @@ def test_the_audit_actor_is_the_os_user_or_the_one_given(store: Store, tmp_path:
     stations = _write(
         tmp_path / "stations.csv", "source_id,name,tier,lon,lat\nS1,站,community,117.2,28.3\n"
     )
-    import_layer(store, stations, "station")
-    import_layer(store, stations, "station", source="web", actor="alice")
+    ingest_layer(store, stations, "station")
+    ingest_layer(store, stations, "station", source="web", actor="alice")
     with store.session() as s:
         actors = s.scalars(
             select(models.AuditLog.actor)
@@ -181,8 +181,8 @@ def test_a_refused_overwrite_leaves_the_store_unchanged(store: Store, tmp_path: 
     header = "source_id,name,kind,lon,lat\n"
     town_a = _write(tmp_path / "townA" / "firms.csv", header + "1,甲公司,firm,117.20,28.29\n")
     town_b = _write(tmp_path / "townB" / "firms.csv", header + "1,乙公司,firm,117.21,28.28\n")
-    import_layer(store, town_a, "unit", unit_kind="firm")
+    ingest_layer(store, town_a, "unit", unit_kind="firm")
     with pytest.raises(OverwriteRefused, match="--source"):
-        import_layer(store, town_b, "unit", unit_kind="firm")
+        ingest_layer(store, town_b, "unit", unit_kind="firm")
     with store.session() as s:
         assert s.scalars(select(models.Unit.name)).all() == ["甲公司"]

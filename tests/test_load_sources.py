@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 HEADER = "source_id,name,kind,lon,lat,party_members\n"
@@ -41,8 +41,8 @@ MONTH = "1,信江物流有限公司,firm,117.2197,28.3052,{}\n2,恒昌建材有�
 def test_next_months_file_updates_the_same_firms(store: Store, tmp_path: Path) -> None:
     december = _firms(tmp_path / "月报" / "企业名单_2026年12月.csv", MONTH.format(1))
     january = _firms(tmp_path / "月报" / "企业名单_2027年01月.csv", MONTH.format(3))
-    import_layer(store, december, "unit", unit_kind="firm")
-    report, _ = import_layer(store, january, "unit", unit_kind="firm")
+    ingest_layer(store, december, "unit", unit_kind="firm")
+    report = ingest_layer(store, january, "unit", unit_kind="firm")
 
     assert (report.inserted, report.updated, report.unchanged) == (0, 1, 1)
     assert store.counts()["unit"] == 2
@@ -84,13 +84,13 @@ def test_an_organisation_without_coordinates_takes_its_units_location(
     store: Store, tmp_path: Path
 ) -> None:
     units = _firms(tmp_path / "firms.csv", "F1,信江物流有限公司,firm,117.2197,28.3052,5\n")
-    import_layer(store, units, "unit", source="sample_firms")
+    ingest_layer(store, units, "unit", source="sample_firms")
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(
         "source_id,name,kind,own_unit,lon,lat\nO1,信江物流党支部,branch,sample_firms:F1,,\n",
         encoding="utf-8",
     )
-    report, _ = import_layer(store, orgs, "org")
+    report = ingest_layer(store, orgs, "org")
 
     assert (report.loaded, report.rejected) == (1, 0)
     with store.session() as s:

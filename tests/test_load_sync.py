@@ -8,8 +8,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from gridmap.cli import app
-from gridmap.coverage import load_inputs
-from gridmap.ingest.pipeline import import_layer
+from gridmap.coverage import read_inputs
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
 HEADER = "source_id,name,tier,lon,lat,last_activity\n"
@@ -31,25 +31,25 @@ def _open_and_closed(store: Store) -> tuple[int, int]:
 
 def test_rows_absent_from_a_reimport_are_reported_and_kept(store: Store, tmp_path: Path) -> None:
     stations = _stations(tmp_path / "stations.csv", range(1, 9))
-    import_layer(store, stations, "station")
+    ingest_layer(store, stations, "station")
     _stations(stations, range(1, 4))
-    report, _ = import_layer(store, stations, "station")
+    report = ingest_layer(store, stations, "station")
 
     assert (report.loaded, report.absent, report.closed) == (3, 5, 0)
-    assert "absent from this file: 5" in report.summary()
+    assert "absent from this file: 5" in str(report)
     assert _open_and_closed(store) == (8, 0)
-    assert len(load_inputs(store).stations) == 8
+    assert len(read_inputs(store).stations) == 8
 
 
 def test_sync_closes_them_out_of_runs_and_a_return_reopens(store: Store, tmp_path: Path) -> None:
     stations = _stations(tmp_path / "stations.csv", range(1, 9))
-    import_layer(store, stations, "station")
+    ingest_layer(store, stations, "station")
     _stations(stations, range(1, 4))
-    synced, _ = import_layer(store, stations, "station", sync=True)
+    synced = ingest_layer(store, stations, "station", sync=True)
 
     assert (synced.absent, synced.closed) == (5, 5)
     assert _open_and_closed(store) == (3, 5)  # kept as history, not deleted
-    assert sorted(load_inputs(store).stations["source_id"]) == ["S1", "S2", "S3"]
+    assert sorted(read_inputs(store).stations["source_id"]) == ["S1", "S2", "S3"]
     with store.session() as s:
         closes = s.scalars(
             select(models.AuditLog.detail).where(models.AuditLog.action == "close")
@@ -57,7 +57,7 @@ def test_sync_closes_them_out_of_runs_and_a_return_reopens(store: Store, tmp_pat
     assert sorted(d["source_id"] for d in closes) == ["S4", "S5", "S6", "S7", "S8"]
 
     _stations(stations, range(1, 5))
-    back, _ = import_layer(store, stations, "station", sync=True)
+    back = ingest_layer(store, stations, "station", sync=True)
     assert (back.updated, back.unchanged, back.absent) == (1, 3, 0)
     assert _open_and_closed(store) == (4, 4)
 
@@ -70,13 +70,13 @@ def test_sync_leaves_records_other_files_also_supply(store: Store, tmp_path: Pat
     places.write_text(header + "n1,甲社区,community,117.2,28.3,\n", encoding="utf-8")
     survey = tmp_path / "survey" / "units.csv"
     survey.write_text(header + "n1,甲社区,community,117.2,28.3,12\n", encoding="utf-8")
-    import_layer(store, places, "unit", source="osm")
-    import_layer(store, survey, "unit", source="osm", confirm=lambda _: True)
+    ingest_layer(store, places, "unit", source="osm")
+    ingest_layer(store, survey, "unit", source="osm", confirm=lambda _: True)
     survey.write_text(header, encoding="utf-8")
-    report, _ = import_layer(store, survey, "unit", source="osm", sync=True)
+    report = ingest_layer(store, survey, "unit", source="osm", sync=True)
 
     assert (report.absent, report.closed) == (1, 0)
-    assert len(load_inputs(store).units) == 1
+    assert len(read_inputs(store).units) == 1
 
 
 def test_cli_prints_the_absent_count_and_closes_with_sync(store: Store, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from gridmap.coverage import ReachOptions, load_inputs, reproduce_run
+from gridmap.coverage import ReachOptions, reproduce_run
 from gridmap.demo import DEMO_AS_OF, run_demo
 from gridmap.domain import StationTier
 from gridmap.maps.from_coverage import map_data
@@ -46,17 +46,17 @@ def test_siting_report_and_map_layers_on_the_demo(store: Store, tmp_path: Path) 
     latest = latest_recommendation(store)
     assert latest is not None and len(latest) == len(cover_all.sites)
 
-    coverage, inputs = reproduce_run(store, CoverageSettings())
+    coverage = reproduce_run(store, CoverageSettings())
     assert coverage.run_id == result.coverage.run_id
-    assert coverage.summary["org_rate"] == result.coverage.summary["org_rate"]
-    data = map_data(coverage, inputs, sites=latest)
-    assert data.cells is not None and len(data.cells) == len(inputs.cells)
+    assert coverage.summary()["org_rate"] == result.coverage.summary()["org_rate"]
+    data = map_data(coverage, sites=latest)
+    assert data.cells is not None and len(data.cells) == len(coverage.inputs.cells)
     assert data.workers is not None and len(data.workers) == 5
 
-    book = write_report(coverage, load_inputs(store, as_of=DEMO_AS_OF), tmp_path / "r.xlsx")
+    book = write_report(coverage, tmp_path / "r.xlsx")
     workbook = openpyxl.load_workbook(book, read_only=True)
     must = list(workbook["应建未建"].iter_rows(values_only=True))
     assert must[0][:2] == ("名称", "类型")
-    assert len(must) - 1 == coverage.summary["must_have_branch"]
+    assert len(must) - 1 == coverage.summary()["must_have_branch"]
     worker_sheets = [s for s in workbook.sheetnames if s.startswith("网格员-")]
     assert len(worker_sheets) == 5

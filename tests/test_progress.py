@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.progress import track
 from gridmap.store import Store
 
@@ -59,7 +59,7 @@ def test_an_early_break_closes_the_bar() -> None:
 def test_an_import_is_silent_on_stderr_in_tests(
     store: Store, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    report, _ = import_layer(
+    report = ingest_layer(
         store, ROOT / "gridmap" / "data" / "sample" / "units.csv", "unit", crs="4326"
     )
     assert report.loaded > 0

@@ -17,8 +17,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from gridmap.coverage import CoverageResult, load_inputs, write_results
-from gridmap.demo import DEMO_AS_OF, run_demo
+from gridmap.coverage import CoverageResult, write_results
+from gridmap.demo import run_demo
 from gridmap.maps._layers import EncodeOptions, layer_specs
 from gridmap.maps.from_coverage import map_data
 from gridmap.report import write_report
@@ -103,7 +103,6 @@ def _check_zones(book: Path, zones: gpd.GeoDataFrame) -> None:
 
 def test_workbook_agrees_with_areas_csv_and_summary(store: Store, tmp_path: Path) -> None:
     result = run_demo(store).coverage
-    inputs = load_inputs(store, as_of=DEMO_AS_OF)
     files = write_results(result, tmp_path / "run")
     areas = pd.read_csv(files["areas"], dtype={"code": str})
     summary = json.loads(files["summary"].read_text())
@@ -111,7 +110,7 @@ def test_workbook_agrees_with_areas_csv_and_summary(store: Store, tmp_path: Path
     assert summary["must_have_branch"] > 0 and zones["must_have_branch"].sum() > 0
     books = {lang: tmp_path / f"report-{lang}.xlsx" for lang in ("zh", "en")}
     for lang, path in books.items():
-        write_report(result, inputs, path, lang=lang)  # type: ignore[arg-type]
+        write_report(result, path, lang=lang)  # type: ignore[arg-type]
         _check_rollup(path, areas, lang)
     _check_zones(books["zh"], zones)
     total = _sheet(books["zh"], "汇总")[-1]
@@ -120,13 +119,13 @@ def test_workbook_agrees_with_areas_csv_and_summary(store: Store, tmp_path: Path
     assert total["组织覆盖率"].value == pytest.approx(summary["org_rate"])
     must = _sheet(books["zh"], "应建未建")
     assert len(must) == summary["must_have_branch"]
-    specs = layer_specs(map_data(result, inputs), "zh", EncodeOptions(), include_personal=False)
+    specs = layer_specs(map_data(result), "zh", EncodeOptions(), include_personal=False)
     units = next(s.spec for s in specs if s.layer_id == "units")
     assert sum(units["cols"]["_alert"]) == summary["must_have_branch"]  # the map's red rings
-    _check_new_measures(result, inputs, tmp_path / "more.xlsx")
+    _check_new_measures(result, tmp_path / "more.xlsx")
 
 
-def _check_new_measures(result: CoverageResult, inputs: Any, path: Path) -> None:
+def _check_new_measures(result: CoverageResult, path: Path) -> None:
     """Measures a run adds appear without changes to the report: labelled, or by key."""
     areas = result.areas.assign(
         own_rate=result.areas["org_rate"] / 2,
@@ -135,7 +134,7 @@ def _check_new_measures(result: CoverageResult, inputs: Any, path: Path) -> None
         mystery_rate=0.25,
         mystery_count=7,
     )
-    write_report(dataclasses.replace(result, areas=areas), inputs, path)
+    write_report(dataclasses.replace(result, areas=areas), path)
     first = _sheet(path, "汇总")[0]
     assert first["空转"].value == 2
     assert first["活动情况不明站点数"].value == 1

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from gridmap._spreadsheet import FORMULA_PREFIXES, csv_safe, write_csv, write_xlsx
 from gridmap.cli import app
 from gridmap.grid.stored import assign_units
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store
 from gridmap.store.export import EXPORT_KINDS
 
@@ -76,11 +76,11 @@ def _seed(store: Store, tmp_path: Path) -> dict[str, Path]:
     )
     rejects = {"csv": tmp_path / "rejects.csv", "xlsx": tmp_path / "rejects.xlsx"}
     for path, kind in ((area, "area"), (cells, "cell"), (stations, "station")):
-        assert import_layer(store, path, kind)[0].rejected == 0
+        assert ingest_layer(store, path, kind).rejected == 0
     for suffix, reject_file in rejects.items():
-        report, written = import_layer(store, units, "unit", reject_file=reject_file)
-        assert (report.rejected, written) == (1, reject_file), suffix
-    assert import_layer(store, workers, "worker")[0].rejected == 0
+        report = ingest_layer(store, units, "unit", reject_file=reject_file)
+        assert (report.rejected, report.reject_file) == (1, reject_file), suffix
+    assert ingest_layer(store, workers, "worker").rejected == 0
     return rejects
 
 

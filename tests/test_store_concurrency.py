@@ -150,9 +150,9 @@ def _inserting_units(store: Store, empty_size: int) -> bool:
     """Whether an import is in its write phase on ``store`` (either backend)."""
     if store.backend == "spatialite":
         return _writing(Path(store.engine.url.database or ""), empty_size)
-    sql = (
+    sql = (  # rows go in by COPY (bulk), or INSERT (the row-by-row retry)
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-        "AND query ILIKE 'INSERT INTO unit%'"
+        "AND (query ILIKE 'INSERT INTO unit%' OR query ILIKE 'COPY \"unit\"%')"
     )
     with store.engine.connect() as conn:
         return bool(conn.scalar(text(sql)))

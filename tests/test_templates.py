@@ -15,7 +15,7 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from gridmap.domain import DomainEnum, OrgKind, StationTier, UnitKind
-from gridmap.ingest.pipeline import import_layer
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.readers import read_layer
 from gridmap.store import Store, models
 
@@ -155,9 +155,9 @@ def test_templates_load_into_the_store_in_order(store: Store, tmp_path: Path) ->
         geometry=[box(117.235, 28.315, 117.245, 28.321)],
         crs="EPSG:4326",
     ).to_file(cell, driver="GeoJSON")
-    assert import_layer(store, cell, "cell")[0].loaded == 1
+    assert ingest_layer(store, cell, "cell").loaded == 1
     for name, kind in KINDS.items():
-        report, _ = import_layer(store, TEMPLATES / f"{name}_zh.xlsx", kind)
+        report = ingest_layer(store, TEMPLATES / f"{name}_zh.xlsx", kind)
         assert (report.loaded, report.rejected) == (1, 0), (name, report.rejects)
     with store.engine.connect() as conn:
         for link in (models.OrgUnit, models.InstructorUnit, models.WorkerCell):

@@ -192,6 +192,11 @@ MATRIX: dict[tuple[str, str], Case] = {
         body=lambda c, role: {"unit_id": str(c.world.unit_a1), "note": "走访"},
         page=True,
     ),
+    ("GET", "/cells/{code}/map.geojson"): Case(
+        lambda c: f"/cells/{CELL_A1}/map.geojson", signed_in(200, IN_A1), page=True
+    ),
+    ("GET", "/sw.js"): Case(lambda c: "/sw.js", public),
+    ("GET", "/manifest.webmanifest"): Case(lambda c: "/manifest.webmanifest", public),
     ("GET", "/dashboard"): Case(
         lambda c: "/dashboard",
         lambda role: 303 if role in ("anonymous", "worker", "other_worker") else 200,

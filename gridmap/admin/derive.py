@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -69,7 +70,18 @@ class DeriveReport:
             rows = rows[rows["code_origin"] == origin]
         return len(rows)
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """Areas by level and code origin, and what was loaded."""
+        return {
+            "parent_code": self.parent_code,
+            "townships": self.count("township"),
+            "townships_official": self.count("township", "official"),
+            "villages": self.count("village"),
+            "villages_generated": self.count("village", "generated"),
+            "loads": {label: report.summary() for label, report in self.loads},
+        }
+
+    def __str__(self) -> str:
         """One line for the CLI."""
         towns, villages = self.count("township"), self.count("village")
         return (
@@ -196,7 +208,7 @@ def derive_areas(
     frame = frame.assign(_rank=rank).sort_values(["_rank", "code"], kind="stable")
     frame = frame.drop(columns="_rank").reset_index(drop=True)
     report = DeriveReport(code, gpd.GeoDataFrame(frame, crs=WGS84), tuple(loads), tuple(notes))
-    logger.info("derived areas %s", report.summary())
+    logger.info("derived areas %s", report)
     return report
 
 

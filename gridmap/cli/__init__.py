@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-try:  # loading the commands takes seconds (pandas, GEOS); Ctrl-C then is no traceback either
+try:  # Ctrl-C while the commands load is no traceback either
     import typer
 
     from gridmap import __version__
@@ -91,4 +91,8 @@ def _root(
 
 def main() -> None:
     """Entry point of the ``gridmap`` script."""
-    app(obj={EXIT_AT_ONCE: True})
+    try:
+        app(obj={EXIT_AT_ONCE: True})
+    except KeyboardInterrupt:  # while typer builds the commands, before any of them runs
+        sys.stderr.write("interrupted: nothing was changed by the unfinished step\n")
+        raise SystemExit(130) from None

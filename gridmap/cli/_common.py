@@ -7,12 +7,9 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from pydantic import ValidationError
-from rich.logging import RichHandler
-from rich.table import Table
 
 from gridmap.cli._console import console as console
 from gridmap.cli._console import err_console as err_console
@@ -21,8 +18,12 @@ from gridmap.cli._errors import OneLineErrorGroup as OneLineErrorGroup
 from gridmap.cli._errors import handle_errors as handle_errors
 from gridmap.cli._errors import require_positive as require_positive
 from gridmap.errors import ConfigurationError, GridmapError, mask_secrets
-from gridmap.settings import Settings
-from gridmap.store import Store
+
+if TYPE_CHECKING:  # loaded by the commands that need them: start-up stays fast
+    from pydantic import ValidationError
+
+    from gridmap.settings import Settings
+    from gridmap.store import Store
 
 #: Exit code for "the command ran and found problems" (``grid check``).
 EXIT_PROBLEMS = 1
@@ -44,6 +45,8 @@ class _MaskSecrets(logging.Filter):
 
 def setup_logging(verbose: bool) -> None:
     """Log to stderr: warnings by default, everything with ``--verbose``; no passwords."""
+    from rich.logging import RichHandler
+
     handler = RichHandler(console=err_console, show_path=False, show_time=False)
     handler.addFilter(_MaskSecrets())
     handler.addFilter(_NotAfterInterrupt())
@@ -70,6 +73,10 @@ class _NotAfterInterrupt(logging.Filter):
 
 def settings() -> Settings:
     """Settings from the environment and ``.env``, built once per command."""
+    from pydantic import ValidationError
+
+    from gridmap.settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -91,6 +98,8 @@ def _settings_error(exc: ValidationError) -> ConfigurationError:
 @contextmanager
 def open_store(config: Settings | None = None, *, upgrade: bool = True) -> Iterator[Store]:
     """Open (and by default migrate) the configured store for one command."""
+    from gridmap.store import Store
+
     store = Store.from_settings(config or settings())
     try:
         if upgrade:
@@ -102,6 +111,8 @@ def open_store(config: Settings | None = None, *, upgrade: bool = True) -> Itera
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a table; plain text when stdout is not a terminal."""
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(
@@ -134,6 +145,24 @@ SourceOption = Annotated[
 ]
 RejectOption = Annotated[
     Path | None, typer.Option(help="where rejected rows go (default: STEM.rejects.csv)")
+]
+
+
+#: The reach options `coverage run` and `site recommend` share (ReachOptions' fields).
+ModeOption = Annotated[
+    Literal["radius", "network"],
+    typer.Option(help="reach by straight-line radius or along the road network"),
+]
+ProfileOption = Annotated[
+    Literal["walk", "drive"], typer.Option(help="network travel mode (--mode network)")
+]
+MetersOption = Annotated[
+    float | None,
+    typer.Option(help="one reach in metres, instead of the per-tier reach of the settings"),
+]
+MinutesOption = Annotated[
+    float | None,
+    typer.Option(help="one reach in minutes of travel, instead of a distance"),
 ]
 
 

@@ -19,7 +19,6 @@ from typer.core import TyperGroup, TyperOption
 
 from gridmap.cli._console import err_console
 from gridmap.errors import GridmapError, InvalidValueError, mask_secrets, outcome_of
-from gridmap.settings import Settings
 
 __all__ = [
     "EXIT_AT_ONCE",
@@ -139,6 +138,8 @@ def flag_for(parameter: str) -> str:
                     return max(param.opts, key=len)
                 return str(getattr(param, "human_readable_name", parameter)).upper()
         ctx = ctx.parent
+    from gridmap.settings import Settings  # only when an error names a setting
+
     if parameter in Settings.model_fields:
         return f"GRIDMAP_{parameter.upper()}"
     return "--" + parameter.replace("_", "-")
@@ -153,7 +154,20 @@ def debug_enabled() -> bool:
 
 
 class OneLineErrorGroup(TyperGroup):
-    """The root command: usage errors (a bad flag or value) also end in ONE line and exit 2."""
+    """The root command: usage errors (a bad flag or value) also end in ONE line and exit 2,
+    and Ctrl-C while the arguments are parsed or a command is being found says so."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Abort from None  # typer would exit 130 without a word
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise Abort from None
 
     def main(  # type: ignore[override]
         self,

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import geopandas as gpd
 import typer
-from shapely.geometry.base import BaseGeometry
 
-from gridmap.admin import (
-    DeriveReport,
-    Division,
-    derive_areas,
-    list_areas,
-    load_divisions,
-    parent_code_problem,
-)
-from gridmap.admin._boundary import bbox_boundary, read_boundary
-from gridmap.admin._stored import LEVEL_ORDER, stored_areas
 from gridmap.cli._common import console, err_console, handle_errors, open_store, print_table
 from gridmap.errors import GridmapError, NotFoundError
-from gridmap.store import Store
-from gridmap.store.export import write_records
+
+if TYPE_CHECKING:  # the analysis (pandas, GEOS) loads when a command runs, not at start-up
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
+    from gridmap.admin import DeriveReport, Division
+    from gridmap.store import Store
 
 app = typer.Typer(
     help="Administrative areas (行政区划): derive villages / communities, list areas.",
@@ -34,6 +27,9 @@ AREA_HELP = "code of a stored county/township area with a boundary"
 BOUNDARY_HELP = "polygon file (GeoJSON, GPKG, Shapefile, KML) of the area"
 BBOX_HELP = "minlon,minlat,maxlon,maxlat of the area (WGS-84)"
 ORIGIN_LABELS = {"official": "官方 official", "generated": "生成 generated", "none": "无 none"}
+#: Area levels from the top, as :data:`gridmap.admin._stored.LEVEL_ORDER` (a test keeps them
+#: equal); written out so that ``--help`` needs no analysis module.
+LEVEL_ORDER = ("province", "prefecture", "county", "township", "village")
 
 
 @dataclass(frozen=True)
@@ -50,6 +46,8 @@ def resolve_target(
     store: Store, area: str | None, boundary: Path | None, bbox: str | None
 ) -> Target:
     """Exactly one of ``--area``, ``--boundary``, ``--bbox``, checked and read."""
+    from gridmap.admin._boundary import bbox_boundary, read_boundary
+
     given = [
         flag for flag, value in (("--area", area), ("--boundary", boundary), ("--bbox", bbox))
         if value is not None
@@ -72,6 +70,8 @@ def resolve_target(
 
 def stored_boundary(store: Store, code: str) -> BaseGeometry:
     """The boundary of the stored area ``--area CODE``, or a message naming the flag."""
+    from gridmap.admin._stored import stored_areas
+
     areas = stored_areas(store)
     match = areas[(areas["code"] == code) & areas.geometry.notna()]
     if match.empty:
@@ -94,6 +94,8 @@ def default_divisions() -> Path | None:
 
 
 def _divisions(path: Path | None) -> list[Division]:
+    from gridmap.admin import load_divisions
+
     if path is None:
         path = default_divisions()
         return load_divisions(path) if path is not None else []
@@ -133,6 +135,8 @@ def derive_in(
     clip_townships: bool = False,
 ) -> DeriveReport:
     """Check the flags, then derive the areas inside ``target`` (``areas derive``, ``grid``)."""
+    from gridmap.admin import derive_areas, parent_code_problem
+
     if parent_code is not None:
         if target.area_code is not None:
             msg = "--parent-code goes with --boundary or --bbox; --area is the parent already"
@@ -166,7 +170,7 @@ def print_derived(report: DeriveReport) -> None:
             for row in areas.itertuples()
         ],
     )
-    console.print(f"派生 / derived {report.summary()}")
+    console.print(f"派生 / derived {report}")
     for note in report.notes:
         err_console.print(f"note: {note}")
     if report.count("village", "generated"):
@@ -214,6 +218,8 @@ def derive(
         )
     print_derived(report)
     if out is not None:
+        from gridmap.store.export import write_records
+
         console.print(f"areas: {write_records(report.areas, out)}")
 
 
@@ -234,6 +240,9 @@ def list_(
     if level is not None and level not in LEVEL_ORDER:
         msg = f"--level takes one of {', '.join(LEVEL_ORDER)}, got {level!r}"
         raise GridmapError(msg)
+    from gridmap.admin import list_areas
+    from gridmap.store.export import write_records
+
     with open_store() as store:
         areas = list_areas(store)
     if level is not None:

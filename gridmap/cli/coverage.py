@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import geopandas as gpd
 import typer
-from shapely.geometry import Point
 
 from gridmap.cli._common import (
+    MetersOption,
+    MinutesOption,
+    ModeOption,
+    ProfileOption,
     console,
     handle_errors,
     open_store,
@@ -18,16 +20,13 @@ from gridmap.cli._common import (
     require_positive,
     settings,
 )
-from gridmap.coverage import (
-    CoverageResult,
-    ReachOptions,
-    compare_runs,
-    list_runs,
-    run_coverage,
-    write_results,
-)
 from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
+
+if TYPE_CHECKING:  # the analysis (pandas, GEOS, numba) loads when a command runs
+    import geopandas as gpd
+
+    from gridmap.coverage import CoverageResult
 
 app = typer.Typer(
     help="Who is covered, where the blind zones are, how rates change.", no_args_is_help=True
@@ -66,7 +65,7 @@ SUMMARY_COUNTS = (
 
 def print_summary(result: CoverageResult) -> None:
     """The rates table every coverage run prints."""
-    s = result.summary
+    s = result.summary()
     rows = [
         (label, f"{s.get(count, 0)} / {s['units']}", _pct(s.get(rate)))
         for label, count, rate in SUMMARY_RATES
@@ -88,6 +87,11 @@ def print_summary(result: CoverageResult) -> None:
 
 def _added_stations(path: Path | None, at: list[str]) -> gpd.GeoDataFrame | None:
     """Stations for a what-if: from a layer file, and from ``LON,LAT[,TIER[,NAME]]`` options."""
+    if path is None and not at:
+        return None
+    import geopandas as gpd
+    from shapely.geometry import Point
+
     frames: list[gpd.GeoDataFrame] = []
     if path is not None:
         from gridmap.ingest.readers import read_layer
@@ -132,16 +136,10 @@ def _added_stations(path: Path | None, at: list[str]) -> gpd.GeoDataFrame | None
 @app.command()
 @handle_errors
 def run(
-    mode: Annotated[
-        Literal["radius", "network"], typer.Option(help="straight line or along roads")
-    ] = "radius",
-    profile: Annotated[Literal["walk", "drive"], typer.Option(help="network travel mode")] = "walk",
-    meters: Annotated[
-        float | None, typer.Option(help="one reach for every tier, in metres")
-    ] = None,
-    minutes: Annotated[
-        float | None, typer.Option(help="one reach for every tier, in minutes")
-    ] = None,
+    mode: ModeOption = "radius",
+    profile: ProfileOption = "walk",
+    meters: MetersOption = None,
+    minutes: MinutesOption = None,
     idle_days: Annotated[
         int | None, typer.Option(help="days without activity before idle", min=1)
     ] = None,
@@ -167,6 +165,8 @@ def run(
 ) -> None:
     """Run coverage, print the rates, and store the run (what-if runs are not stored)."""
     require_positive(meters=meters, minutes=minutes)
+    from gridmap.coverage import ReachOptions, run_coverage, write_results
+
     config = settings()
     rules = config.coverage
     if idle_days is not None:
@@ -210,6 +210,8 @@ RUN_RATE_HEADERS = {
 @handle_errors
 def runs() -> None:
     """List the stored runs with their headline rates."""
+    from gridmap.coverage import list_runs
+
     with open_store() as store:
         frame = list_runs(store)
     columns = ["run", "时间 created", "as of", "label", "mode", *RUN_RATE_HEADERS.values()]
@@ -237,6 +239,8 @@ def compare(
     ] = None,
 ) -> None:
     """What changed between two runs: rate deltas overall and per area, units that changed."""
+    from gridmap.coverage import compare_runs
+
     with open_store() as store:
         comparison = compare_runs(store, run_a, run_b)
     rows = [

@@ -10,7 +10,6 @@ import typer
 from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
 from gridmap.cli.coverage import print_summary
 from gridmap.cli.site import print_recommendation
-from gridmap.demo import run_demo
 from gridmap.domain import UnitKind
 
 
@@ -27,6 +26,8 @@ def demo(
 
     The coverage rules come from the settings (``GRIDMAP_COVERAGE__IDLE_DAYS=90`` ...).
     """
+    from gridmap.demo import run_demo
+
     config = settings()
     with open_store(config, upgrade=False) as store:
         result = run_demo(store, data_dir=data, out_dir=out, rules=config.coverage)
@@ -44,7 +45,7 @@ def demo(
         (f"unit: {UnitKind(kind).label()} ({kind})", n) for kind, n in result.unit_counts.items()
     ]
     print_table("数据量 / counts per kind", ["kind", "count"], rows)
-    console.print(result.assignment.summary())
+    console.print(str(result.assignment))
     print_summary(result.coverage)
     print_recommendation(result.sites)
     for name, path in result.outputs.items():

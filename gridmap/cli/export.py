@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from gridmap.cli._common import console, handle_errors, open_store
-from gridmap.store.export import EXPORT_FORMATS, EXPORT_KINDS, export_records, write_records
+
+#: What ``gridmap export`` writes, as :data:`gridmap.store.export.EXPORT_KINDS` and
+#: :data:`~gridmap.store.export.EXPORT_FORMATS` (a test keeps them equal); written out so that
+#: ``--help`` loads no analysis module.
+EXPORT_KINDS = (
+    "areas", "cells", "units", "orgs", "instructors", "stations", "workers", "roads", "sites"
+)  # fmt: skip
+EXPORT_FORMATS = (".csv", ".xlsx", ".geojson", ".json", ".gpkg")
 
 KIND_HELP = (
     f"what to export: {', '.join(EXPORT_KINDS)}; or a unit kind "
@@ -35,6 +42,8 @@ def export(
 
     Records an import with --sync closed are left out unless --include-closed is given.
     """
+    from gridmap.store.export import export_records, write_records
+
     with open_store() as store:
         frame = export_records(store, kind, include_closed=include_closed)
     path = write_records(frame, out)

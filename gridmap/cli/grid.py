@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy.exc import IntegrityError
 
 from gridmap.cli._common import (
     EXIT_PROBLEMS,
@@ -30,26 +28,16 @@ from gridmap.cli._common import (
 )
 from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
 from gridmap.cli.ingest import YesOption, _confirm, _UseSource
-from gridmap.crs import metric_crs_for
 from gridmap.errors import GridmapError
-from gridmap.grid import BEIJING_DB11_T_2157_2023, CJ_T_349_2010, CodeScheme, GridReport
-from gridmap.grid.stored import (
-    AssignReport,
-    area_boundary,
-    assign_units,
-    check_stored_grid,
-    communities_intersecting,
-    communities_within,
-    generate_grid,
-    generate_grid_in,
-    save_cells,
-)
-from gridmap.grid.stored_check import TABLE_COLUMNS, StoreGridReport, check_all_grids
-from gridmap.ingest.load import LoadReport
-from gridmap.ingest.pipeline import import_layer
-from gridmap.ingest.records import RecordKind
-from gridmap.store import Store
-from gridmap.store.export import export_records, write_records
+
+if TYPE_CHECKING:  # the analysis (pandas, GEOS) loads when a command runs
+    from shapely.geometry.base import BaseGeometry
+
+    from gridmap.grid import CodeScheme, GridReport
+    from gridmap.grid.stored import AssignReport
+    from gridmap.grid.stored_check import StoreGridReport
+    from gridmap.ingest.load import LoadReport
+    from gridmap.store import Store
 
 app = typer.Typer(
     help="Grid cells (网格): generate or import them, check them, put every unit in one.",
@@ -77,14 +65,15 @@ class Scheme(enum.StrEnum):
     CJT349 = "cjt349"
 
 
-SCHEMES: dict[Scheme, CodeScheme] = {
-    Scheme.BEIJING: BEIJING_DB11_T_2157_2023,
-    Scheme.CJT349: CJ_T_349_2010,
-}
+def code_scheme(scheme: Scheme) -> CodeScheme:
+    """The code preset ``--scheme`` names."""
+    from gridmap.grid import BEIJING_DB11_T_2157_2023, CJ_T_349_2010
+
+    return {Scheme.BEIJING: BEIJING_DB11_T_2157_2023, Scheme.CJT349: CJ_T_349_2010}[scheme]
 
 
 def _print_assignment(report: AssignReport) -> None:
-    console.print(f"单位入格 / units in cells: {report.summary()}")
+    console.print(f"单位入格 / units in cells: {report}")
     outside = report.outside
     if outside.empty:
         return
@@ -126,6 +115,8 @@ def _print_load(report: LoadReport, reject_path: Path | None) -> None:
 @contextmanager
 def _codes_unique(what: str) -> Iterator[None]:
     """Turn the store's unique-code violation into a message; the load was rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
     try:
         yield
     except IntegrityError as exc:
@@ -138,6 +129,8 @@ def _codes_unique(what: str) -> Iterator[None]:
 
 
 def _community_count(store: Store, area: str) -> int:
+    from gridmap.grid.stored import communities_within
+
     try:
         return len(communities_within(store, area))
     except KeyError:
@@ -166,6 +159,9 @@ def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice
     Saving upserts by code: a grid of another size would leave the old cells that
     the new one does not renumber beside it, overlapping.
     """
+    from gridmap.crs import metric_crs_for
+    from gridmap.store.export import export_records
+
     cells = export_records(store, "cells")
     near = cells[cells.intersects(boundary)]
     if near.empty:
@@ -227,6 +223,8 @@ class _Size:
 
 
 def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
+    from gridmap.grid.stored import area_boundary, communities_within, generate_grid, save_cells
+
     boundary = area_boundary(store, area)
     _require_communities(_community_count(store, area), area, size.scheme)
     _check_community_codes(communities_within(store, area), size.scheme)
@@ -247,12 +245,14 @@ def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tu
         saved = save_cells(
             store, cells, source=f"grid-{area}", replace_area=area if replace else None
         )
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 def _generate_in_polygon(
     store: Store, target: Target, size: _Size, parent_code: str | None
 ) -> tuple[Any, str]:
+    from gridmap.grid.stored import communities_intersecting, generate_grid_in, save_cells
+
     flag = target.flag
     communities = communities_intersecting(store, target.boundary)
     if communities.empty:
@@ -276,7 +276,7 @@ def _generate_in_polygon(
     )
     with _codes_unique(f"cells in {flag}"):
         saved = save_cells(store, cells, source=f"grid-{target.label}")
-    return cells, saved.summary()
+    return cells, str(saved)
 
 
 @app.command()
@@ -319,7 +319,9 @@ def generate(
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
     _check_size(shape, size, resolution)
-    sizing = _Size(shape, size, resolution, SCHEMES[scheme])
+    from gridmap.grid.stored import assign_units
+
+    sizing = _Size(shape, size, resolution, code_scheme(scheme))
     with open_store() as store:
         target = resolve_target(store, area, boundary, bbox)
         if target.area_code is None and replace:
@@ -335,6 +337,8 @@ def generate(
     console.print(f"网格生成 / cells over {target.label} ({sizing.scheme.name}): {summary}")
     _print_assignment(assignment)
     if out is not None:
+        from gridmap.store.export import write_records
+
         console.print(f"cells: {write_records(cells, out)}")
 
 
@@ -360,6 +364,10 @@ def import_(
     When the codes belong to cells another file supplied, the import shows what it would
     overwrite and asks (at a terminal); --yes overwrites without asking.
     """
+    from gridmap.grid.stored import assign_units
+    from gridmap.ingest.pipeline import ingest_layer
+    from gridmap.ingest.records import RecordKind
+
     options: dict[str, Any] = {
         "layer": layer,
         "crs": crs,
@@ -369,7 +377,7 @@ def import_(
     while True:
         try:
             with open_store() as store, _codes_unique(file.name):
-                report, reject_path = import_layer(
+                report = ingest_layer(
                     store,
                     file,
                     RecordKind.CELL,
@@ -383,11 +391,13 @@ def import_(
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
-    _print_load(report, reject_path)
+    _print_load(report, report.reject_file)
     _print_assignment(assignment)
 
 
 def _print_check(report: GridReport, area: str) -> None:
+    from gridmap.grid import GridReport
+
     title = f"网格检查 / grid check of {area}"
     if report.ok:
         console.print(f"{title}: no gaps, overlaps, crossings or duplicate codes")
@@ -396,6 +406,8 @@ def _print_check(report: GridReport, area: str) -> None:
 
 
 def _print_store_check(report: StoreGridReport) -> None:
+    from gridmap.grid.stored_check import TABLE_COLUMNS
+
     if not report.areas:
         console.print("网格检查 / grid check: no grid cells are stored (`gridmap grid generate`)")
         return
@@ -432,19 +444,19 @@ def check(
     Without --area every stored cell is checked, area by area; gaps are measured
     against the boundaries of the cells' villages/communities.
     """
+    from gridmap.grid.stored_check import StoreGridReport, check_grid
+
     with open_store() as store:
-        if area is None:
-            result: GridReport | StoreGridReport = check_all_grids(
-                store, overlap_tolerance_m2=tolerance
-            )
-        else:
+        if area is not None:
             stored_boundary(store, area)  # an unknown code fails here, naming --area
-            result = check_stored_grid(store, area, overlap_tolerance_m2=tolerance)
+        result = check_grid(store, area, overlap_tolerance_m2=tolerance)
     if isinstance(result, StoreGridReport):
         _print_store_check(result)
     else:
         _print_check(result, area or "")
     if out is not None:
+        from gridmap.store.export import write_records
+
         console.print(f"problems: {write_records(result.to_geodataframe(), out)}")
     if not result.ok:
         raise typer.Exit(EXIT_PROBLEMS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,10 +23,9 @@ from gridmap.cli._common import (
     settings,
 )
 from gridmap.domain import UnitKind
-from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
-from gridmap.ingest.pipeline import default_reject_path, import_layer, import_osm
-from gridmap.ingest.records import RecordKind
-from gridmap.ingest.sniff import check_reject_file, check_table_file
+
+if TYPE_CHECKING:  # the ingest machinery (pandas, GEOS) loads when a command runs
+    from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite
 
 app = typer.Typer(
     help="Load data into the store; every rejected row is reported.", no_args_is_help=True
@@ -126,7 +125,7 @@ def _print_report(reports: list[LoadReport], reject_path: Path | None) -> None:
         ],
     )
     for report in reports:
-        console.print(f"{report.kind.value}: {report.summary()}")
+        console.print(f"{report.kind.value}: {report}")
         for note in report.notes:
             err_console.print(f"note: {note}")
     if reject_path is not None:
@@ -148,10 +147,12 @@ def osm(
     OSM ids are the same in every extract: a newer or larger extract updates the features.
     """
     from gridmap.demo import unit_counts
+    from gridmap.ingest.pipeline import default_reject_path, ingest_osm
+    from gridmap.ingest.sniff import check_reject_file
 
     check_reject_file(file, reject_file or default_reject_path(file))
     with open_store() as store:
-        reports, reject_path = import_osm(
+        reports = ingest_osm(
             store,
             file,
             reject_file=reject_file,
@@ -159,7 +160,7 @@ def osm(
             sync=sync,
         )
         kinds = unit_counts(store, source="osm")
-    _print_report(reports, reject_path)
+    _print_report(list(reports), reports.reject_file)
     print_table(
         "单位类型 / units from OSM by kind",
         ["kind", "count"],
@@ -204,9 +205,16 @@ def layer(
     another file supplied, the import shows what it would overwrite and asks: overwrite,
     or import under a source name of its own (--source); --yes overwrites without asking.
     """
-    check_reject_file(file, reject_file or default_reject_path(file))
+    from gridmap.ingest.sniff import check_reject_file, check_table_file
+
     if file.is_file():
-        check_table_file(file, encoding)  # before the store is opened: refused in milliseconds
+        # before pandas is imported or the store opened: refused in milliseconds
+        check_table_file(file, encoding)
+    from gridmap.ingest.pipeline import default_reject_path, ingest_layer
+    from gridmap.ingest.records import RecordKind
+
+    check_reject_file(file, reject_file or default_reject_path(file))
+
     config = settings()
     unit_kind = None
     record_kind = kind
@@ -230,7 +238,7 @@ def layer(
     while True:
         try:
             with open_store(config) as store:
-                report, reject_path = import_layer(
+                report = ingest_layer(
                     store,
                     file,
                     record_kind,
@@ -244,4 +252,4 @@ def layer(
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
-    _print_report([report], reject_path)
+    _print_report([report], report.reject_file)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from gridmap.cli._common import console, handle_errors, open_store, settings
-from gridmap.settings import Settings
+
+if TYPE_CHECKING:
+    from gridmap.settings import Settings
 
 app = typer.Typer(
     help="Interactive HTML maps (one offline file) and static images.", no_args_is_help=True
@@ -25,13 +27,13 @@ LangOption = Annotated[
 ]
 
 
-def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object, object]:
+def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object]:
     from gridmap.coverage import reproduce_run
 
     with open_store(config) as store:
-        result, inputs = reproduce_run(store, config.coverage, run)
+        result = reproduce_run(store, config.coverage, run)
         sites = _latest_sites(store) if with_sites else None
-    return result, inputs, sites
+    return result, sites
 
 
 def _latest_sites(store: object) -> object:
@@ -63,8 +65,8 @@ def export(
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
     check_basemap(basemap, key)  # before the run is reproduced: that takes a while
     labels: Lang = lang or config.lang
-    result, inputs, sites = _prepared(config, run, with_sites=True)
-    data = map_data(result, inputs, sites=sites, lang=labels)  # type: ignore[arg-type]
+    result, sites = _prepared(config, run, with_sites=True)
+    data = map_data(result, sites=sites, lang=labels)  # type: ignore[arg-type]
     path = export_html(
         data, out, lang=labels, basemap=basemap, tianditu_key=key, include_personal=include_personal
     )
@@ -85,8 +87,8 @@ def image(
 
     config = settings()
     labels: Lang = lang or config.lang
-    result, inputs, sites = _prepared(config, run, with_sites=True)
-    data = map_data(result, inputs, sites=sites, lang=labels)  # type: ignore[arg-type]
+    result, sites = _prepared(config, run, with_sites=True)
+    data = map_data(result, sites=sites, lang=labels)  # type: ignore[arg-type]
     path = render_png(data, out, lang=labels, dpi=dpi)
     console.print(f"image: {path}")
 
@@ -101,6 +103,6 @@ def report(
     from gridmap.report import write_report
 
     config = settings()
-    result, inputs, _ = _prepared(config, run, with_sites=False)
-    path = write_report(result, inputs, out, lang=lang or config.lang)  # type: ignore[arg-type]
+    result, _ = _prepared(config, run, with_sites=False)
+    path = write_report(result, out, lang=lang or config.lang)  # type: ignore[arg-type]
     console.print(f"report: {path}")

@@ -8,6 +8,10 @@ from typing import Annotated, Literal
 import typer
 
 from gridmap.cli._common import (
+    MetersOption,
+    MinutesOption,
+    ModeOption,
+    ProfileOption,
     console,
     handle_errors,
     open_store,
@@ -58,12 +62,10 @@ def recommend(
     cover_all: Annotated[
         bool, typer.Option(help="fewest sites that cover all coverable demand (set covering)")
     ] = False,
-    mode: Annotated[
-        Literal["radius", "network"], typer.Option(help="reach by radius or along roads")
-    ] = "radius",
-    profile: Annotated[Literal["walk", "drive"], typer.Option(help="network travel mode")] = "walk",
-    meters: Annotated[float | None, typer.Option(help="reach of a new site in metres")] = None,
-    minutes: Annotated[float | None, typer.Option(help="reach of a new site in minutes")] = None,
+    mode: ModeOption = "radius",
+    profile: ProfileOption = "walk",
+    meters: MetersOption = None,
+    minutes: MinutesOption = None,
     weight: Annotated[
         Literal["population", "households", "members", "units"], typer.Option(help="demand weight")
     ] = "population",
@@ -97,8 +99,8 @@ def recommend(
             k=k,
             cover_all=cover_all,
             weight=weight,
-            candidates_file=candidates,
-            exclude_file=exclude,
+            candidates=candidates,
+            exclude=exclude,
             method=method,
             time_limit_s=time_limit,
             capacity=capacity,

@@ -7,9 +7,12 @@ from typing import Annotated
 
 import typer
 
-from gridmap.accounts import ROLES, add_user, disable_user, list_users, set_password
 from gridmap.cli._common import console, handle_errors, open_store, print_table, settings
 from gridmap.errors import InvalidInputError
+
+#: The web roles, as :data:`gridmap.accounts.ROLES` (a test keeps them equal); written out so
+#: that ``--help`` loads no store module.
+ROLES = ("admin", "department", "planner", "worker")
 
 app = typer.Typer(
     help="Web accounts: roles admin, department, planner, worker (网页账户).",
@@ -53,6 +56,8 @@ def add(
     ] = None,
 ) -> None:
     """Create an account with a role and a data scope."""
+    from gridmap.accounts import add_user
+
     password = _read_password(password_stdin)
     config = settings()
     with open_store(config) as store:
@@ -72,6 +77,8 @@ def add(
 @handle_errors
 def list_() -> None:
     """Every account: role, scope, whether active or locked, last login."""
+    from gridmap.accounts import list_users
+
     with open_store() as store:
         accounts = list_users(store)
     print_table(
@@ -99,6 +106,8 @@ def passwd(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new password (ends the user's sessions, lifts a lock)."""
+    from gridmap.accounts import set_password
+
     password = _read_password(password_stdin)
     config = settings()
     with open_store(config) as store:
@@ -110,6 +119,8 @@ def passwd(
 @handle_errors
 def disable(name: Annotated[str, typer.Argument(help="username")]) -> None:
     """Disable an account: no more sign-ins, its sessions end at once."""
+    from gridmap.accounts import disable_user
+
     with open_store() as store:
         disable_user(store, name)
     console.print(f"user {name} disabled")

@@ -1,13 +1,13 @@
 """The coverage engine: who is covered by rule, by distance and along the roads.
 
->>> result = run_coverage(store, settings.coverage, ReachOptions(mode="network"))  # doctest: +SKIP
->>> result.summary["org_rate"], result.blind_zones.head()                          # doctest: +SKIP
+>>> result = run_coverage(store, settings.coverage, ReachOptions(mode="network")) # doctest: +SKIP
+>>> result.summary()["org_rate"], result.blind_zones.head()                         # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from gridmap.coverage.files import write_results
-from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import OrgCoverage, org_coverage
@@ -28,9 +28,9 @@ __all__ = [
     "compare_runs",
     "compute_coverage",
     "list_runs",
-    "load_inputs",
     "org_coverage",
     "rates",
+    "read_inputs",
     "representative_points",
     "reproduce_run",
     "rollup",

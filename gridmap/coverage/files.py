@@ -78,7 +78,7 @@ def write_results(
     paths: dict[str, Path] = {}
     zones = result.blind_zones
     summary = out_dir / "summary.json"
-    summary.write_text(json.dumps(_clean(result.summary), ensure_ascii=False, indent=2))
+    summary.write_text(json.dumps(_clean(result.summary()), ensure_ascii=False, indent=2))
     paths["summary"] = summary
     geojson = out_dir / "blind_zones.geojson"
     zones.to_file(geojson, driver="GeoJSON") if len(zones) else geojson.write_text(

@@ -8,20 +8,21 @@ distance and area of the run is computed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2.shape import to_shape
 from pyproj import CRS
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
 
-__all__ = ["CoverageInputs", "load_inputs", "representative_points"]
+__all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
 
 WGS84 = "EPSG:4326"
 
@@ -62,18 +63,48 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return gpd.GeoSeries(points, index=frame.index, crs=frame.crs)
 
 
+def read_frame(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    geometry: str | None,
+    *,
+    where: ColumnElement[bool] | None = None,
+) -> gpd.GeoDataFrame:
+    """Columns of ``table`` as a WGS-84 frame, read in bulk.
+
+    Geometries come as WKB in the same query and are decoded in one
+    ``shapely.from_wkb`` call over the whole column (no per-row objects).
+    """
+    selected: list[Any] = [table.c[c] for c in columns]
+    if geometry is not None:
+        selected.append(func.ST_AsBinary(table.c[geometry]))
+    query = select(*selected)
+    if where is not None:
+        query = query.where(where)
+    rows = conn.execute(query).all()
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in selected]
+    data: dict[str, list[Any]] = {c: list(v) for c, v in zip(columns, values, strict=False)}
+    geoms: Any = [None] * len(rows)
+    if geometry is not None:
+        geoms = _from_wkb(values[-1])
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84)
+
+
+def _from_wkb(blobs: Sequence[Any]) -> Any:
+    """Decode a column of WKB (bytes, memoryview or None) in one call."""
+    array = np.asarray(
+        [b if b is None or isinstance(b, bytes) else bytes(b) for b in blobs], dtype=object
+    )
+    return shapely.from_wkb(array)
+
+
 def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> gpd.GeoDataFrame:
     table = table_of(model)
-    query = select(table)
-    if "closed_at" in table.c:  # records closed by an import with --sync are history only
-        query = query.where(table.c.closed_at.is_(None))
-    rows = conn.execute(query).mappings().all()
-    columns = [c.name for c in table.columns]
-    data: dict[str, list[Any]] = {c: [r[c] for r in rows] for c in columns if c != geometry}
-    geoms = (
-        [None if r[geometry] is None else to_shape(r[geometry]) for r in rows] if geometry else None
-    )
-    frame = gpd.GeoDataFrame(data, geometry=geoms if geometry else [None] * len(rows), crs=WGS84)
+    # records closed by an import with --sync are history only
+    where = table.c.closed_at.is_(None) if "closed_at" in table.c else None
+    columns = [c.name for c in table.columns if c.name != geometry]
+    frame = read_frame(conn, table, columns, geometry, where=where)
     if "id" in frame:
         frame = frame.set_index("id", drop=False)
         frame.index.name = None
@@ -86,7 +117,7 @@ def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 
 
-def load_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs:
+def read_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs:
     """Read every record a coverage run needs.
 
     Parameters

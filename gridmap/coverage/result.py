@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from gridmap.coverage.inputs import CoverageInputs
 from gridmap.coverage.reach import ReachOptions
 
 __all__ = ["CoverageResult"]
@@ -35,8 +36,12 @@ class CoverageResult:
         One polygon per active station.
     orgs, stations
         The organisations and stations with their ``idle`` flag.
-    summary
-        The total row's rates and counts, with the run's parameters.
+    totals
+        The total row's rates and counts, with the run's parameters
+        (:meth:`summary` returns a copy).
+    inputs
+        The records the run was computed on (the maps' areas and workers, the
+        workbook's worker sheets), with any what-if change applied.
     """
 
     as_of: dt.date
@@ -48,5 +53,25 @@ class CoverageResult:
     service_areas: gpd.GeoDataFrame
     orgs: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
-    summary: dict[str, Any]
+    totals: dict[str, Any]
+    inputs: CoverageInputs = field(repr=False)
     run_id: int | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The total row's rates and counts with the run's ``as_of``, ``options`` and ``rules``."""
+        return dict(self.totals)
+
+    def __str__(self) -> str:
+        """One line: the run, its units and its headline rates."""
+        t = self.totals
+        run = f"run {self.run_id}, " if self.run_id is not None else ""
+        return (
+            f"coverage as of {self.as_of} ({run}{self.options.mode}): {t['units']} units, "
+            f"org {_pct(t.get('org_rate'))}, service {_pct(t.get('service_rate'))}, "
+            f"must have a branch {t.get('must_have_branch', 0)}, "
+            f"blind zones {t.get('blind_zones', 0)}"
+        )
+
+
+def _pct(rate: float | None) -> str:
+    return "-" if rate is None else f"{100 * rate:.1f}%"

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gridmap.coverage.inputs import CoverageInputs, load_inputs, representative_points
+from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions, active_stations, service_reach
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
@@ -120,7 +120,8 @@ def compute_coverage(
         service_areas=reach.service_areas,
         orgs=orgs,
         stations=station_frame,
-        summary=summary,
+        totals=summary,
+        inputs=inputs,
     )
 
 
@@ -207,21 +208,21 @@ def run_coverage(
     """
     from gridmap.coverage.runs import save_run
 
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
     result = compute_coverage(inputs, rules, options)
-    for message in run_warnings(result.summary):
+    for message in run_warnings(result.totals):
         logger.warning("%s", message)
     if not save:
         return result
     run_id = save_run(store, result, label=label)
-    return CoverageResult(**{**result.__dict__, "run_id": run_id})
+    return replace(result, run_id=run_id)
 
 
 def reproduce_run(
     store: Store, rules: CoverageSettings, run_id: int | None = None, *, warn: bool = True
-) -> tuple[CoverageResult, CoverageInputs]:
+) -> CoverageResult:
     """Recompute a stored run (the latest when ``run_id`` is None) with its parameters.
 
     Maps and reports need every geometry of a run; the store keeps a run's
@@ -243,10 +244,10 @@ def reproduce_run(
         stored_rules = record["summary"].get("rules")
         if stored_rules:
             rules = CoverageSettings.model_validate(stored_rules)
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     result = compute_coverage(inputs, rules, options)
     if record is not None and warn:
-        changed = summary_drift(record["summary"], result.summary)
+        changed = summary_drift(record["summary"], result.totals)
         if changed:
             logger.warning(
                 "run %d: records changed since it was stored; maps and reports show them as "
@@ -254,7 +255,7 @@ def reproduce_run(
                 chosen,
                 ", ".join(f"{key} {was} -> {now}" for key, (was, now) in changed.items()),
             )
-    return CoverageResult(**{**result.__dict__, "run_id": chosen}), inputs
+    return replace(result, run_id=chosen)
 
 
 def summary_drift(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -73,8 +73,8 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
             .values(
                 as_of=result.as_of,
                 label=label,
-                params=_clean(result.summary["options"]),
-                summary=_clean(result.summary),
+                params=_clean(result.totals["options"]),
+                summary=_clean(result.summary()),
                 areas=_clean(areas),
             )
             .returning(runs.c.id)

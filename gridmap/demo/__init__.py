@@ -8,6 +8,7 @@ from gridmap.demo.stages import (
     DIVISIONS,
     DemoResult,
     demo_data_dir,
+    derive_demo_areas,
     run_demo,
     unit_counts,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "DIVISIONS",
     "DemoResult",
     "demo_data_dir",
+    "derive_demo_areas",
     "run_demo",
     "unit_counts",
 ]

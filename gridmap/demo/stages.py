@@ -28,12 +28,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import func, select
 
-from gridmap.admin import Division, derive_areas, load_divisions
-from gridmap.coverage import CoverageResult, ReachOptions, load_inputs, run_coverage
+from gridmap.admin import DeriveReport, Division, derive_areas, load_divisions
+from gridmap.coverage import CoverageResult, ReachOptions, read_inputs, run_coverage
 from gridmap.grid.stored import AssignReport, assign_units, generate_grid, save_cells
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.osm import read_osm
-from gridmap.ingest.pipeline import import_layer, import_osm
+from gridmap.ingest.pipeline import ingest_layer, ingest_osm
 from gridmap.ingest.records import IngestError, RecordKind
 from gridmap.settings import CoverageSettings
 from gridmap.siting.recommend import Recommendation, recommend_sites
@@ -41,7 +41,14 @@ from gridmap.store import Store, models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["COUNTY_CODE", "DEMO_AS_OF", "DemoResult", "demo_data_dir", "run_demo"]
+__all__ = [
+    "COUNTY_CODE",
+    "DEMO_AS_OF",
+    "DemoResult",
+    "demo_data_dir",
+    "derive_demo_areas",
+    "run_demo",
+]
 
 #: The sample's activity dates are relative to this day; the demo evaluates coverage as of it.
 DEMO_AS_OF = dt.date(2026, 11, 1)
@@ -103,14 +110,13 @@ def run_demo(
     store.upgrade()
     reports: list[tuple[str, LoadReport]] = []
     rejects = (out_dir or Path(tempfile.mkdtemp(prefix="gridmap-demo-"))) / "rejects"
-    osm_reports, _ = import_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
+    osm_reports = ingest_osm(store, data / OSM_EXTRACT, reject_file=rejects / "osm.csv")
     reports += [(f"{OSM_EXTRACT} ({r.kind.value})", r) for r in osm_reports]
     for name, kind, source in SAMPLE_FILES:
         reject_file = rejects / f"{Path(name).stem}.csv"
-        report, _ = import_layer(store, data / name, kind, source=source, reject_file=reject_file)
+        report = ingest_layer(store, data / name, kind, source=source, reject_file=reject_file)
         reports.append((name, report))
-    places = read_osm(data / OSM_EXTRACT).places
-    reports += _derive_areas(store, places, load_divisions(data / DIVISIONS))
+    reports += list(derive_demo_areas(store, data_dir=data).loads)
     cells = pd.concat(
         [
             generate_grid(store, code, shape="square", size_m=GRID_SIZE_M)
@@ -119,7 +125,7 @@ def run_demo(
         ignore_index=True,
     )
     reports.append(("grid generate (square 250 m)", save_cells(store, cells, source="generated")))
-    workers, _ = import_layer(
+    workers = ingest_layer(
         store,
         data / WORKERS,
         RecordKind.WORKER,
@@ -167,11 +173,10 @@ def _write_outputs(
     from gridmap.report import write_report
 
     outputs = write_results(coverage, out_dir)
-    inputs = load_inputs(store, as_of=DEMO_AS_OF)
-    data = map_data(coverage, inputs, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
+    data = map_data(coverage, sites=sites.sites, title="贵溪市党建网格覆盖（演示）")
     outputs["map"] = export_html(data, out_dir / "map.html", basemap="osm")
     outputs["image"] = render_png(data, out_dir / "map.png")
-    outputs["report"] = write_report(coverage, inputs, out_dir / "report.xlsx")
+    outputs["report"] = write_report(coverage, out_dir / "report.xlsx")
     sites_csv = out_dir / "sites.csv"
     write_csv(sites.sites.drop(columns="geometry"), sites_csv)
     outputs["sites"] = sites_csv
@@ -208,18 +213,30 @@ def _study_area(
     return shapely.intersection(county, box_wgs)
 
 
+def derive_demo_areas(store: Store, *, data_dir: Path | None = None) -> DeriveReport:
+    """The demo's sub-districts and communities, derived and stored (step 2 of the module doc).
+
+    The study area is the county clipped to the extract; townships get their MCA codes
+    and the OSM polygon where there is one, villages / communities the part nearest to
+    their place point. The notebook calls this too, so both derive the same areas.
+    """
+    data = data_dir or demo_data_dir()
+    places = read_osm(data / OSM_EXTRACT).places
+    return _derive_areas(store, places, load_divisions(data / DIVISIONS))
+
+
 def _derive_areas(
     store: Store, places: gpd.GeoDataFrame, divisions: list[Division]
-) -> list[tuple[str, LoadReport]]:
+) -> DeriveReport:
     """Codes and boundaries for the sub-districts, then community / village areas inside them."""
-    inputs = load_inputs(store)
+    inputs = read_inputs(store)
     areas = inputs.areas
     county = areas[areas["code"] == COUNTY_CODE]
     if county.empty:
         msg = f"county {COUNTY_CODE} not loaded"
         raise IngestError(msg)
     study = _study_area(inputs.units, county.geometry.iloc[0], inputs.metric_crs)
-    derived = derive_areas(
+    return derive_areas(
         store,
         boundary=study,
         parent_code=COUNTY_CODE,
@@ -227,4 +244,3 @@ def _derive_areas(
         places=places.set_index("source_id").geometry,
         clip_townships=True,
     )
-    return list(derived.loads)

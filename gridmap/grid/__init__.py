@@ -2,8 +2,8 @@
 
 The division principle (DOMAIN.md, "Grid cells"): full coverage, clear
 boundaries, no gaps, no overlaps, every cell in exactly one village or
-community. :func:`generate_cells` builds such a grid, :func:`assign_codes`
-numbers it under a :class:`CodeScheme`, :func:`check_grid` finds what breaks
+community. :func:`compute_grid` builds such a grid, :func:`assign_codes`
+numbers it under a :class:`CodeScheme`, :func:`compute_grid_check` finds what breaks
 the principle in any grid, and :class:`RegularGrid`, :class:`CellIndex` and
 :func:`assign_polygons` put units into cells.
 """
@@ -21,7 +21,7 @@ from gridmap.grid._problems import (
     UnfitCell,
 )
 from gridmap.grid.assign import CellIndex, PolygonShare, RegularGrid, assign_polygons
-from gridmap.grid.check import check_grid
+from gridmap.grid.check import compute_grid_check
 from gridmap.grid.codes import (
     BEIJING_DB11_T_2157_2023,
     CJ_T_349_2010,
@@ -30,7 +30,7 @@ from gridmap.grid.codes import (
     assign_codes,
     validate_code,
 )
-from gridmap.grid.generate import GRID_ATTRS_KEY, CellShape, generate_cells
+from gridmap.grid.generate import GRID_ATTRS_KEY, CellShape, compute_grid
 
 __all__ = [
     "BEIJING_DB11_T_2157_2023",
@@ -54,7 +54,7 @@ __all__ = [
     "UnfitCell",
     "assign_codes",
     "assign_polygons",
-    "check_grid",
-    "generate_cells",
+    "compute_grid",
+    "compute_grid_check",
     "validate_code",
 ]

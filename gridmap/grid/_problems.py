@@ -1,4 +1,4 @@
-"""The result of :func:`gridmap.grid.check_grid`: one frozen record per problem."""
+"""The result of :func:`gridmap.grid.compute_grid_check`: one frozen record per problem."""
 
 from __future__ import annotations
 

@@ -57,12 +57,12 @@ class RegularGrid:
         origin: tuple[float, float] | None = None,
         crs: CRS | str | None = None,
     ) -> RegularGrid:
-        """Index square cells made by :func:`~gridmap.grid.generate_cells`.
+        """Index square cells made by :func:`~gridmap.grid.compute_grid`.
 
         Size, origin and CRS are read from ``cells.attrs["gridmap.grid"]``;
         give them to override, or for cells from elsewhere (the origin then
         defaults to the cells' south-west corner snapped down to a multiple of
-        ``size_m``, as :func:`generate_cells` does).
+        ``size_m``, as :func:`compute_grid` does).
         """
         meta: dict[str, Any] = dict(cells.attrs.get("gridmap.grid") or {})
         size = size_m if size_m is not None else meta.get("size_m")

@@ -1,6 +1,6 @@
 """Check a grid against the division principle: full coverage, no gaps, no overlaps.
 
-:func:`check_grid` measures everything in the metric CRS picked at the
+:func:`compute_grid_check` measures everything in the metric CRS picked at the
 boundary's centre and returns a :class:`GridReport` listing gaps, parts of
 cells outside the boundary, overlapping cell pairs (found with an STRtree),
 cells lying in more than one community, duplicate codes, and cells without a
@@ -37,12 +37,12 @@ from gridmap.grid._problems import (
     UnfitCell,
 )
 
-__all__ = ["check_grid", "find_overlaps"]
+__all__ = ["compute_grid_check", "find_overlaps"]
 
 logger = logging.getLogger(__name__)
 
 
-def check_grid(
+def compute_grid_check(
     cells: gpd.GeoDataFrame,
     boundary: BaseGeometry,
     *,

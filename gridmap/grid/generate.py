@@ -39,7 +39,7 @@ from gridmap.grid._pieces import (
     split_by_communities,
 )
 
-__all__ = ["GRID_ATTRS_KEY", "CellShape", "generate_cells"]
+__all__ = ["GRID_ATTRS_KEY", "CellShape", "compute_grid"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ GRID_ATTRS_KEY = "gridmap.grid"
 _SNAP_M = 1e-6
 
 
-def generate_cells(
+def compute_grid(
     boundary: BaseGeometry,
     *,
     shape: CellShape,
@@ -92,7 +92,7 @@ def generate_cells(
         ``"merge"`` (default) joins each sliver to the neighbouring cell of the
         same community that shares the longest border with it (a sliver with
         no such neighbour is kept, so no gap appears); ``"drop"`` removes
-        slivers, leaving gaps that :func:`~gridmap.grid.check_grid` reports;
+        slivers, leaving gaps that :func:`~gridmap.grid.compute_grid_check` reports;
         ``"keep"`` leaves them.
 
     Returns

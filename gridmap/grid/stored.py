@@ -14,10 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from geoalchemy2.shape import to_shape
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from gridmap.coverage.inputs import representative_points
+from gridmap.coverage.inputs import read_frame, representative_points
 from gridmap.errors import GridmapError, NotFoundError
 from gridmap.grid import (
     BEIJING_DB11_T_2157_2023,
@@ -27,15 +26,19 @@ from gridmap.grid import (
     GridReport,
     assign_codes,
     assign_polygons,
-    check_grid,
-    generate_cells,
+    compute_grid,
+    compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
+from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
+
+#: SpatiaLite / store triggers that re-check a unit's geometry on any update of the row.
+_CELL_UPDATE_TRIGGERS = ("unit_geom_valid_update", "tmu_unit_geom")
 
 #: A community sharing less than this (m²) with an area to grid only touches it.
 _SHARED_M2 = 1.0
@@ -45,7 +48,7 @@ __all__ = [
     "area_boundary",
     "assign_units",
     "assign_units_on",
-    "check_stored_grid",
+    "check_area_grid",
     "communities_intersecting",
     "communities_within",
     "generate_grid",
@@ -58,10 +61,8 @@ __all__ = [
 def _areas(store: Store) -> gpd.GeoDataFrame:
     table = table_of(models.AdminArea)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(table)).mappings().all()
-    geoms = [None if r["boundary"] is None else to_shape(r["boundary"]) for r in rows]
-    data = {c: [r[c] for r in rows] for c in ("id", "code", "name", "level", "parent_id")}
-    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326").set_index("id", drop=False)
+        frame = read_frame(conn, table, ("id", "code", "name", "level", "parent_id"), "boundary")
+    return frame.set_index("id", drop=False)
 
 
 def area_boundary(store: Store, code: str) -> Any:
@@ -118,7 +119,7 @@ def generate_grid(
     """Cells over the area with ``area_code``, split by and assigned to its communities, coded."""
     boundary = area_boundary(store, area_code)
     communities = communities_within(store, area_code)
-    cells = generate_cells(
+    cells = compute_grid(
         boundary, shape=shape, size_m=size_m, resolution=resolution, communities=communities
     )
     if communities.empty:
@@ -177,7 +178,7 @@ def generate_grid_in(
             "%.1f %% of the area lies in no village/community and gets no cells",
             100 * left / shapely.area(boundary),
         )
-    cells = generate_cells(
+    cells = compute_grid(
         covered, shape=shape, size_m=size_m, resolution=resolution, communities=communities
     )
     cells = assign_codes(cells, scheme)
@@ -257,7 +258,17 @@ class AssignReport:
     multi_cell: int  # polygon units touching more than one cell
     cells: int = 0  # open cells units were put into
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, int]:
+        """The counts of :meth:`__str__`."""
+        return {
+            "units": self.units,
+            "assigned": self.assigned,
+            "outside": len(self.outside),
+            "multi_cell": self.multi_cell,
+            "cells": self.cells,
+        }
+
+    def __str__(self) -> str:
         """One line for the CLI."""
         return (
             f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
@@ -280,14 +291,9 @@ def _frame(
     conn: Connection, model: type[models.Base], columns: tuple[str, ...]
 ) -> gpd.GeoDataFrame:
     table = table_of(model)
-    query = select(*(table.c[c] for c in (*columns, "geom")))
-    if model is models.GridCell:
-        query = query.where(table.c.closed_at.is_(None))
-    rows = conn.execute(query).all()
-    data = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    geoms = [to_shape(r[-1]) for r in rows]
-    frame = gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
-    return frame.set_index(pd.Index(data["id"], dtype="int64"), drop=False)
+    where = table.c.closed_at.is_(None) if model is models.GridCell else None
+    frame = read_frame(conn, table, columns, "geom", where=where)
+    return frame.set_index(pd.Index(frame["id"].to_numpy(), dtype="int64"), drop=False)
 
 
 def has_grid(conn: Connection) -> bool:
@@ -306,7 +312,7 @@ def has_grid(conn: Connection) -> bool:
 def assign_units_on(conn: Connection) -> AssignReport:
     """:func:`assign_units` on an open connection, inside the caller's transaction."""
     cells = _frame(conn, models.GridCell, ("id", "code"))
-    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name"))
+    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name", "cell_id"))
     cell_ids = np.full(len(units), -1, dtype=np.int64)
     shares: list[tuple[int, int, float]] = []
     multi = 0
@@ -325,7 +331,8 @@ def assign_units_on(conn: Connection) -> AssignReport:
                 shares.append((int(unit_ids[polygon]), int(ids[cell]), float(share)))
             counts = pd.Series([s[0] for s in shares]).value_counts()
             multi = int((counts > 1).sum())
-    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares)
+    stored = units["cell_id"].fillna(-1).to_numpy(dtype=np.int64)
+    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares, stored=stored)
     outside = units[cell_ids < 0]
     points = representative_points(outside)
     report = pd.DataFrame(
@@ -344,21 +351,35 @@ def assign_units_on(conn: Connection) -> AssignReport:
 
 
 def _write_assignment(
-    conn: Connection, unit_ids: Any, cell_ids: Any, shares: list[tuple[int, int, float]]
+    conn: Connection,
+    unit_ids: Any,
+    cell_ids: Any,
+    shares: list[tuple[int, int, float]],
+    *,
+    stored: Any = None,
 ) -> None:
-    """Store each unit's cell and the shares, writing only what changed."""
+    """Store each unit's cell and the shares, writing only what changed.
+
+    ``stored`` is each unit's stored cell id (-1 for none), read with the units; without
+    it the stored cells are read here. They are compared as arrays and the changes written
+    in one prepared ``UPDATE`` run over every moved unit (``executemany``), not one
+    statement per cell.
+    """
     unit_table = table_of(models.Unit)
     share_table = table_of(models.UnitCell)
-    stored = dict(conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all())
-    moves: dict[int | None, list[int]] = {}
-    for unit, cell in zip(unit_ids.tolist(), cell_ids.tolist(), strict=True):
-        wanted = int(cell) if cell >= 0 else None
-        if stored.get(unit) != wanted:
-            moves.setdefault(wanted, []).append(int(unit))
-    for cell, members in moves.items():
-        for start in range(0, len(members), 500):
-            chunk = members[start : start + 500]
-            conn.execute(update(unit_table).where(unit_table.c.id.in_(chunk)).values(cell_id=cell))
+    units = np.asarray(unit_ids, dtype=np.int64)
+    before = _stored_cells(conn, units) if stored is None else np.asarray(stored, np.int64)
+    moves = _moves(units, np.asarray(cell_ids, np.int64), before)
+    if moves:
+        statement = (
+            update(unit_table)
+            .where(unit_table.c.id == bindparam("_unit"))
+            .values(cell_id=bindparam("_cell"))
+        )
+        # only cell_id changes: the per-row geometry checks on update have nothing to check
+        with lifted_triggers(conn, _CELL_UPDATE_TRIGGERS, len(moves)):
+            conn.execute(statement, moves)
+        logger.info("moved %d units to another cell", len(moves))
     rows = [{"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares]
     old = {
         (int(u), int(c)): float(s)
@@ -372,21 +393,42 @@ def _write_assignment(
             conn.execute(insert(share_table), rows)
 
 
-def check_stored_grid(
+def _stored_cells(conn: Connection, unit_ids: Any) -> Any:
+    """The stored cell id of each unit (-1 for none, -2 for a unit not stored)."""
+    unit_table = table_of(models.Unit)
+    stored = conn.execute(select(unit_table.c.id, unit_table.c.cell_id)).all()
+    now = pd.Series(
+        np.asarray([-1 if r[1] is None else int(r[1]) for r in stored], dtype=np.int64),
+        index=pd.Index([int(r[0]) for r in stored], dtype="int64"),
+    )
+    return now.reindex(unit_ids, fill_value=-2).to_numpy()
+
+
+def _moves(unit_ids: Any, cell_ids: Any, before: Any) -> list[dict[str, int | None]]:
+    """``{"_unit", "_cell"}`` for each unit whose stored cell ``before`` differs."""
+    wanted = np.where(cell_ids >= 0, cell_ids, -1)
+    changed = before != wanted
+    return [
+        {"_unit": int(u), "_cell": None if c < 0 else int(c)}
+        for u, c in zip(unit_ids[changed].tolist(), wanted[changed].tolist(), strict=True)
+    ]
+
+
+def check_area_grid(
     store: Store, area_code: str, *, overlap_tolerance_m2: float = 1.0
 ) -> GridReport:
     """Check the stored cells against the boundary of ``area_code`` and its communities."""
-    from gridmap.coverage.inputs import load_inputs
+    from gridmap.coverage.inputs import read_inputs
 
     boundary = area_boundary(store, area_code)
-    cells = load_inputs(store).cells
+    cells = read_inputs(store).cells
     # The area's cells are those of its communities (or of itself); cells of no area that
     # overlap the boundary are checked too. Neighbours' cells touching the border are not.
     ids = _descendants(_areas(store), area_code)
     orphans = cells["area_id"].isna() & cells.intersects(boundary) & ~cells.touches(boundary)
     inside = cells[cells["area_id"].isin(ids) | orphans]
     communities = communities_within(store, area_code)
-    return check_grid(
+    return compute_grid_check(
         inside[["code", "geometry"]],
         boundary,
         communities=communities if len(communities) else None,

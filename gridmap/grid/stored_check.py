@@ -2,7 +2,7 @@
 
 Cells are grouped by the township of their village / community (or by the
 village when it has no township; cells of no village form one group). Each
-group is checked with :func:`gridmap.grid.check_grid`: overlaps, duplicate
+group is checked with :func:`gridmap.grid.compute_grid_check`: overlaps, duplicate
 codes, cells across communities, invalid or uncoded cells, and gaps and spills
 against the boundaries that are known, those of the group's villages. Overlaps
 between cells of different groups are found in one more pass over all cells.
@@ -20,12 +20,13 @@ import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
-from gridmap.grid import GridReport, Overlap, check_grid
+from gridmap.grid import GridReport, Overlap, compute_grid_check
 from gridmap.grid._common import WGS84, polygon_parts
 from gridmap.grid.check import find_overlaps
+from gridmap.grid.stored import check_area_grid
 from gridmap.store import Store, models, table_of
 
-__all__ = ["AreaCheck", "StoreGridReport", "check_all_grids"]
+__all__ = ["AreaCheck", "StoreGridReport", "check_all_grids", "check_grid"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def check_all_grids(store: Store, *, overlap_tolerance_m2: float = 1.0) -> Store
         known = villages[villages["id"].isin(set(members["area_id"].dropna().astype(int)))]
         boundary = _union(known.geometry.values if len(known) else members.geometry.values)
         near = villages[villages.intersects(shapely.box(*members.total_bounds))]
-        report = check_grid(
+        report = compute_grid_check(
             members[["code", "geometry"]].reset_index(drop=True),
             boundary,
             communities=near[["code", "geometry"]] if len(near) else None,
@@ -150,3 +151,17 @@ def check_all_grids(store: Store, *, overlap_tolerance_m2: float = 1.0) -> Store
     result = StoreGridReport(tuple(checks), between)
     logger.info("checked %d cells in %d areas", result.n_cells, len(checks))
     return result
+
+
+def check_grid(
+    store: Store, area_code: str | None = None, *, overlap_tolerance_m2: float = 1.0
+) -> GridReport | StoreGridReport:
+    """Check the stored cells (``gridmap grid check``): of one area, or every cell area by area.
+
+    With ``area_code`` the cells are checked against that area's boundary and its
+    communities (:class:`GridReport`); without, every stored cell is checked, grouped
+    by area (:class:`StoreGridReport`). Both have ``ok`` and ``to_geodataframe()``.
+    """
+    if area_code is None:
+        return check_all_grids(store, overlap_tolerance_m2=overlap_tolerance_m2)
+    return check_area_grid(store, area_code, overlap_tolerance_m2=overlap_tolerance_m2)

@@ -20,8 +20,7 @@ from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, insert, select, update
 
-from gridmap.ingest.provenance import Merge, merge, origins_of
-from gridmap.ingest.provenance import first as first_provenance
+from gridmap.ingest.provenance import Merge, first_many, merge, origins_of
 from gridmap.ingest.records import IngestError, ReadResult
 from gridmap.progress import track
 from gridmap.store import models, table_of
@@ -133,13 +132,12 @@ def plan_load(
     for i in track(keep, description=description):
         row = rows[i]
         record = existing.by_sid.get(row["source_id"])
-        if record is None and row.get("code") is not None:
+        if record is None and existing.by_code and row.get("code") is not None:
             record = existing.by_code.get(str(row["code"]))
-        values = {k: v for k, v in row.items() if k != "source_id"}
         if record is None:
-            provenance = first_provenance(values, origin=options.origin, at=options.at)
-            plan.inserts.append((i, row | {"source": options.source, "provenance": provenance}))
+            plan.inserts.append((i, row | {"source": options.source}))
             continue
+        values = {k: v for k, v in row.items() if k != "source_id"}
         change = merge(
             stored_values(record),
             record["provenance"],
@@ -156,6 +154,14 @@ def plan_load(
             plan.silent.append((i, record | {"provenance": change.provenance}))
         else:
             plan.unchanged.append((i, record))
+    new = [
+        {k: v for k, v in row.items() if k not in ("source_id", "source")}
+        for _, row in plan.inserts
+    ]
+    for (_, row), provenance in zip(
+        plan.inserts, first_many(new, origin=options.origin, at=options.at), strict=True
+    ):
+        row["provenance"] = provenance
     return plan
 
 

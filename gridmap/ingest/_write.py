@@ -20,12 +20,15 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, LargeBinary, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from gridmap.ingest._bulk import deferred_spatial_index, uniform, write_many
 from gridmap.store import models
 from gridmap.store._engine import raise_if_interrupted
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1000
+#: Rows per bulk statement (executemany / COPY) when every row has the same columns.
+BULK_CHUNK = 50_000
 _WKB = "_wkb"
 
 #: Geometry types each column takes (None: any).
@@ -71,7 +74,35 @@ def _reason(exc: DBAPIError) -> str:
 def insert_rows(
     conn: Connection, table: Table, column: str | None, rows: Sequence[tuple[int, dict[str, Any]]]
 ) -> dict[int, str]:
-    """Insert ``(position, row)`` pairs; return the positions the store refused, with reasons."""
+    """Insert ``(position, row)`` pairs; return the positions the store refused, with reasons.
+
+    Rows with the same columns go in chunks of one statement each
+    (:func:`gridmap.ingest._bulk.write_many`, in a savepoint); a chunk the store refuses
+    is retried in small chunks, and a small chunk refused row by row, to find the rows
+    at fault.
+    """
+    if not rows or not uniform([r for _, r in rows]):
+        return _insert_chunks(conn, table, column, rows)
+    refused: dict[int, str] = {}
+    with deferred_spatial_index(conn, table, column, len(rows)):
+        for start in range(0, len(rows), BULK_CHUNK):
+            chunk = rows[start : start + BULK_CHUNK]
+            try:
+                with conn.begin_nested():
+                    write_many(conn, table, column, [r for _, r in chunk])
+                continue
+            except DBAPIError as exc:
+                raise_if_interrupted(exc)
+                logger.info(
+                    "the store refused %d %s rows: retrying in chunks", len(chunk), table.name
+                )
+            refused |= _insert_chunks(conn, table, column, chunk)
+    return refused
+
+
+def _insert_chunks(
+    conn: Connection, table: Table, column: str | None, rows: Sequence[tuple[int, dict[str, Any]]]
+) -> dict[int, str]:
     statement = insert(table).values(_geometry_value(column))
     refused: dict[int, str] = {}
     for start in range(0, len(rows), CHUNK):

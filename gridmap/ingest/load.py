@@ -15,10 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import shapely
 from geoalchemy2.shape import to_shape
@@ -156,6 +158,7 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
     absent: int = 0
     closed: int = 0
+    reject_file: Path | None = None  # where the rejected rows were written, if any
 
     @property
     def loaded(self) -> int:
@@ -167,7 +170,24 @@ class LoadReport:
         """Rows rejected by the reader or the loader, each with a reason."""
         return len(self.rejects)
 
-    def summary(self) -> str:
+    def summary(self) -> dict[str, Any]:
+        """The counts of :meth:`__str__`, for tables and JSON."""
+        return {
+            "kind": self.kind.value,
+            "source": self.source,
+            "read": self.n_read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "repaired": self.n_repaired,
+            "absent": self.absent,
+            "closed": self.closed,
+            "reject_file": None if self.reject_file is None else str(self.reject_file),
+        }
+
+    def __str__(self) -> str:
         """The one-line account the CLI prints."""
         line = (
             f"read {self.n_read}, loaded {self.loaded}, rejected {self.rejected} "
@@ -261,7 +281,7 @@ def load_many(
         if then is not None:
             then(conn)
     for report in reports:
-        logger.info("%s from %s: %s", report.kind.value, source, report.summary())
+        logger.info("%s from %s: %s", report.kind.value, source, report)
     return reports
 
 
@@ -351,7 +371,7 @@ def load_with(
         absent=len(absent),
         closed=closed,
     )
-    assert report.n_read == report.loaded + report.rejected, report.summary()
+    assert report.n_read == report.loaded + report.rejected, str(report)
     return report
 
 
@@ -425,9 +445,9 @@ def _resolve_references(
 def _resolve_links(
     conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
 ) -> list[list[int]]:
-    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     if kind not in _LINKS:
-        return link_ids
+        return []
+    link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
     index = _lookup(conn, model, key)
     for i, values in enumerate(_column(frame, column)):
@@ -477,21 +497,41 @@ def _plain(value: object) -> object:
     return value
 
 
+def _plain_column(series: pd.Series) -> list[Any]:
+    """:func:`_plain` over a whole column, without a Python call per value where possible."""
+    if pd.api.types.is_integer_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        values = series.astype(object)
+        return values.where(series.notna(), None).tolist()
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        return series.astype(object).where(series.notna(), None).tolist()
+    return [_plain(v) for v in series.tolist()]
+
+
 def _rows(
     frame: pd.DataFrame, target: _Target, resolved: Mapping[str, list[int | None]]
 ) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = []
-    geometries: Iterable[Any] = frame.geometry if target.geometry else [None] * len(frame)
-    for i, geom in enumerate(geometries):
-        row: dict[str, Any] = {"source_id": str(frame["source_id"].iloc[i])}
-        for column in target.values:
-            row[column] = _plain(frame[column].iloc[i]) if column in frame else None
-        for column, ids in resolved.items():
-            row[column] = ids[i]
-        if target.geometry:
-            row[target.geometry] = _geometry(geom, multipolygon=target.multipolygon)
-        records.append(row)
-    return records
+    """One dict per record (source id, values, references, geometry), built column-wise."""
+    n = len(frame)
+    columns: dict[str, list[Any]] = {"source_id": frame["source_id"].astype(str).tolist()}
+    for column in target.values:
+        columns[column] = _plain_column(frame[column]) if column in frame else [None] * n
+    columns.update(resolved)
+    if target.geometry:
+        columns[target.geometry] = _geometries(frame.geometry.values, target.multipolygon)
+    keys = list(columns)
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _geometries(geoms: Any, multipolygon: bool) -> list[BaseGeometry | None]:
+    """The geometries to store: empty ones as None, polygons as multipolygons where wanted."""
+    array = np.asarray(geoms, dtype=object)
+    empty = shapely.is_missing(array) | shapely.is_empty(array)
+    if not multipolygon:
+        return [None if e else g for g, e in zip(array.tolist(), empty.tolist(), strict=True)]
+    return [
+        None if e else _geometry(g, multipolygon=True)
+        for g, e in zip(array.tolist(), empty.tolist(), strict=True)
+    ]
 
 
 def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry | None:
@@ -638,10 +678,12 @@ def _replace_links(
     ids = dict(
         conn.execute(select(table.c.source_id, table.c.id).where(table.c.source == source)).all()
     )
-    own_ids = [ids[str(frame["source_id"].iloc[i])] for i in keep]
-    if own_ids:
-        conn.execute(delete(link).where(link.c[own_key].in_(own_ids)))
-    pairs = {(ids[str(frame["source_id"].iloc[i])], other) for i in keep for other in link_ids[i]}
+    sids = frame["source_id"].astype(str).tolist()
+    own_ids = [ids[sids[i]] for i in keep]
+    for start in range(0, len(own_ids), 10_000):
+        chunk = own_ids[start : start + 10_000]
+        conn.execute(delete(link).where(link.c[own_key].in_(chunk)))
+    pairs = {(ids[sids[i]], other) for i in keep for other in link_ids[i]}
     if pairs:
         conn.execute(insert(link), [{own_key: a, other_key: b} for a, b in sorted(pairs)])
 

@@ -9,6 +9,8 @@ nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +28,61 @@ from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one multi-layer import did (:func:`ingest_osm`): a report per layer, one reject file.
+
+    Iterating gives the per-layer :class:`LoadReport`; ``read``, ``loaded`` and
+    ``rejected`` are their totals (``read == loaded + rejected``).
+    """
+
+    reports: tuple[LoadReport, ...]
+    reject_file: Path | None = None
+
+    def __iter__(self) -> Iterator[LoadReport]:
+        return iter(self.reports)
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    def __getitem__(self, index: int) -> LoadReport:
+        return self.reports[index]
+
+    @property
+    def read(self) -> int:
+        return sum(r.n_read for r in self.reports)
+
+    @property
+    def loaded(self) -> int:
+        return sum(r.loaded for r in self.reports)
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.rejected for r in self.reports)
+
+    def summary(self) -> dict[str, Any]:
+        """Totals, the reject file and each layer's :meth:`LoadReport.summary`."""
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "reject_file": None if self.reject_file is None else str(self.reject_file),
+            "layers": [r.summary() for r in self.reports],
+        }
+
+    def __str__(self) -> str:
+        """One line: the totals and where the rejected rows went."""
+        line = f"read {self.read}, loaded {self.loaded}, rejected {self.rejected}"
+        return line + (f" -> {self.reject_file}" if self.reject_file else "")
+
+
 __all__ = [
+    "IngestReport",
     "default_reject_path",
     "default_source",
-    "import_layer",
-    "import_osm",
+    "ingest_layer",
+    "ingest_osm",
     "write_rejects",
 ]
 
@@ -58,9 +110,9 @@ def default_source(kind: RecordKind, unit_kind: str | None = None) -> str:
     return unit_kind or kind.value
 
 
-def import_layer(
+def ingest_layer(
     store: Store,
-    path: Path | str,
+    path: Path | str | pd.DataFrame,
     kind: RecordKind | str,
     *,
     source: str | None = None,
@@ -69,7 +121,7 @@ def import_layer(
     confirm: ConfirmOverwrite | None = None,
     actor: str | None = None,
     **read_options: Any,
-) -> tuple[LoadReport, Path | None]:
+) -> LoadReport:
     """Import one layer (Shapefile, GeoPackage, GeoJSON, KML, CSV, Excel) into the store.
 
     Parameters
@@ -77,7 +129,10 @@ def import_layer(
     store
         Where to load.
     path
-        The file.
+        The file, or a frame: a GeoDataFrame (with a CRS) or a DataFrame with lon/lat
+        columns, read and checked like a file. A frame's records remember
+        ``frame/<source>`` as their file; its rejects are written only to ``reject_file``
+        (and are always on the report's ``rejects``).
     kind
         What its rows are (``unit``, ``station``, ...).
     source
@@ -98,24 +153,76 @@ def import_layer(
 
     Returns
     -------
-    The load report and the reject file written, if any.
+    The load report; its ``reject_file`` is the file the rejected rows went to, if any.
     """
+    record_kind = parse_record_kind(kind)
+    name = source or default_source(record_kind, read_options.get("unit_kind"))
+    if isinstance(path, pd.DataFrame):
+        return _ingest_frame(
+            store, path, record_kind, name, reject_file, sync, confirm, actor, read_options
+        )
+    file = Path(path)
+    _check_paths(file, reject_file)
+    report = _read_and_load(
+        store, file, record_kind, name, origin_of(file), sync, confirm, actor, read_options
+    )
+    return replace(report, reject_file=_maybe_write(report.rejects, reject_file, file))
+
+
+def _read_and_load(  # noqa: PLR0913 - ingest_layer's arguments, passed on
+    store: Store,
+    file: Path,
+    kind: RecordKind,
+    source: str,
+    origin: str,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+    read_options: dict[str, Any],
+) -> LoadReport:
     from gridmap.ingest.readers import read_layer
     from gridmap.ingest.region import store_extent
 
-    file = Path(path)
-    record_kind = parse_record_kind(kind)
-    _check_paths(file, reject_file)
-    read_options.setdefault("near", store_extent(store, record_kind))
-    result = read_layer(file, record_kind, **read_options)
+    read_options.setdefault("near", store_extent(store, kind))
+    result = read_layer(file, kind, **read_options)
     for note in result.notes:
         logger.warning("%s: %s", file.name, note)
-    name = source or default_source(record_kind, read_options.get("unit_kind"))
-    report = _load(store, [(record_kind, result)], name, file, sync, confirm, actor)[0]
-    return report, _maybe_write(report.rejects, reject_file, file)
+    return _load(store, [(kind, result)], source, origin, sync, confirm, actor)[0]
 
 
-def import_osm(
+def _ingest_frame(  # noqa: PLR0913 - ingest_layer's arguments, passed on
+    store: Store,
+    frame: pd.DataFrame,
+    kind: RecordKind,
+    source: str,
+    reject_file: Path | None,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+    read_options: dict[str, Any],
+) -> LoadReport:
+    """A frame through the same reader as a file: written to a temporary file, then read."""
+    import tempfile
+
+    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
+        msg = "the GeoDataFrame given to ingest_layer has no CRS: expected one; use set_crs() first"
+        raise IngestError(msg)
+    with tempfile.TemporaryDirectory(prefix="gridmap-frame-") as folder:
+        if isinstance(frame, gpd.GeoDataFrame):
+            file = Path(folder) / f"{source}.gpkg"
+            frame.to_file(file, driver="GPKG")
+        else:
+            file = Path(folder) / f"{source}.csv"
+            frame.to_csv(file, index=False, encoding="utf-8")
+        origin = f"frame/{source}"
+        report = _read_and_load(
+            store, file, kind, source, origin, sync, confirm, actor, read_options
+        )
+    written = None if reject_file is None else _maybe_write(report.rejects, reject_file, file)
+    return replace(report, reject_file=written)
+
+
+def ingest_osm(
     store: Store,
     path: Path | str,
     *,
@@ -124,7 +231,7 @@ def import_osm(
     sync: bool = False,
     confirm: ConfirmOverwrite | None = None,
     actor: str | None = None,
-) -> tuple[list[LoadReport], Path | None]:
+) -> IngestReport:
     """Import an OpenStreetMap extract: areas, units and roads, in one transaction.
 
     OSM ids are global, so features another extract supplied are updated (``confirm``
@@ -164,18 +271,18 @@ def import_osm(
         (RecordKind.SITE, _whole(_points(extract.sites), bad[bad["section"] == "sites"])),
     ]
     # OSM ids name the same feature in every extract: another extract updates, never collides.
-    reports = _load(store, batches, "osm", file, sync, confirm or _accept, actor)
+    reports = _load(store, batches, "osm", origin_of(file), sync, confirm or _accept, actor)
     rejects = pd.concat([r.rejects.assign(kind=r.kind.value) for r in reports], ignore_index=True)
     for note in extract.notes:
         logger.warning("%s: %s", file.name, note)
-    return reports, _maybe_write(rejects, reject_file, file)
+    return IngestReport(tuple(reports), _maybe_write(rejects, reject_file, file))
 
 
 def _load(
     store: Store,
     batches: list[tuple[RecordKind, ReadResult]],
     source: str,
-    file: Path,
+    origin: str,
     sync: bool,
     confirm: ConfirmOverwrite | None,
     actor: str | None,
@@ -191,13 +298,13 @@ def _load(
                 return
             report = assign_units_on(conn)
             if report.units and report.cells:
-                assigned.append(f"units in cells: {report.summary()}")
+                assigned.append(f"units in cells: {report}")
 
     reports = load_many(
         store,
         batches,
         source=source,
-        origin=origin_of(file),
+        origin=origin,
         actor=actor,
         sync=sync,
         confirm=confirm or _refuse,

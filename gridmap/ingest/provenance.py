@@ -30,15 +30,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["Merge", "digest", "first", "merge", "now", "origin_of", "origins_of", "same_value"]
+__all__ = [
+    "Merge",
+    "digest",
+    "first",
+    "first_many",
+    "merge",
+    "now",
+    "origin_of",
+    "origins_of",
+    "same_value",
+]
 
 _DIGITS = re.compile(r"\d+")
 
@@ -152,6 +163,66 @@ def first(new: Mapping[str, Any], *, origin: str, at: str) -> dict[str, Any]:
         "fields": {k: {"by": origin, "at": at} for k in present},
         "seen": {origin: {k: digest(v) for k, v in present.items()}} if present else {},
     }
+
+
+def first_many(
+    records: Sequence[Mapping[str, Any]], *, origin: str, at: str
+) -> list[dict[str, Any]]:
+    """:func:`first` of many records at once, column by column.
+
+    Records with the same fields present share one ``fields`` dict: serialise the
+    results, do not change them in place.
+    """
+    keys = _keys(records)
+    columns = {key: [r.get(key) for r in records] for key in keys}
+    digests = {key: _digests(values) for key, values in columns.items()}
+    present = np.zeros(len(records), dtype=np.int64)
+    for bit, key in enumerate(keys):
+        present |= np.asarray([v is not None for v in columns[key]], dtype=np.int64) << bit
+    out: list[dict[str, Any]] = [{} for _ in records]
+    stamp = {"by": origin, "at": at}
+    for pattern in np.unique(present).tolist():
+        names = [k for bit, k in enumerate(keys) if pattern >> bit & 1]
+        where = np.flatnonzero(present == pattern).tolist()
+        fields = dict.fromkeys(names, stamp)
+        if not names:
+            for i in where:
+                out[i] = {"fields": {}, "seen": {}}
+            continue
+        picked = [[digests[k][i] for i in where] for k in names]
+        for i, values in zip(where, zip(*picked, strict=True), strict=True):
+            out[i] = {"fields": fields, "seen": {origin: dict(zip(names, values, strict=True))}}
+    return out
+
+
+def _keys(records: Sequence[Mapping[str, Any]]) -> list[str]:
+    return list(dict.fromkeys(k for r in records for k in r))
+
+
+def _digests(values: list[Any]) -> list[str | None]:
+    """:func:`digest` of each value (None for None), geometries' WKB made in one call."""
+    spatial = [i for i, v in enumerate(values) if isinstance(v, BaseGeometry)]
+    out: list[str | None] = [None if v is None else "" for v in values]
+    if spatial:
+        blobs = shapely.to_wkb(
+            np.asarray([values[i] for i in spatial], dtype=object), output_dimension=2
+        )
+        for i, blob in zip(spatial, blobs.tolist(), strict=True):
+            out[i] = hashlib.blake2b(blob, digest_size=6).hexdigest()
+    known: dict[tuple[type, object], str] = {}  # counts and kinds repeat: digest each once
+    for i, value in enumerate(values):
+        if out[i] != "":
+            continue
+        try:
+            key = (type(value), value)
+            found = known.get(key)
+        except TypeError:  # unhashable (a list of covered units)
+            out[i] = digest(value)
+            continue
+        if found is None:
+            found = known[key] = digest(value)
+        out[i] = found
+    return out
 
 
 def _set(

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Final, Literal
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Final, Literal
 
 from gridmap.domain import AdminLevel, DomainEnum, OrgKind, StationTier, UnitKind
 from gridmap.errors import GridmapError
+
+if TYPE_CHECKING:  # annotations only: the input checks (sniff) run before pandas loads
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "FIELDS",

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -39,7 +40,7 @@ from gridmap.ingest.records import (
     RecordKind,
 )
 from gridmap.ingest.validate import Region, check_geometries
-from gridmap.ingest.values import parse_float, parse_value
+from gridmap.ingest.values import parse_column, parse_float, plain_floats
 
 __all__ = ["RawLayer", "build_result", "synthetic_id"]
 
@@ -108,13 +109,9 @@ def _parse_fields(
         if column is None:
             values[spec.name] = [[] if spec.value_type == "list" else None for _ in range(n)]
             continue
-        parsed: list[object] = []
-        for position, cell in enumerate(layer.table[column].tolist()):
-            try:
-                parsed.append(parse_value(spec, cell))
-            except ValueError as exc:
-                problems.add(position, f"column {column!r} ({spec.name}): {exc}")
-                parsed.append(None)
+        parsed, errors = parse_column(spec, layer.table[column])
+        for position, message in errors.items():
+            problems.add(position, f"column {column!r} ({spec.name}): {message}")
         values[spec.name] = parsed
         if spec.name in REQUIRED[kind]:
             for position, value in enumerate(parsed):
@@ -126,28 +123,49 @@ def _parse_fields(
 def _points(
     layer: RawLayer, columns: ColumnMap, problems: _Problems, *, optional: bool = False
 ) -> list[shapely.Geometry | None]:
-    """Points from lon/lat columns; with ``optional``, a row with both empty has none."""
+    """Points from lon/lat columns; with ``optional``, a row with both empty has none.
+
+    Plain decimal numbers are read for the whole column at once; the other rows (empty,
+    text, ...) go through :func:`_point` one by one, which says what is wrong.
+    """
     assert columns.lon is not None and columns.lat is not None
-    points: list[shapely.Geometry | None] = []
-    for position, (x, y) in enumerate(
-        zip(layer.table[columns.lon].tolist(), layer.table[columns.lat].tolist(), strict=True)
-    ):
-        if optional and _blank(x) and _blank(y):  # e.g. an organisation placed at its unit
-            points.append(None)
-            continue
-        parsed: list[float] = []
-        for label, column, value in (("longitude", columns.lon, x), ("latitude", columns.lat, y)):
-            try:
-                number = parse_float(value)
-            except ValueError as exc:
-                problems.add(position, f"column {column!r} ({label}): {exc}")
-                continue
-            if number is None:
-                problems.add(position, f"missing coordinates: {label} column {column!r} is empty")
-            else:
-                parsed.append(number)
-        points.append(shapely.Point(*parsed) if len(parsed) == 2 else None)
+    xs, x_ok = plain_floats(layer.table[columns.lon])
+    ys, y_ok = plain_floats(layer.table[columns.lat])
+    both = x_ok & y_ok
+    points: list[shapely.Geometry | None] = list(
+        shapely.points(np.where(both, xs, 0.0), np.where(both, ys, 0.0))
+    )
+    x_raw, y_raw = layer.table[columns.lon].tolist(), layer.table[columns.lat].tolist()
+    for position in np.flatnonzero(~both).tolist():
+        points[position] = _point(
+            position, x_raw[position], y_raw[position], columns, problems, optional=optional
+        )
     return points
+
+
+def _point(
+    position: int,
+    x: object,
+    y: object,
+    columns: ColumnMap,
+    problems: _Problems,
+    *,
+    optional: bool,
+) -> shapely.Geometry | None:
+    if optional and _blank(x) and _blank(y):  # e.g. an organisation placed at its unit
+        return None
+    parsed: list[float] = []
+    for label, column, value in (("longitude", columns.lon, x), ("latitude", columns.lat, y)):
+        try:
+            number = parse_float(value)
+        except ValueError as exc:
+            problems.add(position, f"column {column!r} ({label}): {exc}")
+            continue
+        if number is None:
+            problems.add(position, f"missing coordinates: {label} column {column!r} is empty")
+        else:
+            parsed.append(number)
+    return shapely.Point(*parsed) if len(parsed) == 2 else None
 
 
 def _blank(value: object) -> bool:

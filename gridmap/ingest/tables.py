@@ -143,7 +143,7 @@ def cap_fields(table: pd.DataFrame, limit: int, first_position: int = 0) -> dict
     problems: dict[int, list[str]] = {}
     for number, column in enumerate(table.columns):
         values = table.iloc[:, number]
-        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+        lengths = _text_lengths(values)
         for found in (lengths > limit).to_numpy().nonzero()[0]:
             index = int(found)
             text = str(values.iat[index])
@@ -154,6 +154,13 @@ def cap_fields(table: pd.DataFrame, limit: int, first_position: int = 0) -> dict
             )
             table.iat[index, number] = f"{text[:_KEPT_CHARS]}… ({len(text):,} characters, cut)"
     return problems
+
+
+def _text_lengths(values: pd.Series) -> pd.Series:
+    """The length of each text value (0 for anything else), at once for a text column."""
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        return values.str.len().fillna(0)
+    return values.map(lambda v: len(v) if isinstance(v, str) else 0)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from gridmap.crs import CHINA_BBOX, SourceCRS
@@ -142,6 +143,26 @@ def _check_one(
     return repaired, reason, repaired is not None
 
 
+def _plain_points(
+    geoms: Sequence[shapely.Geometry | None], kind: RecordKind, skip: set[int] | frozenset[int]
+) -> npt.NDArray[np.bool_]:
+    """Where a geometry is a finite 2-D point the kind accepts: nothing to check or repair.
+
+    Decided for the whole array at once; everything else goes through :func:`_check_one`.
+    """
+    accepted = GEOMETRY_TYPES[kind] or frozenset()
+    array = np.asarray(list(geoms), dtype=object)
+    if "Point" not in accepted or not len(array):
+        return np.zeros(len(array), dtype=np.bool_)
+    plain = shapely.get_type_id(array) == 0  # Point; missing geometries are -1
+    plain &= ~shapely.is_empty(array) & ~shapely.has_z(array)
+    coords = shapely.get_coordinates(array[plain])
+    plain[np.flatnonzero(plain)] = np.isfinite(coords).all(axis=1)
+    if skip:
+        plain[sorted(skip)] = False
+    return np.asarray(plain, dtype=np.bool_)
+
+
 def _non_finite(coords: Coords) -> str | None:
     """Why coordinates cannot be used (NaN or infinite values), else None."""
     if np.isnan(coords).any():
@@ -182,8 +203,12 @@ def check_geometries(
         are rejected. ``None``: the file's own spread is used.
     """
     check = GeometryCheck(geometries=[None] * len(geoms))
+    plain = _plain_points(geoms, kind, skip)
     for position, geom in enumerate(geoms):
         if position in skip:
+            continue
+        if plain[position]:
+            check.geometries[position] = geom
             continue
         checked, reason, repaired = _check_one(geom, kind)
         check.geometries[position] = checked
@@ -205,8 +230,11 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
     originals = np.asarray([check.geometries[i] for i in positions], dtype=object)
     converted = shapely.transform(originals, converter(source, swap=False))
     within = inside(list(converted), region)
-    swapped = shapely.transform(originals, converter(source, swap=True))
-    swapped_within = inside(list(swapped), region)
+    # only rows outside the region need the swapped reading (to say why they are rejected)
+    swapped_within = np.zeros(len(originals), dtype=np.bool_)
+    if not within.all():
+        swapped = shapely.transform(originals[~within], converter(source, swap=True))
+        swapped_within[~within] = inside(list(swapped), region)
     west, south, east, north = region
     extent = f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
     for position, geom, ok, swapped_ok, original in zip(

@@ -12,18 +12,22 @@ import math
 import re
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gridmap.ingest.records import FieldSpec
 
 __all__ = [
     "is_blank",
+    "parse_column",
     "parse_count",
     "parse_date",
     "parse_float",
     "parse_list",
     "parse_text",
     "parse_value",
+    "plain_floats",
 ]
 
 #: Separators between items of a list cell such as 覆盖单位.
@@ -144,3 +148,80 @@ def parse_value(spec: FieldSpec, value: object) -> object:
         text = parse_text(value)
         return None if text is None else spec.enum.parse(text).value
     return parse_text(value)
+
+
+#: Decimal numbers written plainly (ASCII digits): ``float()`` reads these exactly as
+#: :func:`parse_float` does, so a whole column of them is read at once.
+_PLAIN_FLOAT: Final = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
+_PLAIN_COUNT: Final = r"[0-9]{1,15}"
+
+
+def _texts(series: pd.Series) -> pd.Series | None:
+    """The column stripped, when every value is text or missing; else None."""
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return None
+    return series.astype(object).where(series.notna(), "").str.strip()
+
+
+def plain_floats(series: pd.Series) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Each value as a float where it is a plain finite decimal number, and where it is.
+
+    Other values (empty, text, infinite, Excel numbers...) are left to :func:`parse_float`.
+    """
+    n = len(series)
+    out = np.zeros(n, dtype=np.float64)
+    texts = _texts(series)
+    if texts is None:
+        return out, np.zeros(n, dtype=np.bool_)
+    ok = texts.str.fullmatch(_PLAIN_FLOAT).to_numpy(dtype=np.bool_)
+    out[ok] = [float(v) for v in texts[ok].tolist()]
+    finite = np.isfinite(out)
+    return out, ok & finite
+
+
+def parse_column(spec: FieldSpec, series: pd.Series) -> tuple[list[object], dict[int, str]]:
+    """:func:`parse_value` over a column: the values, and the error message by position.
+
+    Text columns are stripped as a whole; counts written as plain digits are converted
+    at once; enumerations, dates and lists parse each distinct text once. Anything else
+    goes value by value, so the results and messages are those of :func:`parse_value`.
+    """
+    texts = _texts(series)
+    if texts is None:
+        return _one_by_one(spec, series.tolist())
+    if spec.value_type == "text":
+        return texts.where(texts != "", None).tolist(), {}
+    if spec.value_type == "count":
+        digits = texts.str.fullmatch(_PLAIN_COUNT).to_numpy(dtype=np.bool_)
+        values, errors = _one_by_one(spec, series.where(~digits, None).tolist())
+        for position, number in zip(
+            np.flatnonzero(digits).tolist(), texts[digits].astype(np.int64).tolist(), strict=True
+        ):
+            values[position] = number
+        return values, errors
+    return _by_distinct(spec, texts)
+
+
+def _one_by_one(spec: FieldSpec, cells: list[object]) -> tuple[list[object], dict[int, str]]:
+    values: list[object] = []
+    errors: dict[int, str] = {}
+    for position, cell in enumerate(cells):
+        try:
+            values.append(parse_value(spec, cell))
+        except ValueError as exc:
+            errors[position] = str(exc)
+            values.append(None)
+    return values, errors
+
+
+def _by_distinct(spec: FieldSpec, texts: pd.Series) -> tuple[list[object], dict[int, str]]:
+    codes, uniques = pd.factorize(texts)
+    parsed, failed = _one_by_one(spec, list(uniques))
+    values: list[object] = []
+    errors: dict[int, str] = {}
+    for position, code in enumerate(codes.tolist()):
+        value = parsed[code]
+        values.append(list(value) if isinstance(value, list) else value)
+        if code in failed:
+            errors[position] = failed[code]
+    return values, errors

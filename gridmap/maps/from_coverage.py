@@ -55,7 +55,6 @@ def _run_label(result: CoverageResult, lang: Lang) -> str:
 
 def map_data(
     result: CoverageResult,
-    inputs: CoverageInputs,
     *,
     sites: gpd.GeoDataFrame | None = None,
     title: str | None = None,
@@ -66,9 +65,7 @@ def map_data(
     Parameters
     ----------
     result
-        The coverage run.
-    inputs
-        The records it ran on (areas, workers).
+        The coverage run (its ``inputs`` give the areas and the workers).
     sites
         Recommended new sites (``rank``, ``name``, ``marginal_gain``, ``source``), if any.
     title
@@ -76,6 +73,7 @@ def map_data(
     lang
         Language of the run label under the title (``"zh"`` or ``"en"``).
     """
+    inputs = result.inputs
     areas = inputs.areas[inputs.areas.geometry.notna()]
     area_names = inputs.areas["name"].to_dict()
     cells = result.cells

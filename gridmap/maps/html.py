@@ -17,11 +17,13 @@ import mimetypes
 import posixpath
 import re
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import folium
 
 from gridmap.maps import _assets
+from gridmap.maps._basemaps import BasemapName
+from gridmap.maps._layers import EncodeOptions
 from gridmap.maps.build import build_map
 from gridmap.maps.data import MapData
 
@@ -125,28 +127,64 @@ def inline_assets(page: str) -> str:
     return re.sub("\x00gridmap-asset-(\\d+)\x00", lambda m: blocks[int(m.group(1))], skeleton)
 
 
-def export_html(map_or_data: folium.Map | MapData, path: str | Path, **build_options: Any) -> Path:
+_MAP_DEFAULTS: Final[dict[str, object]] = {
+    "lang": "zh",
+    "basemap": "none",
+    "tianditu_key": None,
+    "include_personal": False,
+    "encode": None,
+}
+
+
+def export_html(
+    map_or_data: folium.Map | MapData,
+    path: str | Path,
+    *,
+    lang: str = "zh",
+    basemap: BasemapName = "none",
+    tianditu_key: str | None = None,
+    include_personal: bool = False,
+    encode: EncodeOptions | None = None,
+) -> Path:
     """Write one self-contained HTML file, with every script and style inlined.
 
     Parameters
     ----------
     map_or_data
         A map from :func:`gridmap.maps.build_map`, or :class:`MapData` to build
-        one from with ``build_options`` (``lang``, ``basemap``, ...).
+        one from with the options below.
     path
         Output file; parent folders are created.
+    lang, basemap, tianditu_key, include_personal, encode
+        As :func:`gridmap.maps.build_map`; only with :class:`MapData` (a built map
+        already has them: giving one with a map is a ``TypeError``).
 
     Returns
     -------
     pathlib.Path
         The written file.
     """
+    options = {
+        "lang": lang,
+        "basemap": basemap,
+        "tianditu_key": tianditu_key,
+        "include_personal": include_personal,
+        "encode": encode,
+    }
     if isinstance(map_or_data, MapData):
-        fmap = build_map(map_or_data, **build_options)
-    elif build_options:
-        msg = f"build options {sorted(build_options)} only apply when given MapData"
-        raise TypeError(msg)
+        fmap = build_map(
+            map_or_data,
+            lang=lang,
+            basemap=basemap,
+            tianditu_key=tianditu_key,
+            include_personal=include_personal,
+            encode=encode,
+        )
     else:
+        given = sorted(k for k, v in options.items() if v != _MAP_DEFAULTS[k])
+        if given:
+            msg = f"build options {given} only apply when given MapData, not a built map"
+            raise TypeError(msg)
         fmap = map_or_data
     page = inline_assets(fmap.get_root().render())
     target = Path(path)

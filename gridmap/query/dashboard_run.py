@@ -63,7 +63,8 @@ def recomputed(
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    pair = reproduce_run(store, rules, run)
+    result = reproduce_run(store, rules, run)
+    pair = (result, result.inputs)
     with _LOCK:
         _CACHE[key] = pair
         while len(_CACHE) > _CACHE_SIZE:
@@ -220,13 +221,13 @@ def scoped_run(
         orgs=inputs.orgs.loc[inputs.orgs.index.intersection(orgs.index)],
         stations=inputs.stations.loc[inputs.stations.index.intersection(stations.index)],
     )
-    summary = dict(result.summary)
+    summary = result.summary()
     own = areas[areas["code"] == area]
     if len(own):
         summary.update({k: v for k, v in own.iloc[0].to_dict().items() if k in summary})
     scoped = replace(
         result, units=units, cells=cells, areas=areas, blind_zones=zones, orgs=orgs,
-        stations=stations, service_areas=service, summary=summary,
+        stations=stations, service_areas=service, totals=summary, inputs=scoped_inputs,
     )  # fmt: skip
     return scoped, scoped_inputs
 

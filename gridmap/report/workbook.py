@@ -186,9 +186,7 @@ def _worker_rows(units: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={"service_covered": "served"})  # a flag here, not a count
 
 
-def _keyed_tables(
-    result: CoverageResult, inputs: CoverageInputs, lang: Lang
-) -> dict[str, pd.DataFrame]:
+def _keyed_tables(result: CoverageResult, lang: Lang) -> dict[str, pd.DataFrame]:
     """The sheets by sheet name, values labelled, columns still named by their keys."""
     index = 1 if lang == "en" else 0
     tables = {
@@ -197,7 +195,7 @@ def _keyed_tables(
         _SHEETS["idle"][index]: _idle(result, lang),
         _SHEETS["zones"][index]: _zones(result),
     }
-    for name, frame in _worker_sheets(result, inputs).items():
+    for name, frame in _worker_sheets(result, result.inputs).items():
         tables[_sheet_name(f"{_SHEETS['worker'][index]}-{name}", tables)] = frame
     return {name: _labels(frame, lang) for name, frame in tables.items()}
 
@@ -206,11 +204,9 @@ def _head(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     return frame.set_axis([column_label(str(c), lang) for c in frame.columns], axis="columns")
 
 
-def report_tables(
-    result: CoverageResult, inputs: CoverageInputs, *, lang: Lang = "zh"
-) -> dict[str, pd.DataFrame]:
+def report_tables(result: CoverageResult, *, lang: Lang = "zh") -> dict[str, pd.DataFrame]:
     """The workbook's sheets, by sheet name, with headers and labels in ``lang``."""
-    return {name: _head(frame, lang) for name, frame in _keyed_tables(result, inputs, lang).items()}
+    return {name: _head(frame, lang) for name, frame in _keyed_tables(result, lang).items()}
 
 
 def _sheet_name(name: str, taken: dict[str, pd.DataFrame]) -> str:
@@ -235,13 +231,11 @@ def _format_sheet(sheet: Worksheet, keys: list[str]) -> None:
     sheet.freeze_panes = "A2"
 
 
-def write_report(
-    result: CoverageResult, inputs: CoverageInputs, path: Path | str, *, lang: Lang = "zh"
-) -> Path:
-    """Write the workbook to ``path`` (.xlsx)."""
+def write_report(result: CoverageResult, path: Path | str, *, lang: Lang = "zh") -> Path:
+    """Write the workbook of ``result`` to ``path`` (.xlsx); worker sheets from its inputs."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tables = _keyed_tables(result, inputs, lang)
+    tables = _keyed_tables(result, lang)
     keys = {name: [str(c) for c in frame.columns] for name, frame in tables.items()}
     return write_xlsx(
         path,

@@ -26,7 +26,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from sqlalchemy import insert, select
 
-from gridmap.coverage import ReachOptions, compute_coverage, load_inputs, representative_points
+from gridmap.coverage import ReachOptions, compute_coverage, read_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
 from gridmap.coverage.reach import road_graph, uniform_limit
 from gridmap.domain import StationTier
@@ -92,9 +92,48 @@ class Recommendation:
             "uncoverable_units": len(self.uncoverable),
         }
 
+    def __str__(self) -> str:
+        """One line: how many sites, and the coverage of the weight before and after."""
+        r = self.result
+        return (
+            f"{r.n_sites} new sites ({r.model}, {r.method}): {self.weight} covered "
+            f"{100 * r.coverage_before:.1f}% -> {100 * r.coverage_after:.1f}%, "
+            f"{len(self.uncoverable)} units out of every candidate's reach"
+        )
+
+
+def _user_candidates(candidates: gpd.GeoDataFrame | Path | str) -> gpd.GeoDataFrame:
+    """A user's candidate layer: a frame (points with an optional ``name``) or a file."""
+    if isinstance(candidates, gpd.GeoDataFrame):
+        user = _wgs84(candidates, "candidates")
+        if "name" not in user.columns:
+            user = user.assign(name=None)
+    else:
+        from gridmap.ingest.readers import read_layer
+        from gridmap.ingest.records import RecordKind
+
+        user = read_layer(Path(candidates), RecordKind.SITE).records
+    return user.assign(source="user")[["name", "source", "geometry"]]
+
+
+def _wgs84(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    if frame.crs is None:
+        msg = f"{name}= has no CRS: expected a GeoDataFrame with one; use set_crs() first"
+        raise GridmapError(msg)
+    return frame.to_crs("EPSG:4326")
+
+
+def _exclusion_zones(exclude_: gpd.GeoDataFrame | Path | str) -> gpd.GeoDataFrame:
+    if isinstance(exclude_, gpd.GeoDataFrame):
+        return _wgs84(exclude_, "exclude")
+    return gpd.read_file(exclude_).to_crs("EPSG:4326")
+
 
 def _candidates(
-    store: Store, inputs: CoverageInputs, candidates_file: Path | None, exclude_file: Path | None
+    store: Store,
+    inputs: CoverageInputs,
+    user: gpd.GeoDataFrame | Path | str | None,
+    exclusions: gpd.GeoDataFrame | Path | str | None,
 ) -> gpd.GeoDataFrame:
     frames = []
     if len(inputs.cells):
@@ -114,22 +153,16 @@ def _candidates(
             crs="EPSG:4326",
         )
         frames.append(public)
-    if candidates_file is not None:
-        from gridmap.ingest.readers import read_layer
-        from gridmap.ingest.records import RecordKind
-
-        user = read_layer(candidates_file, RecordKind.SITE).records
-        user["source"] = "user"
-        frames.append(user[["name", "source", "geometry"]])
+    if user is not None:
+        frames.append(_user_candidates(user))
     if not frames:
         msg = (
             "no candidate sites: generate a grid, import OSM public buildings or pass --candidates"
         )
         raise GridmapError(msg)
     candidates = combine_candidates(*frames)
-    if exclude_file is not None:
-        zones = gpd.read_file(exclude_file).to_crs("EPSG:4326")
-        report = exclude(candidates, zones)
+    if exclusions is not None:
+        report = exclude(candidates, _exclusion_zones(exclusions))
         logger.info("excluded %d candidates inside exclusion areas", report.n_removed)
         candidates = report.kept
     return candidates.reset_index(drop=True)
@@ -173,8 +206,8 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     k: int | None = None,
     cover_all: bool = False,
     weight: Weight = "population",
-    candidates_file: Path | None = None,
-    exclude_file: Path | None = None,
+    candidates: gpd.GeoDataFrame | Path | str | None = None,
+    exclude: gpd.GeoDataFrame | Path | str | None = None,
     method: Literal["exact", "greedy"] = "exact",
     time_limit_s: float | None = None,
     as_of: dt.date | None = None,
@@ -187,11 +220,13 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     community-station reach from the settings when neither is given. ``capacity``
     caps the demand weight one new site can serve (demand may then be split between
     sites; see :mod:`gridmap.siting`).
+    ``candidates`` adds a user's candidate points and ``exclude`` removes candidates
+    inside its polygons; each is a GeoDataFrame (with a CRS) or a file path.
     """
     if (k is None) == (not cover_all):
         msg = "give either k (--k N: maximal covering) or cover_all (--cover-all: set covering)"
         raise GridmapError(msg)
-    inputs = load_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of)
     if inputs.units.empty:
         raise GridmapError("no units in the store: import some before siting")
     # Existing stations keep their own per-tier reach; the options' reach is the new sites'.
@@ -204,14 +239,14 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     limit = _limit(options, rules)
     demand = representative_points(inputs.units)
     weights = _weights(inputs.units, weight)
-    candidates = _candidates(store, inputs, candidates_file, exclude_file)
-    coverage = _coverage_matrix(inputs, demand, candidates, options, limit, rules, graph)
+    pool = _candidates(store, inputs, candidates, exclude)
+    coverage = _coverage_matrix(inputs, demand, pool, options, limit, rules, graph)
     problem = SitingProblem.from_coverage(
         coverage,
         weights,
         already_covered=existing["service_covered"].to_numpy(bool),
-        capacities=_capacities(candidates, capacity),
-        candidate_ids=candidates["candidate_id"].to_numpy(),
+        capacities=_capacities(pool, capacity),
+        candidate_ids=pool["candidate_id"].to_numpy(),
     )
     result = (
         solve_lscp(problem, method=method, time_limit_s=time_limit_s)
@@ -227,7 +262,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         )
     recommendation = Recommendation(
         result=result,
-        sites=_sites(result, candidates),
+        sites=_sites(result, pool),
         weight=weight,
         uncoverable=_uncoverable(result, existing),
         reach_m=None if options.minutes is not None else limit,

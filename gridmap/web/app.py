@@ -14,6 +14,7 @@ from gridmap import __version__
 from gridmap.errors import ConfigurationError
 from gridmap.settings import Settings
 from gridmap.store import Store
+from gridmap.web.basemap import tile_origins
 from gridmap.web.errors import add_exception_handlers
 from gridmap.web.routes import (
     admin,
@@ -24,6 +25,7 @@ from gridmap.web.routes import (
     dashboard,
     docs,
     pages,
+    pwa,
     runs,
     visits,
 )
@@ -73,13 +75,14 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     add_exception_handlers(app)
-    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, dashboard):
+    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, pwa, dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(
         SecurityMiddleware,
         max_body_bytes=settings.web.max_body_bytes,
         hsts=settings.environment == "production",
+        img_sources=tile_origins(settings),  # refuses a basemap the export would refuse
     )
 
     @app.get("/health", tags=["health"], response_model=HealthOut)

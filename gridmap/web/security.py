@@ -39,10 +39,19 @@ class _TooLargeError(HTTPException):
 class SecurityMiddleware:
     """Adds the security headers and answers 413 to bodies over ``max_body_bytes``."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, hsts: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        hsts: bool = False,
+        img_sources: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.hsts = hsts
+        #: pages may show images (basemap tiles) from these hosts, nothing else from them
+        self.csp = CSP.replace("img-src 'self'", " ".join(("img-src 'self'", *img_sources)))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +62,7 @@ class SecurityMiddleware:
             await self._too_large(scope, send)
             return
         started = False
-        csp = DOCS_CSP if str(scope.get("path", "")).startswith(_DOCS) else CSP
+        csp = DOCS_CSP if str(scope.get("path", "")).startswith(_DOCS) else self.csp
         received = 0
 
         async def limited_receive() -> Message:

@@ -326,12 +326,10 @@ def run_report(run_id: int, request: Request) -> Response:
     run = _run_id(request, viewer, run_id)
     if not isinstance(run, int):
         return run
-    result, inputs = scoped_run(
-        get_store(request), viewer.scope, get_settings(request).coverage, run
-    )
+    result, _ = scoped_run(get_store(request), viewer.scope, get_settings(request).coverage, run)
     lang: Lang = "en" if _lang(request) == "en" else "zh"
     with tempfile.TemporaryDirectory() as tmp:
-        body = write_report(result, inputs, Path(tmp) / "report.xlsx", lang=lang).read_bytes()
+        body = write_report(result, Path(tmp) / "report.xlsx", lang=lang).read_bytes()
     media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(body, f"report-run{run}.xlsx", media)
 
@@ -351,7 +349,7 @@ def run_map(run_id: int, request: Request) -> Response:
     store = get_store(request)
     result, inputs = scoped_run(store, viewer.scope, get_settings(request).coverage, run)
     lang: Lang = "en" if _lang(request) == "en" else "zh"
-    data = map_data(result, inputs, sites=scoped_sites(store, viewer.scope, inputs), lang=lang)
+    data = map_data(result, sites=scoped_sites(store, viewer.scope, inputs), lang=lang)
     with tempfile.TemporaryDirectory() as tmp:
         body = export_html(data, Path(tmp) / "map.html", lang=lang, basemap="osm").read_bytes()
     return _download(body, f"map-run{run}.html", "text/html; charset=utf-8")

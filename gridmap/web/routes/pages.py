@@ -9,29 +9,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import json
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from gridmap.accounts import Account, authenticate, csrf_token, end_session, session_user
+from gridmap.accounts.audit import utcnow
 from gridmap.errors import AuthenticationError, NotFoundError
 from gridmap.query import (
+    CHANGE_KINDS,
     MAX_PAGE,
     Actor,
-    NewVisit,
+    cell_geojson,
     cell_in_scope,
     cells_in_scope,
     record_visit,
+    station_names,
+    unit_status,
     units_of_cell,
     visits_in_scope,
 )
+from gridmap.web.basemap import tile_layers
 from gridmap.web.deps import CSRF_COOKIE, SESSION_COOKIE, get_settings, get_store
 from gridmap.web.i18n import pick_lang, translator
+from gridmap.web.routes._visit_form import FormProblem, visit_from_form
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -192,8 +199,20 @@ def my_cells(request: Request) -> Response:
     try:
         page = cells_in_scope(get_store(request), user.scope, limit=MAX_PAGE)
     except NotFoundError:
-        return _render(request, "cells.html", user=user, cells=[], norun=True)
-    return _render(request, "cells.html", user=user, cells=page.items, norun=False)
+        return _render(request, "cells.html", user=user, cells=[], norun=True, open_tasks={})
+    return _render(
+        request,
+        "cells.html",
+        user=user,
+        cells=page.items,
+        norun=False,
+        open_tasks=_open_tasks(request, user),
+    )
+
+
+def _open_tasks(request: Request, user: Account) -> dict[str, Any]:
+    """Open tasks by cell code, for *My cells* (the tasks pages fill it; none until then)."""
+    return {}
 
 
 def _visits_by_unit(request: Request, user: Account, code: str) -> dict[int, list[Any]]:
@@ -204,9 +223,20 @@ def _visits_by_unit(request: Request, user: Account, code: str) -> dict[int, lis
     return grouped
 
 
+def _map_config(request: Request, code: str, lang: str) -> str:
+    """What the cell map script reads from the page (no inline script under the CSP)."""
+    settings = get_settings(request)
+    config = {
+        "geojson": f"/cells/{quote(code)}/map.geojson",
+        "tiles": tile_layers(settings),
+        "lang": lang,
+    }
+    return json.dumps(config, ensure_ascii=False)
+
+
 @router.get("/cells/{code}")
 def cell_page(code: str, request: Request) -> Response:
-    """One cell: its units with their status and visit history, a visit form per unit."""
+    """One cell: a map, its units with their status and visit history, a visit form per unit."""
     user = _page_user(request)
     if user is None:
         return _to("/", _lang(request))
@@ -216,23 +246,63 @@ def cell_page(code: str, request: Request) -> Response:
     except NotFoundError:
         return _not_found(request, user)
     units = units_of_cell(store, user.scope, code, cell["run"])
+    for unit in units:
+        unit["status"] = unit_status(unit)
+    problem = request.query_params.get("problem", "")
     return _render(
         request,
         "cell.html",
         user=user,
         cell=cell,
         units=units,
+        stations=station_names(store, (u["nearest_station_id"] for u in units)),
         visits=_visits_by_unit(request, user, code),
         key=secrets.token_urlsafe(12),
         saved=request.query_params.get("saved"),
-        empty=request.query_params.get("empty"),
+        problem=problem if problem in _PROBLEMS else "",
         quoted=quote(code),
+        map_config=_map_config(request, code, _lang(request)),
+        change_kinds=CHANGE_KINDS,
     )
+
+
+@router.get("/cells/{code}/map.geojson")
+def cell_map(code: str, request: Request) -> Response:
+    """The cell's boundary and units as GeoJSON (shifted to GCJ-02 under an Amap basemap)."""
+    user = _page_user(request)
+    if user is None:
+        return JSONResponse({"detail": "sign in first", "code": "unauthorized"}, 401)
+    gcj02 = get_settings(request).web.basemap == "amap"
+    try:
+        data = cell_geojson(get_store(request), user.scope, code, gcj02=gcj02)
+    except NotFoundError:
+        return JSONResponse({"detail": f"no grid cell {code[:40]!r}", "code": "not_found"}, 404)
+    response = JSONResponse(data, media_type="application/geo+json")
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+#: Problems a visit form can come back with (the ``problem`` query parameter).
+_PROBLEMS = ("visit.empty", "visit.change_invalid", "visit.location_invalid")
+
+
+def _visit_answer(
+    request: Request, code: str, unit_id: int, outcome: str, status: int = 200, **extra: Any
+) -> Response:
+    """JSON for the phone's script (``Accept: application/json``), else back to the page."""
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"outcome": outcome, "unit_id": unit_id, **extra}, status)
+    query = "saved=1" if outcome == "saved" else f"problem={outcome}"
+    lang = "lang=en&" if _lang(request) == "en" else ""
+    return RedirectResponse(f"/cells/{quote(code)}?{lang}{query}#unit-{unit_id}", 303)
 
 
 @router.post("/cells/{code}/visits")
 async def visit_submit(code: str, request: Request) -> Response:
-    """Record a visit from the form of a unit (workers, their own cells only)."""
+    """Record a visit from the form of a unit (workers, their own cells only).
+
+    A repeat with the same ``key`` (the phone resending a queued visit) stores nothing new.
+    """
     user = _page_user(request)
     lang = _lang(request)
     if user is None:
@@ -247,14 +317,16 @@ async def visit_submit(code: str, request: Request) -> Response:
     if user.role != "worker" or not _csrf_ok(request, form):
         return _render(request, "error.html", 403, user, title="forbidden.title",
                        body="forbidden.body")  # fmt: skip
-    note = form.get("note", "").replace("\x00", "").strip()[:4000]
-    back = f"/cells/{quote(code)}?{'lang=en&' if lang == 'en' else ''}"
-    if not note:
-        return RedirectResponse(f"{back}empty=1#unit-{unit_id}", 303)
-    actor = Actor(user.id, user.username, user.scope, user.worker_id)
-    key = form.get("key") or None
     try:
-        record_visit(store, actor, NewVisit(unit_id=unit_id, note=note, key=key and key[:100]))
+        visit = visit_from_form(form, utcnow())
+    except FormProblem as problem:
+        return _visit_answer(request, code, unit_id, problem.key, 400, detail=str(problem))
+    actor = Actor(user.id, user.username, user.scope, user.worker_id)
+    try:
+        stored, created = record_visit(store, actor, visit)
     except NotFoundError:
         return _not_found(request, user)
-    return RedirectResponse(f"{back}saved=1#unit-{unit_id}", 303)
+    return _visit_answer(
+        request, code, visit.unit_id, "saved", 201 if created else 200,
+        visit_id=int(stored["id"]), created=created,
+    )  # fmt: skip

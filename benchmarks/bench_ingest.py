@@ -1,0 +1,336 @@
+"""Ingest through the CLI against GDAL's ``ogr2ogr`` loading the same file, same run.
+
+Input: the synthetic county (:mod:`benchmarks.county`), 1,000,000 units (``--quick``:
+20,000) in ``units.csv``. Cases, each a fresh store and a fresh target per run:
+
+* ``ingest layer units`` into SpatiaLite against ``ogr2ogr -f SQLite -dsco SPATIALITE=YES``
+  (and ``-f GPKG``) loading the same CSV;
+* the same into PostGIS against ``ogr2ogr -f PostgreSQL`` (``COPY``); the cluster is the
+  throwaway one of ``scripts/pg-cluster.sh`` (port ``GRIDMAP_PG_PORT``), or the database
+  at ``GRIDMAP_BENCH_POSTGIS_URL``;
+* ``grid import`` of the 10,000 cells (which puts every unit in its cell) against
+  ``ogr2ogr`` loading the cells, and the assignment alone against gridmap's cell lookup
+  kernel (:class:`gridmap.grid.CellIndex`) on the same points.
+
+gridmap runs as the ``gridmap`` command (start-up included, as a user runs it) with the
+areas imported first; ogr2ogr loads into a new file / database. Both run as child
+processes: wall time, and peak memory as the child's maximum resident set size. Targets:
+within 2x of ogr2ogr (issue 16), assignment within 3x of its kernel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import create_engine, make_url, text
+
+from benchmarks._harness import Result
+from benchmarks.county import write_county
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+GRIDMAP = [sys.executable, "-m", "gridmap"]
+OGR2OGR = "/usr/bin/ogr2ogr"
+TIME = "/usr/bin/time"
+CSV_POINTS = ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat", "-a_srs", "EPSG:4326"]
+
+
+def _run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a child process; return its wall time (s) and peak resident memory (MB).
+
+    The child runs under ``/usr/bin/time`` so that its peak memory is its own (a child
+    forked from this process would count this process's memory until it execs). Its CPU
+    time is logged too: on a busy machine it says more than the wall time.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".time") as report:
+        timed = [TIME, "-f", "%M %U %S", "-o", report.name, *command]
+        start = time.perf_counter()
+        done = subprocess.run(timed, env=_child_env(env), capture_output=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).decode()[-2000:]
+            msg = f"{' '.join(command)} failed ({done.returncode}):\n{output}"
+            raise RuntimeError(msg)
+        peak_kb, user, system = Path(report.name).read_text().split()[-3:]
+    logger.info(
+        "%s: %.1f s wall, %.1f s CPU, %.0f MB",
+        " ".join(Path(c).name for c in command[:5]),
+        seconds,
+        float(user) + float(system),
+        int(peak_kb) / 1024,
+    )
+    return seconds, int(peak_kb) / 1024
+
+
+def _child_env(extra: dict[str, str] | None) -> dict[str, str]:
+    """The environment of a child: ours, with bytecode caches allowed (as users have them)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return env | (extra or {})
+
+
+def _best(
+    runs: int, prepare: Callable[[], Any], command: Callable[[Any], tuple[float, float]]
+) -> tuple[float, float]:
+    """Best time and the peak memory over ``runs`` runs, each after ``prepare``."""
+    best, peak = float("inf"), 0.0
+    for _ in range(runs):
+        state = prepare()
+        seconds, mb = command(state)
+        best, peak = min(best, seconds), max(peak, mb)
+    return best, peak
+
+
+# -- SpatiaLite ---------------------------------------------------------------------------
+
+
+def _sqlite_store(folder: Path, areas: Path) -> dict[str, str]:
+    path = folder / "store.db"
+    path.unlink(missing_ok=True)
+    for extra in ("-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    env = {"GRIDMAP_DATABASE_URL": f"sqlite:///{path}"}
+    _run([*GRIDMAP, "db", "upgrade"], env)
+    _run([*GRIDMAP, "ingest", "layer", str(areas), "--kind", "area"], env)
+    return env
+
+
+def _ogr_target(folder: Path, name: str) -> Path:
+    target = folder / name
+    target.unlink(missing_ok=True)
+    return target
+
+
+def _ingest(file: Path) -> Callable[[dict[str, str]], tuple[float, float]]:
+    return lambda env: _run([*GRIDMAP, "ingest", "layer", str(file), "--kind", "unit"], env)
+
+
+def _sqlite_cases(folder: Path, files: dict[str, Path], n: int, runs: int) -> list[Result]:
+    units = files["units"]
+    ours = _best(runs, lambda: _sqlite_store(folder, files["areas"]), _ingest(units))
+    results = []
+    for driver, options, name in (
+        ("SQLite", ["-dsco", "SPATIALITE=YES"], "ogr.sqlite"),
+        ("GPKG", [], "ogr.gpkg"),
+    ):
+        theirs = _best(
+            runs,
+            lambda name=name: _ogr_target(folder, name),
+            lambda target, driver=driver, options=options: _run(
+                [
+                    OGR2OGR,
+                    "-f",
+                    driver,
+                    *options,
+                    str(target),
+                    str(units),
+                    *CSV_POINTS,
+                    "-nln",
+                    "unit",
+                ]
+            ),
+        )
+        results.append(
+            _result(f"ingest {n:,} units, SpatiaLite", ours, f"ogr2ogr -f {driver}", theirs, 2.0)
+        )
+    return results
+
+
+# -- PostGIS ------------------------------------------------------------------------------
+
+
+class _Cluster:
+    """The PostGIS server: the one given, or a throwaway cluster started for the run."""
+
+    def __init__(self) -> None:
+        given = os.environ.get("GRIDMAP_BENCH_POSTGIS_URL")
+        self.started = given is None
+        if given is None:
+            out = subprocess.run(
+                [str(ROOT / "scripts" / "pg-cluster.sh"), "start"],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
+            given = out.stdout.strip().splitlines()[-1]
+        self.url = make_url(given)
+
+    def fresh(self, name: str) -> str:
+        """A new empty database ``name`` with PostGIS; its SQLAlchemy URL."""
+        admin = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        url = self.url.set(database=name)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE EXTENSION postgis"))
+        engine.dispose()
+        return url.render_as_string(hide_password=False)
+
+    def libpq(self, name: str) -> str:
+        u = self.url
+        return f"PG:host={u.host} port={u.port} user={u.username} dbname={name}"
+
+    def password(self) -> dict[str, str]:
+        """The password for libpq clients, in the environment (never on a command line)."""
+        return {"PGPASSWORD": str(self.url.password or "")}
+
+    def stop(self) -> None:
+        if self.started:
+            subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop"], check=False, cwd=ROOT)
+
+
+def _postgis_cases(files: dict[str, Path], n: int, runs: int) -> list[Result]:
+    cluster = _Cluster()
+    try:
+
+        def store() -> dict[str, str]:
+            env = {"GRIDMAP_DATABASE_URL": cluster.fresh("bench_gridmap")}
+            _run([*GRIDMAP, "db", "upgrade"], env)
+            _run([*GRIDMAP, "ingest", "layer", str(files["areas"]), "--kind", "area"], env)
+            return env
+
+        ours = _best(runs, store, _ingest(files["units"]))
+        theirs = _best(
+            runs,
+            lambda: cluster.fresh("bench_ogr"),
+            lambda _: _run(
+                [
+                    OGR2OGR,
+                    "-f",
+                    "PostgreSQL",
+                    cluster.libpq("bench_ogr"),
+                    str(files["units"]),
+                    *CSV_POINTS,
+                    "-nln",
+                    "unit",
+                    "--config",
+                    "PG_USE_COPY",
+                    "YES",
+                ],
+                cluster.password(),
+            ),
+        )
+    finally:
+        cluster.stop()
+    return [
+        _result(f"ingest {n:,} units, PostGIS", ours, "ogr2ogr -f PostgreSQL (COPY)", theirs, 2.0)
+    ]
+
+
+# -- grid import and assignment -----------------------------------------------------------
+
+
+def _grid_cases(folder: Path, files: dict[str, Path], n: int) -> list[Result]:
+    # the SpatiaLite store of the ingest case, with its areas and units
+    env = {"GRIDMAP_DATABASE_URL": f"sqlite:///{folder / 'store.db'}"}
+    ours = _run([*GRIDMAP, "grid", "import", str(files["cells"])], env)
+    target = _ogr_target(folder, "cells.sqlite")
+    theirs = _run(
+        [OGR2OGR, "-f", "SQLite", "-dsco", "SPATIALITE=YES", str(target), str(files["cells"])]
+    )
+    results = [
+        _result(
+            f"grid import 10k cells + {n:,} units into them",
+            ours,
+            "ogr2ogr cells -f SQLite",
+            theirs,
+            2.0,
+        )
+    ]
+    results.append(_assignment(env, n))
+    return results
+
+
+def _assignment(env: dict[str, str], n: int) -> Result:
+    """``assign_units`` on the stored grid against the cell lookup kernel alone."""
+    code = (
+        "import time, sys\n"
+        "from gridmap.store import Store\n"
+        "from gridmap.grid.stored import assign_units\n"
+        "from gridmap.store import models, table_of\n"
+        "from gridmap.grid.stored import _frame\n"
+        "from gridmap.grid import CellIndex\n"
+        "store = Store(sys.argv[1])\n"
+        "with store.engine.connect() as conn:\n"
+        "    cells = _frame(conn, models.GridCell, ('id', 'code'))\n"
+        "    units = _frame(conn, models.Unit, ('id',))\n"
+        "start = time.perf_counter()\n"
+        "CellIndex(cells).locate(units.geometry.x.to_numpy(), units.geometry.y.to_numpy())\n"
+        "kernel = time.perf_counter() - start\n"
+        "with store.engine.begin() as conn:\n"
+        "    conn.exec_driver_sql('UPDATE unit SET cell_id = NULL')\n"
+        "start = time.perf_counter()\n"
+        "assign_units(store)\n"
+        "print(time.perf_counter() - start, kernel)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, env["GRIDMAP_DATABASE_URL"]],
+        env=_child_env(None),
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    ours, kernel = (float(v) for v in out.stdout.split()[-2:])
+    return _result(
+        f"assign {n:,} units to 10k cells (store read + write)",
+        (ours, 0.0),
+        "CellIndex.locate kernel",
+        (kernel, 0.0),
+        3.0,
+    )
+
+
+def _result(
+    case: str, ours: tuple[float, float], baseline: str, theirs: tuple[float, float], within: float
+) -> Result:
+    ratio = ours[0] / theirs[0]
+    logger.info("%s: %.1f s vs %s %.1f s (%.2fx)", case, ours[0], baseline, theirs[0], ratio)
+    return Result(
+        benchmark="ingest",
+        case=case,
+        gridmap_s=ours[0],
+        baseline=baseline,
+        baseline_s=theirs[0],
+        target=f"within {within:g}x of the baseline",
+        met=ratio <= within,
+        gridmap_peak_mb=ours[1] or None,
+        baseline_peak_mb=theirs[1] or None,
+        extra={"ratio": round(ratio, 2)},
+    )
+
+
+def run(quick: bool) -> list[Result]:
+    """Run every case; ``quick`` loads 20,000 units once instead of 1,000,000."""
+    n = 20_000 if quick else 1_000_000
+    runs = 1
+    if not Path(OGR2OGR).exists():
+        msg = f"{OGR2OGR} not found: install gdal-bin (apt-get install gdal-bin)"
+        raise RuntimeError(msg)
+    _run([*GRIDMAP, "--help"])  # writes the bytecode caches a user's installation has
+    with tempfile.TemporaryDirectory(prefix="gridmap-bench-ingest-") as tmp:
+        folder = Path(tmp)
+        files = write_county(folder / "county", units=n, seed=0)
+        results = _sqlite_cases(folder, files, n, runs)
+        results += _grid_cases(folder, files, n)
+        results += _postgis_cases(files, n, runs)
+    return results
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    frame = pd.DataFrame([r.__dict__ for r in run(quick="--quick" in sys.argv)])
+    sys.stdout.write(frame.to_string() + "\n")
