@@ -119,6 +119,22 @@ def admin_page(ok: int) -> Callable[[str], int]:
     return lambda role: 303 if role == "anonymous" else (ok if role == "admin" else 403)
 
 
+def dash_page(ok: int, allowed: set[str] | None = None, outside: int = 404) -> Callable[[str], int]:
+    """A dashboard route: 303 to sign in, 404 for workers, ``ok`` for ``allowed``."""
+    viewers = {"admin", "department", "planner", "other_department"}
+
+    def expect(role: str) -> int:
+        if role == "anonymous":
+            return 303
+        if role not in viewers:
+            return 404
+        if allowed is None or role in allowed:
+            return ok
+        return outside if role == "planner" else 404
+
+    return expect
+
+
 def public(role: str) -> int:
     return 200
 
@@ -213,6 +229,33 @@ MATRIX: dict[tuple[str, str], Case] = {
         lambda c: "/dashboard",
         lambda role: 303 if role in ("anonymous", "worker", "other_worker") else 200,
         page=True,
+    ),
+    ("GET", "/dashboard/lists/{which}.xlsx"): Case(
+        lambda c: f"/dashboard/lists/must.xlsx?area={TOWN_A}", dash_page(200, IN_TOWN_A), page=True
+    ),
+    ("GET", "/dashboard/cells.geojson"): Case(
+        lambda c: "/dashboard/cells.geojson", dash_page(200), page=True
+    ),
+    ("GET", "/dashboard/layers.json"): Case(
+        lambda c: "/dashboard/layers.json", dash_page(200), page=True
+    ),
+    ("POST", "/dashboard/runs"): Case(
+        lambda c: "/dashboard/runs",
+        dash_page(303, DECIDERS | {"other_department"}, outside=403),
+        body=lambda c, role: {"mode": "radius"},
+        page=True,
+    ),
+    ("POST", "/dashboard/siting"): Case(
+        lambda c: "/dashboard/siting",
+        dash_page(303, DECIDERS | {"other_department"}, outside=403),
+        body=lambda c, role: {"k": "1"},
+        page=True,
+    ),
+    ("GET", "/dashboard/runs/{run_id}/report.xlsx"): Case(
+        lambda c: f"/dashboard/runs/{c.world.run}/report.xlsx", dash_page(200), page=True
+    ),
+    ("GET", "/dashboard/runs/{run_id}/map.html"): Case(
+        lambda c: f"/dashboard/runs/{c.world.run}/map.html", dash_page(200), page=True
     ),
     ("GET", "/api/users"): Case(lambda c: "/api/users", signed_in(200, {"admin"}, outside=403)),
     ("GET", "/api/audit"): Case(lambda c: "/api/audit", signed_in(200, {"admin"}, outside=403)),

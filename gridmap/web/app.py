@@ -22,6 +22,7 @@ from gridmap.web.routes import (
     auth,
     cells,
     changes,
+    dashboard,
     docs,
     pages,
     pages_admin,
@@ -77,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     add_exception_handlers(app)
-    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, pwa):
+    for module in (auth, cells, areas, runs, visits, changes, admin, docs, pages, pwa, dashboard):
         app.include_router(module.router)
     for module in (tasks, pages_tasks, pages_admin):  # tasks (派单), changes, admin pages
         app.include_router(module.router)

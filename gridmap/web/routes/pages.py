@@ -26,13 +26,10 @@ from gridmap.query import (
     CHANGE_KINDS,
     MAX_PAGE,
     Actor,
-    area_in_scope,
     cell_geojson,
     cell_in_scope,
     cells_in_scope,
     record_visit,
-    resolve_run,
-    run_in_scope,
     station_names,
     unit_status,
     units_of_cell,
@@ -337,28 +334,3 @@ async def visit_submit(code: str, request: Request) -> Response:
         request, code, visit.unit_id, "saved", 201 if created else 200,
         visit_id=int(stored["id"]), created=created,
     )  # fmt: skip
-
-
-def _area_code(user: Account) -> str:
-    return "*" if user.role == "admin" else str(user.area_code or "")
-
-
-@router.get("/dashboard")
-def dashboard(request: Request) -> Response:
-    """The area's roll-up rates from the latest stored run (departments, planners, admins)."""
-    user = _page_user(request)
-    lang = _lang(request)
-    if user is None:
-        return _to("/", lang)
-    if user.role == "worker":
-        return _to("/cells", lang)
-    store = get_store(request)
-    try:
-        run = run_in_scope(store, user.scope, resolve_run(store, None))
-    except NotFoundError:
-        return _render(request, "dashboard.html", user=user, run=None, area=None)
-    try:
-        area = area_in_scope(store, user.scope, _area_code(user), run["id"])
-    except NotFoundError:
-        area = None
-    return _render(request, "dashboard.html", user=user, run=run, area=area)
