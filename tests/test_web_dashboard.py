@@ -287,7 +287,8 @@ def test_ten_thousand_cells_stay_light(client: TestClient, store: Store) -> None
     assert _geo(client, "zoom=8&bbox=115.9,26.9,116.4,27.4")[0]["total"] == 0
 
 
-def test_lists_follow_the_records_not_a_stale_cache(client: TestClient, store: Store) -> None:
+def test_lists_are_the_runs_own_until_the_next_run(client: TestClient, store: Store) -> None:
+    """Like the roll-up, the idle list is the stored run's; a new run brings the change."""
     _sign_in(client, "department")
     assert 'data-what="station"' not in client.get("/dashboard").text
     stations = table_of(models.Station)
@@ -297,5 +298,9 @@ def test_lists_follow_the_records_not_a_stale_cache(client: TestClient, store: S
                 last_activity=dt.date(2025, 10, 1), updated_at=dt.datetime(2026, 11, 5)
             )
         )
+    assert 'data-what="station"' not in client.get("/dashboard").text
+    run_coverage(
+        store, Settings(_env_file=None).coverage, ReachOptions(), as_of=dt.date(2026, 11, 1)
+    )
     page = client.get("/dashboard").text
     assert 'data-what="station"' in page and "站" in page

@@ -209,8 +209,8 @@ def _context(conn: Connection, as_of: dt.date) -> CoverageInputs:
     return CoverageInputs(
         units=empty,
         orgs=empty,
-        org_units=pd.DataFrame(columns=["org_id", "unit_id"]),
-        instructor_units=pd.DataFrame(columns=["instructor_id", "unit_id"]),
+        org_units=_links(conn, models.OrgUnit),
+        instructor_units=_links(conn, models.InstructorUnit),
         stations=empty,
         cells=cells,
         areas=areas,
@@ -329,6 +329,10 @@ def _sites(conn: Connection, run_id: int, role: str, kind_column: str) -> gpd.Ge
     )
     if role == "org":
         frame["members"] = rows["members"].astype("Int64")
+        # the organisation's own unit: a record's identity, not something a run judged
+        orgs = table_of(models.PartyOrg)
+        own = dict(conn.execute(select(orgs.c.id, orgs.c.own_unit_id)).all())
+        frame["own_unit_id"] = frame["id"].map(own).astype("Int64")
     frame["idle"] = frame["activity"] == "idle"
     frame.index = pd.Index(frame["id"].to_numpy())
     geoms = shapely.from_wkb(rows["geom_wkb"].to_numpy(dtype=object))

@@ -1,10 +1,11 @@
 """What the dashboard needs of a run beyond its stored tables: blind zones, idle organisations
 and stations, service areas, the workbook and the offline map, cut to a :class:`Scope`.
 
-The store keeps a run's parameters, roll-up and per-unit results; geometries (blind zones,
-service areas) are recomputed with the run's parameters (:func:`reproduce_run`), once per
-run, store and version of the records in this process (a small cache), then cut to the
-cells the scope's SQL names.
+The store keeps each run's outputs (per-unit results, roll-up, blind zones, service areas,
+the organisations and stations it judged); they are read back (:func:`load_run`, not
+recomputed), once per run and store in this process (a small cache), then cut to the cells
+the scope's SQL names. Every list is the run's own, like its roll-up: a confirmed change
+shows in the next run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gridmap.coverage import CoverageInputs, CoverageResult
 from gridmap.query._common import resolve_run
@@ -31,39 +32,29 @@ __all__ = ["blind_zone_rows", "idle_rows", "recomputed", "scoped_run", "scoped_s
 logger = logging.getLogger(__name__)
 
 _CACHE: OrderedDict[tuple[Any, ...], tuple[CoverageResult, CoverageInputs]] = OrderedDict()
-_VERSIONED = (models.Unit, models.PartyOrg, models.Station, models.GridCell, models.AdminArea)
-_LINKS = (models.OrgUnit, models.InstructorUnit, models.WorkerCell)
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
-
-
-def _records_version(store: Store) -> tuple[Any, ...]:
-    """Counts and newest edits of the records a run is recomputed from (a changed record,
-    say a confirmed change from a visit, makes a new cache entry)."""
-    with store.engine.connect() as conn:
-        edits = [
-            tuple(conn.execute(select(func.count(), func.max(t.c.updated_at))).one())
-            for t in (table_of(m) for m in _VERSIONED)
-        ]
-        links = [
-            conn.execute(select(func.count()).select_from(table_of(m))).scalar() for m in _LINKS
-        ]
-    return (*edits, *links)
 
 
 def recomputed(
     store: Store, rules: CoverageSettings, run_id: int | None = None
 ) -> tuple[CoverageResult, CoverageInputs]:
-    """A stored run recomputed with its parameters (cached per store and run)."""
-    from gridmap.coverage import reproduce_run
+    """A stored run read back with what its outputs need (cached per store and run).
+
+    Runs stored before runs kept their outputs are recomputed (:func:`load_run` warns).
+    """
+    from gridmap.coverage import load_run
 
     run = resolve_run(store, run_id)
-    key = (str(store.engine.url), run, _records_version(store))
+    runs = table_of(models.CoverageRun)
+    with store.engine.connect() as conn:  # a store recreated at the same URL reuses ids
+        created = conn.execute(select(runs.c.created_at).where(runs.c.id == run)).scalar()
+    key = (str(store.engine.url), run, created)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = reproduce_run(store, rules, run)
+    result = load_run(store, rules, run)
     pair = (result, result.inputs)
     with _LOCK:
         _CACHE[key] = pair
