@@ -144,7 +144,7 @@ def stream_xlsx(
         formats = list((number_formats or {}).get(name, ())) or [""] * frame.shape[1]
         header = [Quoted(str(h)) if is_formula_like(h) else h for h in frame.columns]
         widths = [_width(h, frame.iloc[:, i]) for i, h in enumerate(frame.columns)]
-        data.append(SheetData(name, header, _rows(frame), formats, widths))
+        data.append(SheetData(name, header, _rows(frame), formats, widths, n_rows=len(frame)))
     return write_workbook(path, data)
 
 

@@ -53,6 +53,9 @@ class SheetData:
     rows: Iterable[Sequence[object]]
     formats: Sequence[str]
     widths: Sequence[float]
+    #: the number of rows, when known: written as the sheet's dimension, which readers
+    #: such as openpyxl's read-only mode take as the sheet's size
+    n_rows: int | None = None
 
 
 def _letters(n: int) -> list[str]:
@@ -108,9 +111,12 @@ def _sheet_xml(sheet: SheetData, styles: dict[str, int]) -> Iterable[str]:
         f'<col min="{i}" max="{i}" width="{w:.2f}" customWidth="1"/>'
         for i, w in enumerate(sheet.widths, start=1)
     )
+    dimension = (
+        f'<dimension ref="A1:{letters[-1]}{sheet.n_rows + 1}"/>' if sheet.n_rows is not None else ""
+    )
     yield (
         f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_MAIN}" '
-        f'xmlns:r="{_REL}"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
+        f'xmlns:r="{_REL}">{dimension}<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" '
         'topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection '
         'pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
         f'<sheetFormatPr defaultRowHeight="15"/>{"<cols>" + cols + "</cols>" if cols else ""}'

@@ -32,7 +32,8 @@ def test_the_file_stays_small_and_opens_quickly(big_map: Path, big: Visit) -> No
     assert big_map.stat().st_size < 4e6  # 20 MB at 1M units (benchmarks/bench_outputs.py)
     assert big.errors == [] and big.requests == []
     assert big.seconds < 10
-    assert big.page.evaluate("GridMap.layers.cells.drawn") > 0
+    # the cells paint in the frame after the map is ready: wait for it, do not race it
+    big.page.wait_for_function("GridMap.layers.cells.drawn > 0", timeout=30_000, polling=50)
     assert big.page.evaluate("GridMap.byCell.shown") == 0  # no unit drawn at the start
     legend = big.page.locator(".gm-legend").inner_text()
     assert "单位按网格汇总" in legend and "网格覆盖状态" in legend

@@ -43,3 +43,11 @@ def test_cells_keep_their_types_formats_and_stay_text(tmp_path: Path) -> None:
     assert rows[0][4].value == dt.datetime(2026, 11, 1) and rows[0][4].number_format == "yyyy-mm-dd"
     assert not any(c.data_type == "f" for r in sheet.iter_rows() for c in r)
     assert sheet.column_dimensions["A"].width > sheet.column_dimensions["D"].width
+
+
+def test_read_only_readers_see_the_sheets_size(tmp_path: Path) -> None:
+    """openpyxl's read-only mode (how big workbooks are read) takes the size as written."""
+    frame = pd.DataFrame({"名称": [f"单位{i}" for i in range(7)], "n": range(7)})
+    path = stream_xlsx(tmp_path / "t.xlsx", {"盲区": frame})
+    sheet = openpyxl.load_workbook(path, read_only=True)["盲区"]
+    assert (sheet.max_row, sheet.max_column) == (8, 2)

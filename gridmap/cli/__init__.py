@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 try:  # Ctrl-C while the commands load is no traceback either
@@ -89,10 +92,37 @@ def _root(
     setup_logging(verbose)
 
 
+INTERRUPTED = "interrupted: nothing was changed by the unfinished step\n"
+
+
+def _importing(frame: FrameType | None) -> bool:
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C: KeyboardInterrupt, except while a module is being imported.
+
+    There Python may swallow it (a KeyboardInterrupt raised in importlib's weakref
+    callbacks is only reported as "Exception ignored", and the command runs on), so
+    the process ends at once instead: nothing an unfinished transaction wrote is
+    committed (the store rolls it back, as after a kill), and the user sees the line.
+    """
+    if _importing(frame):
+        os.write(2, INTERRUPTED.encode())
+        os._exit(130)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``gridmap`` script."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         app(obj={EXIT_AT_ONCE: True})
     except KeyboardInterrupt:  # while typer builds the commands, before any of them runs
-        sys.stderr.write("interrupted: nothing was changed by the unfinished step\n")
+        sys.stderr.write(INTERRUPTED)
         raise SystemExit(130) from None
