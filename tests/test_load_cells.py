@@ -65,6 +65,18 @@ def test_reimported_cells_reassign_the_units(store: Store, tmp_path: Path) -> No
     assert _unit_cells(store) == {"F1": "C2", "F2": "C1"}
 
 
+def test_a_cell_import_reports_its_own_assignment(store: Store, tmp_path: Path) -> None:
+    ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    report = ingest_layer(store, _cells_file(tmp_path / "c.geojson", {"C1": WEST}), "cell")
+
+    assert report.assignment is not None
+    assert report.assignment.summary() == {
+        "units": 2, "assigned": 1, "outside": 1, "multi_cell": 0, "cells": 1
+    }  # fmt: skip
+    assert report.assignment.outside["source_id"].tolist() == ["F2"]
+    assert _unit_cells(store) == {"F1": "C1", "F2": None}
+
+
 def _areas(store: Store) -> None:
     town = shapely.MultiPolygon([shapely.box(117.20, 28.29, 117.22, 28.30)])
     frame = gpd.GeoDataFrame(

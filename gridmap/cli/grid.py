@@ -364,16 +364,10 @@ def import_(
     When the codes belong to cells another file supplied, the import shows what it would
     overwrite and asks (at a terminal); --yes overwrites without asking.
     """
-    from gridmap.grid.stored import assign_units
     from gridmap.ingest.pipeline import ingest_layer
     from gridmap.ingest.records import RecordKind
 
-    options: dict[str, Any] = {
-        "layer": layer,
-        "crs": crs,
-        "encoding": encoding,
-        "columns": parse_mapping(map_),
-    }
+    columns = parse_mapping(map_)
     while True:
         try:
             with open_store() as store, _codes_unique(file.name):
@@ -384,15 +378,18 @@ def import_(
                     source=source,
                     reject_file=reject_file,
                     confirm=_confirm(yes),
-                    **options,
+                    layer=layer,
+                    crs=crs,
+                    encoding=encoding,
+                    columns=columns,
                 )
-                assignment = assign_units(store)
             break
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
     _print_load(report, report.reject_file)
-    _print_assignment(assignment)
+    if report.assignment is not None:  # always: an import of cells puts units in them
+        _print_assignment(report.assignment)
 
 
 def _print_check(report: GridReport, area: str) -> None:

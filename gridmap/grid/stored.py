@@ -7,7 +7,6 @@ the store and writes its results back, each step in one transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -30,6 +29,7 @@ from gridmap.grid import (
     compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
+from gridmap.grid.assign import AssignReport
 from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
@@ -246,34 +246,6 @@ def _restore_workers(conn: Connection, kept: list[tuple[int, str]]) -> None:
         conn.execute(insert(links), [{"worker_id": w, "cell_id": c} for w, c in pairs])
     lost = len({(w, c) for w, c in kept}) - len(pairs)
     logger.info("kept %d worker assignments; %d named cells the new grid lacks", len(pairs), lost)
-
-
-@dataclass(frozen=True)
-class AssignReport:
-    """How units were put into cells."""
-
-    units: int
-    assigned: int
-    outside: pd.DataFrame  # units in no cell: id, source_id, kind, name, lon, lat
-    multi_cell: int  # polygon units touching more than one cell
-    cells: int = 0  # open cells units were put into
-
-    def summary(self) -> dict[str, int]:
-        """The counts of :meth:`__str__`."""
-        return {
-            "units": self.units,
-            "assigned": self.assigned,
-            "outside": len(self.outside),
-            "multi_cell": self.multi_cell,
-            "cells": self.cells,
-        }
-
-    def __str__(self) -> str:
-        """One line for the CLI."""
-        return (
-            f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
-            f"every cell, {self.multi_cell} polygons across several cells"
-        )
 
 
 def assign_units(store: Store) -> AssignReport:
