@@ -7,6 +7,7 @@ the store and writes its results back, each step in one transaction.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -51,8 +52,8 @@ __all__ = [
     "check_area_grid",
     "communities_intersecting",
     "communities_within",
-    "generate_grid",
     "generate_grid_in",
+    "generate_grid_over",
     "has_grid",
     "save_cells",
 ]
@@ -107,7 +108,7 @@ def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
     return villages[villages.index.isin(ids)][["code", "name", "geometry"]]
 
 
-def generate_grid(
+def generate_grid_over(
     store: Store,
     area_code: str,
     *,
@@ -116,7 +117,10 @@ def generate_grid(
     resolution: int | None = None,
     scheme: CodeScheme = BEIJING_DB11_T_2157_2023,
 ) -> gpd.GeoDataFrame:
-    """Cells over the area with ``area_code``, split by and assigned to its communities, coded."""
+    """Cells over the area with ``area_code``, split by and assigned to its communities, coded.
+
+    Not saved: :func:`gridmap.grid.stored_generate.generate_grid` checks, saves and assigns.
+    """
     boundary = area_boundary(store, area_code)
     communities = communities_within(store, area_code)
     cells = compute_grid(
@@ -194,7 +198,8 @@ def save_cells(
     With ``replace_area``, the stored cells of that area (and of the areas below it) are
     deleted first, in the same transaction: a new grid replaces the old one instead of
     overlapping it. Grid workers keep their assignments to cells whose code the new grid
-    has too; units are put into the new cells in the same transaction.
+    has too; units are put into the new cells in the same transaction (the report's
+    ``assignment``).
     """
     frame = cells.copy()
     invalid = ~frame.geometry.is_valid
@@ -215,8 +220,7 @@ def save_cells(
         report = load_into(conn, RecordKind.CELL, result, source=source, origin="grid generate")
         if kept:
             _restore_workers(conn, kept)
-        assign_units_on(conn)
-        return report
+        return replace(report, assignment=assign_units_on(conn))
 
 
 def _remove_cells(conn: Connection, area_ids: list[int], area: str) -> list[tuple[int, str]]:
