@@ -40,8 +40,6 @@ app = typer.Typer(
 
 #: Units outside every cell listed on screen; the rest are counted.
 SHOWN_OUTSIDE = 30
-#: Stored cells sharing less than this with an area (m²) are its neighbours, not its grid.
-OVERLAP_M2 = 1.0
 
 
 class Shape(enum.StrEnum):
