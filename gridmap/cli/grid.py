@@ -166,7 +166,6 @@ def generate(
 
     with open_store() as store:
         target = resolve_target(store, area, boundary, bbox)
-        divisions = _divisions(None) if target.area_code is None else ()
         result = generate_grid(
             store,
             target.area_code,
@@ -180,7 +179,7 @@ def generate(
             out=out,
             label=target.label,
             flag=target.flag,
-            divisions=divisions,
+            divisions=lambda: _divisions(None),  # read only if areas are derived
         )
     if result.derived is not None:
         print_derived(result.derived)

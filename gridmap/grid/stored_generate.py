@@ -11,7 +11,7 @@ Messages name the CLI's flags (``--area``, ``--replace``, ...), as the command d
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +97,7 @@ def generate_grid(  # noqa: PLR0913 - the options of `gridmap grid generate`, sp
     out: Path | str | None = None,
     label: str | None = None,
     flag: str | None = None,
-    divisions: Sequence[Division] = (),
+    divisions: Sequence[Division] | Callable[[], Sequence[Division]] = (),
 ) -> GridGenerated:
     """Generate, code and save cells over a stored area or a polygon; put units in them.
 
@@ -122,6 +122,9 @@ def generate_grid(  # noqa: PLR0913 - the options of `gridmap grid generate`, sp
         whose code survives); without it a stored grid there is refused.
     out
         Also write the cells there (:func:`gridmap.store.export.write_records`).
+    divisions
+        The MCA code list for derived areas' codes, or a function giving it (called
+        only when areas are derived: the list is large).
     label, flag
         How the source name (``grid-<label>``) and messages call the area: default
         the code and ``--area CODE``, or ``boundary`` for a polygon.
@@ -271,7 +274,10 @@ def _in_area(
 
 
 def _derive(
-    store: Store, polygon: _Polygon, parent_code: str | None, divisions: Sequence[Division]
+    store: Store,
+    polygon: _Polygon,
+    parent_code: str | None,
+    divisions: Sequence[Division] | Callable[[], Sequence[Division]],
 ) -> DeriveReport:
     from gridmap.admin import derive_areas, parent_code_problem
 
@@ -279,9 +285,8 @@ def _derive(
         problem = parent_code_problem(parent_code, flag="--parent-code")
         if problem:
             raise GridmapError(problem)
-    return derive_areas(
-        store, boundary=polygon.boundary, parent_code=parent_code, divisions=divisions
-    )
+    listed = divisions() if callable(divisions) else divisions
+    return derive_areas(store, boundary=polygon.boundary, parent_code=parent_code, divisions=listed)
 
 
 def _in_polygon(
@@ -292,7 +297,7 @@ def _in_polygon(
     resolution: int | None,
     scheme: CodeScheme,
     parent_code: str | None,
-    divisions: Sequence[Division],
+    divisions: Sequence[Division] | Callable[[], Sequence[Division]],
 ) -> tuple[gpd.GeoDataFrame, LoadReport, DeriveReport | None]:
     from gridmap.grid.stored import communities_intersecting, generate_grid_in, save_cells
 
