@@ -45,7 +45,9 @@ _PUBLIC: dict[str, str] = {
     "compute_grid": "gridmap.grid",
     "compute_grid_check": "gridmap.grid",
     "assign_codes": "gridmap.grid",
-    "generate_grid": "gridmap.grid.stored",
+    "generate_grid": "gridmap.grid.stored_generate",
+    "GridGenerated": "gridmap.grid.stored_generate",
+    "generate_grid_over": "gridmap.grid.stored",
     "generate_grid_in": "gridmap.grid.stored",
     "save_cells": "gridmap.grid.stored",
     "assign_units": "gridmap.grid.stored",
@@ -101,6 +103,7 @@ __all__ = [
     "CoverageResult",
     "CoverageSettings",
     "DeriveReport",
+    "GridGenerated",
     "IngestReport",
     "LoadReport",
     "MapData",
@@ -129,6 +132,7 @@ __all__ = [
     "export_records",
     "generate_grid",
     "generate_grid_in",
+    "generate_grid_over",
     "ingest_layer",
     "ingest_osm",
     "list_areas",
@@ -197,11 +201,12 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does
     from gridmap.grid.stored import (
         AssignReport,
         assign_units,
-        generate_grid,
         generate_grid_in,
+        generate_grid_over,
         save_cells,
     )
     from gridmap.grid.stored_check import check_grid
+    from gridmap.grid.stored_generate import GridGenerated, generate_grid
     from gridmap.ingest import RecordKind, read_layer, read_osm
     from gridmap.ingest.load import LoadReport
     from gridmap.ingest.pipeline import IngestReport, ingest_layer, ingest_osm

@@ -107,6 +107,7 @@ def test_coverage_run_and_site_recommend_share_the_reach_options() -> None:
 
 
 def test_public_functions_spell_out_their_options() -> None:
-    for name in ("export_html", "recommend_sites", "ingest_osm", "map_data", "write_report"):
+    names = ("export_html", "recommend_sites", "ingest_osm", "ingest_layer", "map_data")
+    for name in (*names, "write_report", "generate_grid", "export_records"):
         kinds = {p.kind for p in inspect.signature(getattr(gridmap, name)).parameters.values()}
         assert inspect.Parameter.VAR_KEYWORD not in kinds, f"{name} hides options in **kwargs"

@@ -217,3 +217,11 @@ def test_cli_leaves_closed_records_out_unless_include_closed(
     back = read(out)
     assert sorted(back["source_id"]) == ["U1", "U2", "U3", "U4", "U5"]
     assert back.set_index("source_id")["closed_at"].notna().sum() == 2
+
+
+def test_export_records_writes_out_in_the_same_call(seeded: Store, tmp_path: Path) -> None:
+    out = tmp_path / "orgs.csv"
+    frame = export_records(seeded, "orgs", out=out)
+    written = pd.read_csv(out, encoding="utf-8-sig", dtype={"source_id": str})
+    assert written["source_id"].tolist() == frame["source_id"].tolist()
+    assert len(frame) > 0

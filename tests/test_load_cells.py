@@ -7,10 +7,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import shapely
 from sqlalchemy import select
 
-from gridmap.grid.stored import generate_grid, save_cells
+from gridmap.errors import GridmapError
+from gridmap.grid.stored_generate import generate_grid
 from gridmap.ingest.load import load_records
 from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.records import ReadResult, RecordKind
@@ -65,6 +67,18 @@ def test_reimported_cells_reassign_the_units(store: Store, tmp_path: Path) -> No
     assert _unit_cells(store) == {"F1": "C2", "F2": "C1"}
 
 
+def test_a_cell_import_reports_its_own_assignment(store: Store, tmp_path: Path) -> None:
+    ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    report = ingest_layer(store, _cells_file(tmp_path / "c.geojson", {"C1": WEST}), "cell")
+
+    assert report.assignment is not None
+    assert report.assignment.summary() == {
+        "units": 2, "assigned": 1, "outside": 1, "multi_cell": 0, "cells": 1
+    }  # fmt: skip
+    assert report.assignment.outside["source_id"].tolist() == ["F2"]
+    assert _unit_cells(store) == {"F1": "C1", "F2": None}
+
+
 def _areas(store: Store) -> None:
     town = shapely.MultiPolygon([shapely.box(117.20, 28.29, 117.22, 28.30)])
     frame = gpd.GeoDataFrame(
@@ -88,8 +102,7 @@ def _areas(store: Store) -> None:
 
 def test_a_replaced_grid_keeps_workers_on_surviving_codes(store: Store, tmp_path: Path) -> None:
     _areas(store)
-    first = generate_grid(store, "360681002", shape="square", size_m=250)
-    save_cells(store, first, source="grid-360681002")
+    first = generate_grid(store, "360681002", shape="square", size_m=250).cells
     codes = sorted(first["code"])[:2]
     workers = tmp_path / "workers.csv"
     workers.write_text(f"source_id,name,cells\nW1,王芳,{codes[0]};{codes[1]}\n", encoding="utf-8")
@@ -97,8 +110,7 @@ def test_a_replaced_grid_keeps_workers_on_surviving_codes(store: Store, tmp_path
     ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
     before = _unit_cells(store)
 
-    again = generate_grid(store, "360681002", shape="square", size_m=250)
-    save_cells(store, again, source="grid-360681002", replace_area="360681002")
+    generate_grid(store, "360681002", shape="square", size_m=250, replace=True)
 
     with store.session() as s:
         kept = s.scalars(
@@ -109,3 +121,24 @@ def test_a_replaced_grid_keeps_workers_on_surviving_codes(store: Store, tmp_path
     assert sorted(kept) == codes
     assert _unit_cells(store) == before
     assert all(before.values())
+
+
+def test_generate_grid_saves_assigns_and_refuses_a_second_grid(
+    store: Store, tmp_path: Path
+) -> None:
+    _areas(store)
+    ingest_layer(store, _firms(tmp_path / "firms.csv"), "unit")
+    out = tmp_path / "cells.geojson"
+
+    result = generate_grid(store, "360681002", shape="square", size_m=250, out=out)
+
+    assert str(result).startswith("cells over 360681002 (") and str(result.load) in str(result)
+    assert result.load.source == "grid-360681002" and result.load.inserted == len(result.cells)
+    assert result.assignment.summary()["assigned"] == 2 and all(_unit_cells(store).values())
+    summary = result.summary()
+    assert (summary["cells"], summary["derived"], summary["out"]) == (
+        len(result.cells), None, str(out)
+    )  # fmt: skip
+    assert len(gpd.read_file(out)) == len(result.cells)
+    with pytest.raises(GridmapError, match="already has"):
+        generate_grid(store, "360681002", shape="square", size_m=250)

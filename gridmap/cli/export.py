@@ -42,9 +42,8 @@ def export(
 
     Records an import with --sync closed are left out unless --include-closed is given.
     """
-    from gridmap.store.export import export_records, write_records
+    from gridmap.store.export import export_records
 
     with open_store() as store:
-        frame = export_records(store, kind, include_closed=include_closed)
-    path = write_records(frame, out)
-    console.print(f"{len(frame)} {kind}: {path}")
+        frame = export_records(store, kind, out=out, include_closed=include_closed)
+    console.print(f"{len(frame)} {kind}: {out}")

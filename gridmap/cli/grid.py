@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,18 +23,15 @@ from gridmap.cli._common import (
     parse_mapping,
     print_table,
 )
-from gridmap.cli.areas import Target, derive_in, print_derived, resolve_target, stored_boundary
+from gridmap.cli.areas import _divisions, print_derived, resolve_target, stored_boundary
 from gridmap.cli.ingest import YesOption, _confirm, _UseSource
 from gridmap.errors import GridmapError
 
 if TYPE_CHECKING:  # the analysis (pandas, GEOS) loads when a command runs
-    from shapely.geometry.base import BaseGeometry
-
     from gridmap.grid import CodeScheme, GridReport
     from gridmap.grid.stored import AssignReport
     from gridmap.grid.stored_check import StoreGridReport
     from gridmap.ingest.load import LoadReport
-    from gridmap.store import Store
 
 app = typer.Typer(
     help="Grid cells (网格): generate or import them, check them, put every unit in one.",
@@ -46,8 +40,6 @@ app = typer.Typer(
 
 #: Units outside every cell listed on screen; the rest are counted.
 SHOWN_OUTSIDE = 30
-#: Stored cells sharing less than this with an area (m²) are its neighbours, not its grid.
-OVERLAP_M2 = 1.0
 
 
 class Shape(enum.StrEnum):
@@ -112,90 +104,6 @@ def _print_load(report: LoadReport, reject_path: Path | None) -> None:
         console.print(f"rejected rows with their reasons: {reject_path}")
 
 
-@contextmanager
-def _codes_unique(what: str) -> Iterator[None]:
-    """Turn the store's unique-code violation into a message; the load was rolled back."""
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        yield
-    except IntegrityError as exc:
-        msg = (
-            f"{what}: a cell code is already stored under another source, and codes are "
-            f"unique in the store ({exc.orig}); nothing was saved. Re-import under that "
-            "source (--source) to update those cells, or fix the codes"
-        )
-        raise GridmapError(msg) from exc
-
-
-def _community_count(store: Store, area: str) -> int:
-    from gridmap.grid.stored import communities_within
-
-    try:
-        return len(communities_within(store, area))
-    except KeyError:
-        # communities_within indexes an empty frame by columns when the store holds no
-        # village-level area at all; that means none below this area either.
-        return 0
-
-
-def _require_communities(count: int, area: str, scheme: CodeScheme) -> None:
-    if count:
-        return
-    msg = (
-        f"--area {area} has no village/community areas with a boundary below it, and "
-        f"{scheme.name} codes every cell under its village or community "
-        f"({scheme.layout()}): a cell never belongs directly to a township. Derive them "
-        f"from the place points (`gridmap areas derive --area {area}`) or import them "
-        "(`gridmap ingest layer FILE --kind area`, level village, parent_code "
-        f"{area}), then generate again"
-    )
-    raise GridmapError(msg)
-
-
-def _refuse_stored_cells(store: Store, what: str, boundary: BaseGeometry, advice: str) -> None:
-    """Refuse to add a second grid over cells already stored there.
-
-    Saving upserts by code: a grid of another size would leave the old cells that
-    the new one does not renumber beside it, overlapping.
-    """
-    from gridmap.crs import metric_crs_for
-    from gridmap.store.export import export_records
-
-    cells = export_records(store, "cells")
-    near = cells[cells.intersects(boundary)]
-    if near.empty:
-        return
-    centre = boundary.centroid
-    shared = near.intersection(boundary).to_crs(metric_crs_for(centre.x, centre.y)).area
-    inside = near[(shared > OVERLAP_M2).to_numpy()]  # neighbours' edges may graze the boundary
-    if inside.empty:
-        return
-    sources = ", ".join(sorted(set(inside["source"])))
-    msg = (
-        f"{what} already has {len(inside)} stored cells (source {sources}); a new grid "
-        f"would be saved beside them and overlap. {advice}"
-    )
-    raise GridmapError(msg)
-
-
-def _check_community_codes(communities: Any, scheme: CodeScheme) -> None:
-    """Every community needs a code of the length the scheme extends."""
-    width = scheme.parent_width
-    bad = [
-        f"{name} ({code})"
-        for code, name in zip(communities["code"], communities["name"], strict=True)
-        if not (isinstance(code, str) and len(code) == width and code.isdigit())
-    ]
-    if bad:
-        msg = (
-            f"--scheme {scheme.name} extends {width}-digit village/community codes, and "
-            f"{len(bad)} areas have none or another one: {', '.join(bad[:5])}. Fix their codes "
-            "(`gridmap ingest layer FILE --kind area`) or derive them (`gridmap areas derive`)"
-        )
-        raise GridmapError(msg)
-
-
 def _check_size(shape: Shape, size: float | None, resolution: int | None) -> None:
     """The size options that go with ``--shape``, named as flags."""
     if shape is Shape.H3:
@@ -212,71 +120,6 @@ def _check_size(shape: Shape, size: float | None, resolution: int | None) -> Non
         raise GridmapError(msg)
     if resolution is not None:
         raise GridmapError(f"--resolution applies to --shape h3 only, not --shape {shape.value}")
-
-
-@dataclass(frozen=True)
-class _Size:
-    shape: Shape
-    size: float | None
-    resolution: int | None
-    scheme: CodeScheme
-
-
-def _generate_in_area(store: Store, area: str, size: _Size, replace: bool) -> tuple[Any, str]:
-    from gridmap.grid.stored import area_boundary, communities_within, generate_grid, save_cells
-
-    boundary = area_boundary(store, area)
-    _require_communities(_community_count(store, area), area, size.scheme)
-    _check_community_codes(communities_within(store, area), size.scheme)
-    if not replace:
-        advice = (
-            f"Check them with `gridmap grid check --area {area}`, or give --replace to replace them"
-        )
-        _refuse_stored_cells(store, f"--area {area}", boundary, advice)
-    cells = generate_grid(
-        store,
-        area,
-        shape=size.shape.value,
-        size_m=size.size,
-        resolution=size.resolution,
-        scheme=size.scheme,
-    )
-    with _codes_unique(f"cells over {area}"):
-        saved = save_cells(
-            store, cells, source=f"grid-{area}", replace_area=area if replace else None
-        )
-    return cells, str(saved)
-
-
-def _generate_in_polygon(
-    store: Store, target: Target, size: _Size, parent_code: str | None
-) -> tuple[Any, str]:
-    from gridmap.grid.stored import communities_intersecting, generate_grid_in, save_cells
-
-    flag = target.flag
-    communities = communities_intersecting(store, target.boundary)
-    if communities.empty:
-        print_derived(derive_in(store, target, parent_code=parent_code))
-        communities = communities_intersecting(store, target.boundary)
-    elif parent_code is not None:
-        msg = (
-            f"--parent-code applies when villages/communities are derived, and {flag} "
-            "already overlaps stored ones: drop --parent-code"
-        )
-        raise GridmapError(msg)
-    _check_community_codes(communities, size.scheme)
-    _refuse_stored_cells(store, flag, target.boundary, "Check them with `gridmap grid check`")
-    cells = generate_grid_in(
-        store,
-        target.boundary,
-        shape=size.shape.value,
-        size_m=size.size,
-        resolution=size.resolution,
-        scheme=size.scheme,
-    )
-    with _codes_unique(f"cells in {flag}"):
-        saved = save_cells(store, cells, source=f"grid-{target.label}")
-    return cells, str(saved)
 
 
 @app.command()
@@ -319,27 +162,31 @@ def generate(
     overlaps; where none is stored, they are derived first (`gridmap areas derive`).
     """
     _check_size(shape, size, resolution)
-    from gridmap.grid.stored import assign_units
+    from gridmap.grid.stored_generate import generate_grid
 
-    sizing = _Size(shape, size, resolution, code_scheme(scheme))
     with open_store() as store:
         target = resolve_target(store, area, boundary, bbox)
-        if target.area_code is None and replace:
-            msg = "--replace works with --area only; remove the old cells first, or use --area"
-            raise GridmapError(msg)
-        if target.area_code is not None:
-            if parent_code is not None:
-                raise GridmapError("--parent-code goes with --boundary or --bbox, not --area")
-            cells, summary = _generate_in_area(store, target.area_code, sizing, replace)
-        else:
-            cells, summary = _generate_in_polygon(store, target, sizing, parent_code)
-        assignment = assign_units(store)
-    console.print(f"网格生成 / cells over {target.label} ({sizing.scheme.name}): {summary}")
-    _print_assignment(assignment)
-    if out is not None:
-        from gridmap.store.export import write_records
-
-        console.print(f"cells: {write_records(cells, out)}")
+        result = generate_grid(
+            store,
+            target.area_code,
+            boundary=None if target.area_code is not None else target.boundary,
+            shape=shape.value,
+            size_m=size,
+            resolution=resolution,
+            scheme=code_scheme(scheme),
+            parent_code=parent_code,
+            replace=replace,
+            out=out,
+            label=target.label,
+            flag=target.flag,
+            divisions=lambda: _divisions(None),  # read only if areas are derived
+        )
+    if result.derived is not None:
+        print_derived(result.derived)
+    console.print(f"网格生成 / {result}")
+    _print_assignment(result.assignment)
+    if result.out is not None:
+        console.print(f"cells: {result.out}")
 
 
 @app.command(name="import")
@@ -364,19 +211,14 @@ def import_(
     When the codes belong to cells another file supplied, the import shows what it would
     overwrite and asks (at a terminal); --yes overwrites without asking.
     """
-    from gridmap.grid.stored import assign_units
+    from gridmap.grid.stored_generate import codes_unique
     from gridmap.ingest.pipeline import ingest_layer
     from gridmap.ingest.records import RecordKind
 
-    options: dict[str, Any] = {
-        "layer": layer,
-        "crs": crs,
-        "encoding": encoding,
-        "columns": parse_mapping(map_),
-    }
+    columns = parse_mapping(map_)
     while True:
         try:
-            with open_store() as store, _codes_unique(file.name):
+            with open_store() as store, codes_unique(file.name):
                 report = ingest_layer(
                     store,
                     file,
@@ -384,15 +226,18 @@ def import_(
                     source=source,
                     reject_file=reject_file,
                     confirm=_confirm(yes),
-                    **options,
+                    layer=layer,
+                    crs=crs,
+                    encoding=encoding,
+                    columns=columns,
                 )
-                assignment = assign_units(store)
             break
         except _UseSource as answer:
             source = answer.source
             console.print(f"importing {file.name} as source {source!r}")
     _print_load(report, report.reject_file)
-    _print_assignment(assignment)
+    if report.assignment is not None:  # always: an import of cells puts units in them
+        _print_assignment(report.assignment)
 
 
 def _print_check(report: GridReport, area: str) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from gridmap.admin import DeriveReport, Division, derive_areas, load_divisions
 from gridmap.coverage import CoverageResult, ReachOptions, read_inputs, run_coverage
-from gridmap.grid.stored import AssignReport, assign_units, generate_grid, save_cells
+from gridmap.grid.stored import AssignReport, assign_units, generate_grid_over, save_cells
 from gridmap.ingest.load import LoadReport
 from gridmap.ingest.osm import read_osm
 from gridmap.ingest.pipeline import ingest_layer, ingest_osm
@@ -119,7 +119,7 @@ def run_demo(
     reports += list(derive_demo_areas(store, data_dir=data).loads)
     cells = pd.concat(
         [
-            generate_grid(store, code, shape="square", size_m=GRID_SIZE_M)
+            generate_grid_over(store, code, shape="square", size_m=GRID_SIZE_M)
             for code in _town_codes(store)
         ],
         ignore_index=True,

@@ -14,9 +14,11 @@ Units outside every cell get -1; reporting them is the caller's business.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from gridmap.grid._cellindex import CellIndex
@@ -29,7 +31,7 @@ from gridmap.grid._common import (
 )
 from gridmap.grid._regular import RegularGrid
 
-__all__ = ["CellIndex", "PolygonShare", "RegularGrid", "assign_polygons"]
+__all__ = ["AssignReport", "CellIndex", "PolygonShare", "RegularGrid", "assign_polygons"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +91,31 @@ def _overlap_areas(polys: GeomArray, cells: GeomArray) -> FloatArray:
     cut = ~inside
     areas[cut] = shapely.area(shapely.intersection(polys[cut], cells[cut]))
     return areas
+
+
+@dataclass(frozen=True)
+class AssignReport:
+    """How units were put into cells."""
+
+    units: int
+    assigned: int
+    outside: pd.DataFrame  # units in no cell: id, source_id, kind, name, lon, lat
+    multi_cell: int  # polygon units touching more than one cell
+    cells: int = 0  # open cells units were put into
+
+    def summary(self) -> dict[str, int]:
+        """The counts of :meth:`__str__`."""
+        return {
+            "units": self.units,
+            "assigned": self.assigned,
+            "outside": len(self.outside),
+            "multi_cell": self.multi_cell,
+            "cells": self.cells,
+        }
+
+    def __str__(self) -> str:
+        """One line for the CLI."""
+        return (
+            f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
+            f"every cell, {self.multi_cell} polygons across several cells"
+        )

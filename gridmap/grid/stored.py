@@ -7,7 +7,7 @@ the store and writes its results back, each step in one transaction.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -30,6 +30,7 @@ from gridmap.grid import (
     compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
+from gridmap.grid.assign import AssignReport
 from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
@@ -51,8 +52,8 @@ __all__ = [
     "check_area_grid",
     "communities_intersecting",
     "communities_within",
-    "generate_grid",
     "generate_grid_in",
+    "generate_grid_over",
     "has_grid",
     "save_cells",
 ]
@@ -107,7 +108,7 @@ def communities_within(store: Store, code: str) -> gpd.GeoDataFrame:
     return villages[villages.index.isin(ids)][["code", "name", "geometry"]]
 
 
-def generate_grid(
+def generate_grid_over(
     store: Store,
     area_code: str,
     *,
@@ -116,7 +117,10 @@ def generate_grid(
     resolution: int | None = None,
     scheme: CodeScheme = BEIJING_DB11_T_2157_2023,
 ) -> gpd.GeoDataFrame:
-    """Cells over the area with ``area_code``, split by and assigned to its communities, coded."""
+    """Cells over the area with ``area_code``, split by and assigned to its communities, coded.
+
+    Not saved: :func:`gridmap.grid.stored_generate.generate_grid` checks, saves and assigns.
+    """
     boundary = area_boundary(store, area_code)
     communities = communities_within(store, area_code)
     cells = compute_grid(
@@ -194,7 +198,8 @@ def save_cells(
     With ``replace_area``, the stored cells of that area (and of the areas below it) are
     deleted first, in the same transaction: a new grid replaces the old one instead of
     overlapping it. Grid workers keep their assignments to cells whose code the new grid
-    has too; units are put into the new cells in the same transaction.
+    has too; units are put into the new cells in the same transaction (the report's
+    ``assignment``).
     """
     frame = cells.copy()
     invalid = ~frame.geometry.is_valid
@@ -215,8 +220,7 @@ def save_cells(
         report = load_into(conn, RecordKind.CELL, result, source=source, origin="grid generate")
         if kept:
             _restore_workers(conn, kept)
-        assign_units_on(conn)
-        return report
+        return replace(report, assignment=assign_units_on(conn))
 
 
 def _remove_cells(conn: Connection, area_ids: list[int], area: str) -> list[tuple[int, str]]:
@@ -246,34 +250,6 @@ def _restore_workers(conn: Connection, kept: list[tuple[int, str]]) -> None:
         conn.execute(insert(links), [{"worker_id": w, "cell_id": c} for w, c in pairs])
     lost = len({(w, c) for w, c in kept}) - len(pairs)
     logger.info("kept %d worker assignments; %d named cells the new grid lacks", len(pairs), lost)
-
-
-@dataclass(frozen=True)
-class AssignReport:
-    """How units were put into cells."""
-
-    units: int
-    assigned: int
-    outside: pd.DataFrame  # units in no cell: id, source_id, kind, name, lon, lat
-    multi_cell: int  # polygon units touching more than one cell
-    cells: int = 0  # open cells units were put into
-
-    def summary(self) -> dict[str, int]:
-        """The counts of :meth:`__str__`."""
-        return {
-            "units": self.units,
-            "assigned": self.assigned,
-            "outside": len(self.outside),
-            "multi_cell": self.multi_cell,
-            "cells": self.cells,
-        }
-
-    def __str__(self) -> str:
-        """One line for the CLI."""
-        return (
-            f"{self.assigned} of {self.units} units in a cell, {len(self.outside)} outside "
-            f"every cell, {self.multi_cell} polygons across several cells"
-        )
 
 
 def assign_units(store: Store) -> AssignReport:

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,9 @@ from gridmap.ingest._write import (
 from gridmap.ingest.provenance import Merge, now
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
+
+if TYPE_CHECKING:
+    from gridmap.grid.assign import AssignReport
 
 logger = logging.getLogger(__name__)
 
@@ -159,6 +162,8 @@ class LoadReport:
     absent: int = 0
     closed: int = 0
     reject_file: Path | None = None  # where the rejected rows were written, if any
+    #: units put in cells in the import's transaction (imports of units or cells), if any
+    assignment: AssignReport | None = None
 
     @property
     def loaded(self) -> int:

@@ -9,10 +9,10 @@ nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -20,11 +20,17 @@ import shapely
 from sqlalchemy import Connection
 
 from gridmap._spreadsheet import write_table
+from gridmap.domain import UnitKind
 from gridmap.ingest.load import ConfirmOverwrite, LoadReport, Overwrite, load_many
 from gridmap.ingest.provenance import origin_of
 from gridmap.ingest.records import IngestError, ReadResult, RecordKind, parse_record_kind
 from gridmap.ingest.sniff import check_reject_file
+from gridmap.ingest.tables import DEFAULT_MAX_FIELD_CHARS
+from gridmap.ingest.validate import Region
 from gridmap.store import Store
+
+if TYPE_CHECKING:
+    from gridmap.grid.assign import AssignReport
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +116,7 @@ def default_source(kind: RecordKind, unit_kind: str | None = None) -> str:
     return unit_kind or kind.value
 
 
-def ingest_layer(
+def ingest_layer(  # noqa: PLR0913 - the import's options and read_layer's, spelled out
     store: Store,
     path: Path | str | pd.DataFrame,
     kind: RecordKind | str,
@@ -120,7 +126,20 @@ def ingest_layer(
     sync: bool = False,
     confirm: ConfirmOverwrite | None = None,
     actor: str | None = None,
-    **read_options: Any,
+    layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    id_col: str | None = None,
+    name_col: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    unit_kind: UnitKind | str | None = None,
+    region: Region | None = None,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS,
+    near: Region | None = None,
 ) -> LoadReport:
     """Import one layer (Shapefile, GeoPackage, GeoJSON, KML, CSV, Excel) into the store.
 
@@ -147,16 +166,35 @@ def ingest_layer(
         returns True to go on. Default: refuse (:class:`OverwriteRefused`, nothing changed).
     actor
         Who imports, for the audit log (default: the operating-system user).
-    **read_options
-        Passed to :func:`gridmap.ingest.read_layer` (``crs``, ``encoding``,
-        ``lon_col``, ``columns``, ...).
+    layer, crs, encoding, lon_col, lat_col, id_col, name_col, columns, unit_kind, region, \
+sheet, header_row, max_field_chars
+        How to read the file: :func:`gridmap.ingest.read_layer`'s options.
+    near
+        The extent the rows should lie in (default: the store's areas and cells,
+        :func:`gridmap.ingest.region.store_extent`).
 
     Returns
     -------
     The load report; its ``reject_file`` is the file the rejected rows went to, if any.
     """
     record_kind = parse_record_kind(kind)
-    name = source or default_source(record_kind, read_options.get("unit_kind"))
+    name = source or default_source(record_kind, unit_kind)
+    read_options: dict[str, Any] = {
+        "layer": layer,
+        "crs": crs,
+        "encoding": encoding,
+        "lon_col": lon_col,
+        "lat_col": lat_col,
+        "id_col": id_col,
+        "name_col": name_col,
+        "columns": columns,
+        "unit_kind": unit_kind,
+        "region": region,
+        "sheet": sheet,
+        "header_row": header_row,
+        "max_field_chars": max_field_chars,
+        "near": near,
+    }
     if isinstance(path, pd.DataFrame):
         return _ingest_frame(
             store, path, record_kind, name, reject_file, sync, confirm, actor, read_options
@@ -183,7 +221,8 @@ def _read_and_load(  # noqa: PLR0913 - ingest_layer's arguments, passed on
     from gridmap.ingest.readers import read_layer
     from gridmap.ingest.region import store_extent
 
-    read_options.setdefault("near", store_extent(store, kind))
+    if read_options.get("near") is None:
+        read_options["near"] = store_extent(store, kind)
     result = read_layer(file, kind, **read_options)
     for note in result.notes:
         logger.warning("%s: %s", file.name, note)
@@ -287,18 +326,20 @@ def _load(
     confirm: ConfirmOverwrite | None,
     actor: str | None,
 ) -> list[LoadReport]:
-    """Load in one transaction, then put units in cells in the same one."""
-    assigned: list[str] = []
+    """Load in one transaction, then put units in cells in the same one.
+
+    The report of the first unit or cell layer carries the assignment (``assignment``);
+    an import of cells always assigns, one of units only when there is a grid.
+    """
+    assigned: list[AssignReport] = []
 
     def assign(conn: Connection) -> None:
-        if any(kind in (RecordKind.UNIT, RecordKind.CELL) for kind, _ in batches):
+        kinds = {kind for kind, _ in batches}
+        if kinds & {RecordKind.UNIT, RecordKind.CELL}:
             from gridmap.grid.stored import assign_units_on, has_grid
 
-            if not has_grid(conn):
-                return
-            report = assign_units_on(conn)
-            if report.units and report.cells:
-                assigned.append(f"units in cells: {report}")
+            if RecordKind.CELL in kinds or has_grid(conn):
+                assigned.append(assign_units_on(conn))
 
     reports = load_many(
         store,
@@ -310,9 +351,14 @@ def _load(
         confirm=confirm or _refuse,
         then=assign,
     )
-    for report in reports:
+    if not assigned:
+        return reports
+    done = assigned[0]
+    for i, report in enumerate(reports):
         if report.kind in (RecordKind.UNIT, RecordKind.CELL):
-            report.notes.extend(assigned)
+            if done.units and done.cells:
+                report.notes.append(f"units in cells: {done}")
+            reports[i] = replace(report, assignment=done)
             break
     return reports
 

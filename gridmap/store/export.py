@@ -209,7 +209,9 @@ def _lon_lat(frame: gpd.GeoDataFrame) -> tuple[pd.Series, pd.Series]:
     return lon, lat
 
 
-def export_records(store: Store, kind: str, *, include_closed: bool = False) -> gpd.GeoDataFrame:
+def export_records(
+    store: Store, kind: str, *, out: Path | str | None = None, include_closed: bool = False
+) -> gpd.GeoDataFrame:
     """Every stored record of ``kind`` as a frame in WGS-84, with the columns of the module doc.
 
     Parameters
@@ -221,6 +223,8 @@ def export_records(store: Store, kind: str, *, include_closed: bool = False) -> 
         ``workers``, ``roads`` or ``sites`` (the singular forms work too); or a
         unit kind in English or Chinese (``village``, ``社区``, ...) for the units
         of that kind only.
+    out
+        Also write the frame there, in the format of its suffix (:func:`write_records`).
     include_closed
         Also export the records an import with ``--sync`` closed, with a last
         ``closed_at`` column; by default only the open records, those runs use.
@@ -235,8 +239,16 @@ def export_records(store: Store, kind: str, *, include_closed: bool = False) -> 
     Raises
     ------
     GridmapError
-        When ``kind`` is none of the above, naming the accepted kinds.
+        When ``kind`` is none of the above, naming the accepted kinds, or ``out`` has
+        an unknown suffix.
     """
+    frame = _read_records(store, kind, include_closed=include_closed)
+    if out is not None:
+        write_records(frame, out)
+    return frame
+
+
+def _read_records(store: Store, kind: str, *, include_closed: bool) -> gpd.GeoDataFrame:
     name, unit_kind = _resolve_kind(kind)
     spec = _SPECS[name]
     with store.engine.connect() as conn:
