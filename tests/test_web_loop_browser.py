@@ -332,3 +332,139 @@ def test_admin_pages_and_login_pass_axe(browser: Any, site: Site, tmp_path: Path
     assert cells + violations(phone.page) == []
     assert phone.outside == [] and phone.errors == []
     phone.page.context.close()
+
+
+def _zone_target(site: Site, desk: Tab) -> tuple[int, str, str]:
+    """A unit without a branch in a cell of worker W01 that is the 派单 cell of a blind zone
+    on the department's dashboard (应建未建 first): unit id, cell code, the link's href."""
+    rows = site.sql(
+        "SELECT u.unit_id, u.cell_code FROM coverage_unit u "
+        "JOIN grid_cell c ON c.code = u.cell_code JOIN worker_cell wc ON wc.cell_id = c.id "
+        "JOIN worker w ON w.id = wc.worker_id WHERE w.source_id = 'W01' "
+        "AND u.org_status = 'none' AND u.run_id = (SELECT MAX(id) FROM coverage_run) "
+        "ORDER BY u.must_have_branch DESC, u.unit_id"
+    )
+    links = desk.page.eval_on_selector_all(
+        "#list-zones a.make-task", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for unit_id, code in rows:
+        href = next((h for h in links if h.endswith(f"ref={code}")), None)
+        if href:
+            return int(unit_id), str(code), href
+    pytest.fail(f"no blind zone of W01's cells lists a unit without a branch: {links}")
+
+
+def _org_rate(tab: Tab) -> str:
+    return str(tab.page.inner_text(f"table tr[data-code='{TOWN}'] td[data-key=org_rate]"))
+
+
+def _run_from_dashboard(tab: Tab, site: Site, shots: Path) -> None:
+    """Start a coverage run with the dashboard's form and follow its job to the new run."""
+    page = tab.page
+    page.goto(site.base + "/dashboard")
+    page.fill("#run-label", "loop from the page")
+    with page.expect_navigation():
+        page.click("#run-form button[type=submit]")
+    assert page.locator("#job").count() == 1, "the page shows the run's progress"
+    # the page follows the job and reloads when it ends
+    page.wait_for_selector("#job.job-done, #job.job-failed", timeout=300_000)
+    assert page.locator("#job.job-done").count() == 1, page.inner_text("#job")
+    with page.expect_navigation():
+        page.click("#job a[href*='run=']")
+    page.screenshot(path=str(shots / "zone-dashboard-after.png"), full_page=True)
+
+
+def _counts(site: Site, unit_id: int) -> tuple[int, int]:
+    visits = site.sql(f"SELECT COUNT(*) FROM visit WHERE unit_id = {unit_id}")[0][0]
+    changes = site.sql(f"SELECT COUNT(*) FROM pending_change WHERE unit_id = {unit_id}")[0][0]
+    return int(visits), int(changes)
+
+
+def _worker_completes_offline(
+    tab: Tab, site: Site, task_id: int, unit_id: int, shots: Path
+) -> None:
+    """On the phone: the task first on My cells, its page kept; offline the completion waits
+    in the queue; back online it is sent once and the task shows done."""
+    page = tab.page
+    _sign_in(tab, site, "wang")
+    link = page.locator(f".open-task[data-task='{task_id}'] a.task-link")
+    assert link.count() == 1
+    first = page.evaluate(
+        "() => !!(document.querySelector('.open-tasks').compareDocumentPosition("
+        "document.querySelector('a.cell-link')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    assert first, "open tasks come before the cells"
+    _fits_the_phone(tab)
+    href = str(link.get_attribute("href"))
+    kept = "async url => !!(await (await caches.open('gridmap-pages')).match(url))"
+    deadline = time.monotonic() + 30
+    while not page.evaluate(kept, href):  # the service worker keeps the task's page
+        assert time.monotonic() < deadline, f"{href} not kept for offline use"
+        time.sleep(0.2)
+    page.context.set_offline(True)
+    with page.expect_navigation():
+        link.click()
+    form = page.locator("form.complete-form")
+    assert form.count() == 1, page.inner_text("body")[:500]
+    _fits_the_phone(tab)
+    page.select_option("select[name=unit_id]", str(unit_id))
+    page.fill("textarea[name=note]", "离线走访：盲区内单位已成立党支部")
+    page.select_option("select[name=change]", "branch_set_up")
+    page.click("form.complete-form button[type=submit]")
+    queue = page.locator("#queue")
+    queue.wait_for(state="visible")
+    assert "待发送 1 条" in queue.inner_text()
+    assert page.locator(".queued").count() == 1
+    page.screenshot(path=str(shots / "zone-worker-queued.png"), full_page=True)
+    assert _counts(site, unit_id) == (0, 0), "nothing reaches the store while offline"
+    with page.expect_navigation(timeout=30000):
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_load_state()
+    assert "已发送 1 条" in page.inner_text("#queue")
+    assert page.locator("form.complete-form").count() == 0
+    assert page.locator(".status.task-done").count() == 1
+    page.screenshot(path=str(shots / "zone-worker-sent.png"), full_page=True)
+    page.evaluate("window.GridMapQueue.flush()")  # a second send finds nothing to send
+    assert _counts(site, unit_id) == (1, 1), "sent exactly once"
+
+
+def test_the_loop_from_a_blind_zone_offline_to_the_dashboard_rate(
+    browser: Any, site: Site, tmp_path: Path
+) -> None:
+    axe: list[str] = []
+    desk = _tab(browser, site, {"width": 1280, "height": 800})
+    _sign_in(desk, site, "xiong")
+    assert desk.page.url == site.base + "/dashboard"
+    unit_id, code, href = _zone_target(site, desk)
+    rate_before = _org_rate(desk)
+    assert _counts(site, unit_id) == (0, 0)
+    with desk.page.expect_navigation():
+        desk.page.click(f"#list-zones a.make-task[href='{href}']")
+    assert desk.page.input_value("select[name=kind]") == "blind_zone"
+    assert desk.page.input_value("input[name=ref]") == code
+    desk.page.fill("input[name=due]", "2026-12-31")
+    desk.page.fill("textarea[name=note]", "盲区：请走访网格内未建支部的单位")
+    _axe(desk, axe)
+    with desk.page.expect_navigation():
+        desk.page.click("form.task-form button[type=submit]")
+    task_id = int(desk.page.url.split("made=")[1].split("&")[0])
+    desk.page.screenshot(path=str(tmp_path / "zone-task-made.png"), full_page=True)
+
+    phone = _tab(browser, site, PHONE)
+    _worker_completes_offline(phone, site, task_id, unit_id, tmp_path)
+    _axe(phone, axe)
+    task = _api(site, "xiong").get(f"/api/tasks/{task_id}").json()
+    assert task["status"] == "done" and task["cell_code"] == code
+
+    _department_confirms(desk, site, unit_id, tmp_path, axe)
+    _run_from_dashboard(desk, site, tmp_path)
+    rate_after = _org_rate(desk)
+    assert float(rate_after.rstrip("%")) > float(rate_before.rstrip("%")), (
+        rate_before,
+        rate_after,
+    )
+    assert axe == []
+    for tab in (desk, phone):
+        assert tab.outside == [] and tab.errors == []
+        tab.page.context.close()

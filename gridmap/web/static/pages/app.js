@@ -1,7 +1,8 @@
 /* The worker's pages on a phone: the service worker, the offline queue of visits, location.
  * Progressive enhancement: every form works without this script. With it, a visit recorded
  * offline waits in localStorage (shown as "待发送 N 条") and is sent when the connection
- * returns, each with its own idempotency key, so a resend never stores it twice. */
+ * returns, each with its own idempotency key, so a resend never stores it twice. A task
+ * completed offline (form.complete-form, a visit that closes the task) waits the same way. */
 (function () {
   "use strict";
   var box = document.getElementById("queue");
@@ -28,10 +29,21 @@
     box.hidden = false;
   }
 
+  function showQueuedTask(item) {
+    var form = document.querySelector("form.complete-form[data-task='" + item.task + "']");
+    var open = document.querySelector(".open-task[data-task='" + item.task + "']");
+    var line = document.createElement(form ? "p" : "span");
+    line.className = "queued";
+    line.textContent = "[" + (box.getAttribute("data-tag") || "") + "] " + item.fields.note;
+    if (form) { form.parentNode.insertBefore(line, form); form.hidden = true; }
+    else if (open) open.appendChild(line);
+  }
+
   function showQueued(queue) {
-    var old = document.querySelectorAll("li.queued");
+    var old = document.querySelectorAll("li.queued, .queued");
     for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
     queue.forEach(function (item) {
+      if (item.task) { showQueuedTask(item); return; }
       var card = document.getElementById("unit-" + item.unit);
       var form = card && card.querySelector("form.visit-form");
       if (!form) return;
@@ -99,7 +111,7 @@
     };
     return next(0).then(function (n) {
       sending = false;
-      if (acked > 0 && document.querySelector("form.visit-form")) {
+      if (acked > 0 && document.querySelector("form.visit-form, form.complete-form, .open-task")) {
         if (n > 0) sessionStorage.setItem(SENT, String(n));
         location.reload(); // the history now holds them
       } else {
@@ -125,17 +137,39 @@
   }
 
   function queueIt(form, data) {
-    var queue = load();
-    queue.push({ action: form.action, unit: form.getAttribute("data-unit"), fields: data });
+    // the same completion queued twice (its key is the page's) is kept once
+    var queue = load().filter(function (q) { return q.fields.key !== data.key; });
+    queue.push({ action: form.action, unit: form.getAttribute("data-unit"),
+                 task: form.getAttribute("data-task"), fields: data });
     save(queue);
     form.reset();
     form.removeAttribute("data-key");
     render();
   }
 
+  function doneUrl(form) {
+    var url = new URL("/cells", location.href);
+    var lang = new URL(form.action).searchParams.get("lang");
+    if (lang) url.searchParams.set("lang", lang);
+    url.searchParams.set("done", form.getAttribute("data-task"));
+    return url.href;
+  }
+
+  function onComplete(form) {
+    if (!form.elements.visited_at.value) form.elements.visited_at.value = new Date().toISOString();
+    var data = fields(form); // its key came with the page: a resend completes it once
+    if (!navigator.onLine) { queueIt(form, data); return; }
+    post({ action: form.action, fields: data }).then(function (response) {
+      if (!response.ok) { form.submit(); return; } // the server's page says what is wrong
+      location.assign(doneUrl(form));
+    }, function () { queueIt(form, data); });
+  }
+
   function onSubmit(event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("visit-form")) return;
+    if (!form.classList) return;
+    if (form.classList.contains("complete-form")) { event.preventDefault(); onComplete(form); return; }
+    if (!form.classList.contains("visit-form")) return;
     event.preventDefault();
     if (!form.getAttribute("data-key")) form.setAttribute("data-key", uuid());
     form.elements.key.value = form.getAttribute("data-key");
@@ -168,13 +202,14 @@
   }
 
   function keepCells() {
-    var links = document.querySelectorAll("a.cell-link");
+    var links = document.querySelectorAll("a.cell-link, a.task-link");
     if (!links.length || !navigator.serviceWorker) return;
-    var urls = ["/static/pages/cell-map.js", "/static/vendor/leaflet/leaflet.js",
+    var urls = ["/static/pages/cell-map.js", "/static/pages/tasks.css", "/static/vendor/leaflet/leaflet.js",
                 "/static/vendor/leaflet/leaflet.css", location.pathname + location.search];
     Array.prototype.forEach.call(links, function (a) {
       var url = new URL(a.href);
-      urls.push(url.pathname + url.search, url.pathname + "/map.geojson");
+      urls.push(url.pathname + url.search);
+      if (a.classList.contains("cell-link")) urls.push(url.pathname + "/map.geojson");
     });
     navigator.serviceWorker.ready.then(function (reg) {
       if (reg.active) reg.active.postMessage({ type: "keep", urls: urls });
