@@ -10,6 +10,7 @@
   var KEY = "gridmap.queue." + user;
   var SENT = "gridmap.sent." + user;
   var sending = false;
+  var sentNote = null;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
@@ -68,7 +69,14 @@
     else if (failed.length) say("failed", failed.length, failed[0].failed);
     else if (queue.length) say("pending", queue.length);
     else if (!navigator.onLine) say("offline", 0);
-    else if (sessionStorage.getItem(SENT)) { say("sent", sessionStorage.getItem(SENT)); sessionStorage.removeItem(SENT); }
+    else if (sessionStorage.getItem(SENT)) {
+      sentNote = sessionStorage.getItem(SENT);
+      sessionStorage.removeItem(SENT);
+      say("sent", sentNote);
+    }
+    // kept while the page lives: an "online" event reaching the page after the reload
+    // renders again and must not hide what was just sent
+    else if (sentNote) say("sent", sentNote);
     else box.hidden = true;
     showQueued(queue);
   }
