@@ -261,6 +261,14 @@ def test_a_worker_records_visits_online_and_offline(
         "() => { const q = JSON.parse(localStorage.getItem('gridmap.queue.wang'));"
         " q.push(q[0]); localStorage.setItem('gridmap.queue.wang', JSON.stringify(q)); }"
     )
+    # and a send whose answer was lost on the way back stored it already (the phone's own
+    # session and key, past the browser's offline switch): the resend says "sent", not nothing
+    (waiting, *_) = _queue(page)
+    lost = phone.context.request.post(
+        waiting["action"], form=waiting["fields"], headers={"Accept": "application/json"}
+    )
+    assert lost.status == 201 and lost.json()["created"] is True
+    assert site.visits_with(offline_note) == 1
 
     # back online: sent once, shown in the history
     with page.expect_navigation():

@@ -100,30 +100,27 @@
     if (!queue.length) return Promise.resolve(0);
     sending = true;
     render();
-    var sent = 0;
-    var acked = 0;
+    // what the server now holds, by key: a visit queued twice counts once, and so does one
+    // an earlier send stored although its answer was lost on the way back (created: false)
+    var held = {};
+    var count = function () { return Object.keys(held).length; };
     var next = function (i) {
-      if (i >= queue.length) return sent;
+      if (i >= queue.length) return count();
       var item = queue[i];
       return post(item).then(function (response) {
         var rest = load().filter(function (q) { return q.fields.key !== item.fields.key; });
         if (!response.ok) rest.push(Object.assign(item, { failed: response.status || "login" }));
         save(rest);
-        if (!response.ok) return next(i + 1);
-        return response.json().then(function (answer) {
-          acked += 1;
-          if (answer.created) sent += 1; // a repeat of a visit already stored is not new
-          return next(i + 1);
-        }, function () { acked += 1; return next(i + 1); });
-      }, function () { return sent; }); // the connection dropped again: the rest waits
+        if (response.ok) held[item.fields.key] = true;
+        return next(i + 1);
+      }, function () { return count(); }); // the connection dropped again: the rest waits
     };
     return next(0).then(function (n) {
       sending = false;
-      if (acked > 0 && document.querySelector("form.visit-form, form.complete-form, .open-task")) {
-        if (n > 0) sessionStorage.setItem(SENT, String(n));
+      if (n > 0) sessionStorage.setItem(SENT, String(n));
+      if (n > 0 && document.querySelector("form.visit-form, form.complete-form, .open-task")) {
         location.reload(); // the history now holds them
       } else {
-        if (n > 0) sessionStorage.setItem(SENT, String(n));
         render();
       }
       return n;
