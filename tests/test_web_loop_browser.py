@@ -12,16 +12,13 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from a11y import violations
-from conftest import BACKENDS
-from served_demo import demo_server
-from sqlalchemy import create_engine, text
+from served_demo import PHONE, Site, Tab, fits_the_phone, open_tab, served_site, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -33,80 +30,10 @@ USERS = {
     "zhou": ("department-east-pw", ["--role", "department", "--area", "360681002"]),
     "root": ("admin-of-the-demo-pw", ["--role", "admin"]),
 }
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@dataclass
-class Site:
-    port: int
-    url: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def sql(self, query: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(text(query))]
-        finally:
-            engine.dispose()
-
-
-@dataclass
-class Tab:
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-def _tab(browser: Any, site: Site, viewport: dict[str, int]) -> Tab:
-    """A new page that counts console errors and blocks (and counts) any outside request."""
-    context = browser.new_context(viewport=viewport)
-    tab = Tab(context.new_page())
-    tab.page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
-
-    def block(route: Any) -> None:
-        if route.request.url.startswith((site.base + "/", "data:")):
-            route.continue_()
-        else:
-            tab.outside.append(route.request.url)
-            route.abort()
-
-    tab.page.route("**/*", block)
-    return tab
-
-
-def _fits_the_phone(tab: Tab) -> None:
-    """No sideways scrolling; every link, button and field at least 44 px tall."""
-    page = tab.page
-    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
-    small = page.evaluate(
-        "[...document.querySelectorAll('a, button, select, input:not([type=hidden]), textarea')]"
-        ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])"
-        ".filter(([_, h]) => h < 44)"
-    )
-    assert not small, small
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with demo_server(request, tmp_path_factory, USERS) as (port, url):
-        yield Site(port, url)
-
-
-def _sign_in(tab: Tab, site: Site, username: str) -> None:
-    page = tab.page
-    page.goto(site.base + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", USERS[username][0])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+site = served_site(USERS)
 
 
 def _axe(tab: Tab, found: list[str]) -> None:
@@ -186,7 +113,7 @@ def _target(site: Site) -> tuple[int, str, str]:
 
 def _department_sends(tab: Tab, site: Site, unit_id: int, shots: Path, axe: list[str]) -> int:
     page = tab.page
-    _sign_in(tab, site, "xiong")
+    sign_in(tab, site, "xiong")
     assert page.url == site.base + "/dashboard"
     _axe(tab, axe)
     page.goto(site.base + "/tasks/new")
@@ -212,7 +139,7 @@ def _department_sends(tab: Tab, site: Site, unit_id: int, shots: Path, axe: list
 
 def _worker_completes(tab: Tab, site: Site, task_id: int, shots: Path, axe: list[str]) -> None:
     page = tab.page
-    _sign_in(tab, site, "wang")
+    sign_in(tab, site, "wang")
     assert page.url == site.base + "/cells"
     first = page.evaluate(
         "() => { const t = document.querySelector('.open-tasks');"
@@ -223,13 +150,13 @@ def _worker_completes(tab: Tab, site: Site, task_id: int, shots: Path, axe: list
     assert first, "open tasks come before the cells"
     link = page.locator(f".open-task[data-task='{task_id}'] a.task-link")
     assert link.count() == 1
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     _axe(tab, axe)
     page.screenshot(path=str(shots / "worker-cells.png"), full_page=True)
     with page.expect_navigation():
         link.click()
     assert page.url.startswith(f"{site.base}/tasks/{task_id}")
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     _axe(tab, axe)
     page.fill("textarea[name=note]", "走访：单位已按程序成立党支部")
     page.select_option("select[name=change]", "branch_set_up")
@@ -258,8 +185,8 @@ def _department_confirms(tab: Tab, site: Site, unit_id: int, shots: Path, axe: l
 
 def _outsiders_see_nothing(browser: Any, site: Site, task_id: int, title: str) -> None:
     for username in ("li", "zhou"):
-        tab = _tab(browser, site, PHONE if username == "li" else DESKTOP)
-        _sign_in(tab, site, username)
+        tab = open_tab(browser, site, PHONE if username == "li" else DESKTOP)
+        sign_in(tab, site, username)
         answer = tab.page.goto(f"{site.base}/tasks/{task_id}")
         assert answer is not None and answer.status == 404
         tab.page.goto(f"{site.base}/tasks?status=all")
@@ -284,11 +211,11 @@ def test_the_loop_from_an_unbuilt_branch_to_the_next_run(
     rate_before = department.get(f"/api/areas/{TOWN}?run={before}").json()["org_rate"]
     axe: list[str] = []
 
-    desk = _tab(browser, site, DESKTOP)
+    desk = open_tab(browser, site, DESKTOP)
     task_id = _department_sends(desk, site, unit_id, tmp_path, axe)
     _outsiders_see_nothing(browser, site, task_id, name)
 
-    phone = _tab(browser, site, PHONE)
+    phone = open_tab(browser, site, PHONE)
     _worker_completes(phone, site, task_id, tmp_path, axe)
     task = department.get(f"/api/tasks/{task_id}").json()
     assert task["status"] == "done" and task["cell_code"] == code
@@ -309,11 +236,11 @@ def test_the_loop_from_an_unbuilt_branch_to_the_next_run(
 
 
 def test_admin_pages_and_login_pass_axe(browser: Any, site: Site, tmp_path: Path) -> None:
-    tab = _tab(browser, site, DESKTOP)
+    tab = open_tab(browser, site, DESKTOP)
     page = tab.page
     page.goto(site.base + "/")
     found = violations(page)
-    _sign_in(tab, site, "root")
+    sign_in(tab, site, "root")
     for path in ("/admin/users", "/admin/assignments", "/admin/audit?action=task.", "/tasks"):
         answer = page.goto(site.base + path)
         assert answer is not None and answer.status == 200, path
@@ -324,8 +251,8 @@ def test_admin_pages_and_login_pass_axe(browser: Any, site: Site, tmp_path: Path
     assert found == []
     assert tab.outside == [] and tab.errors == []
     page.context.close()
-    phone = _tab(browser, site, PHONE)
-    _sign_in(phone, site, "li")
+    phone = open_tab(browser, site, PHONE)
+    sign_in(phone, site, "li")
     cells = violations(phone.page)
     own = phone.page.locator("a.cell-link").first.get_attribute("href")
     phone.page.goto(site.base + str(own))
@@ -386,7 +313,7 @@ def _worker_completes_offline(
     """On the phone: the task first on My cells, its page kept; offline the completion waits
     in the queue; back online it is sent once and the task shows done."""
     page = tab.page
-    _sign_in(tab, site, "wang")
+    sign_in(tab, site, "wang")
     link = page.locator(f".open-task[data-task='{task_id}'] a.task-link")
     assert link.count() == 1
     first = page.evaluate(
@@ -394,7 +321,7 @@ def _worker_completes_offline(
         "document.querySelector('a.cell-link')) & Node.DOCUMENT_POSITION_FOLLOWING)"
     )
     assert first, "open tasks come before the cells"
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     href = str(link.get_attribute("href"))
     kept = "async url => !!(await (await caches.open('gridmap-pages')).match(url))"
     deadline = time.monotonic() + 30
@@ -406,7 +333,7 @@ def _worker_completes_offline(
         link.click()
     form = page.locator("form.complete-form")
     assert form.count() == 1, page.inner_text("body")[:500]
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     page.select_option("select[name=unit_id]", str(unit_id))
     page.fill("textarea[name=note]", "离线走访：盲区内单位已成立党支部")
     page.select_option("select[name=change]", "branch_set_up")
@@ -433,8 +360,8 @@ def test_the_loop_from_a_blind_zone_offline_to_the_dashboard_rate(
     browser: Any, site: Site, tmp_path: Path
 ) -> None:
     axe: list[str] = []
-    desk = _tab(browser, site, {"width": 1280, "height": 800})
-    _sign_in(desk, site, "xiong")
+    desk = open_tab(browser, site, {"width": 1280, "height": 800})
+    sign_in(desk, site, "xiong")
     assert desk.page.url == site.base + "/dashboard"
     unit_id, code, href = _zone_target(site, desk)
     rate_before = _org_rate(desk)
@@ -451,7 +378,7 @@ def test_the_loop_from_a_blind_zone_offline_to_the_dashboard_rate(
     task_id = int(desk.page.url.split("made=")[1].split("&")[0])
     desk.page.screenshot(path=str(tmp_path / "zone-task-made.png"), full_page=True)
 
-    phone = _tab(browser, site, PHONE)
+    phone = open_tab(browser, site, PHONE)
     _worker_completes_offline(phone, site, task_id, unit_id, tmp_path)
     _axe(phone, axe)
     task = _api(site, "xiong").get(f"/api/tasks/{task_id}").json()
