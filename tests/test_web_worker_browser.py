@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 USERS = {"wang": ("worker-w01-password", ["--role", "worker", "--worker", "W01"])}
 #: Where the phone says it is (WGS-84), inside the demo county.
-HERE = {"latitude": 28.2401, "longitude": 117.0302}
+HERE = {"latitude": 28.2401, "longitude": 117.0302, "accuracy": 18.0}
 #: The first page (My cells: HTML, CSS, script) stays under this before any map loads.
 FIRST_PAGE_BYTES = 100_000
 
@@ -158,13 +158,14 @@ def test_a_worker_records_visits_online_and_offline(
     assert note in page.locator(f"#unit-{first_id} .visits .visit-note").all_inner_texts()
     assert page.locator(".ok[role=status]").inner_text() == "走访记录已保存。"
     stored = site.sql(
-        "SELECT v.lon, v.lat, c.kind, c.payload FROM visit v "
+        "SELECT v.lon, v.lat, c.kind, c.payload, v.location_crs, v.accuracy_m FROM visit v "
         "JOIN pending_change c ON c.visit_id = v.id WHERE v.note = :n",
         n=note,
     )
     assert len(stored) == 1
-    lon, lat, kind, payload = stored[0]
+    lon, lat, kind, payload, crs, accuracy = stored[0]
     assert (round(lon, 4), round(lat, 4)) == (HERE["longitude"], HERE["latitude"])
+    assert (crs, accuracy) == ("wgs84", HERE["accuracy"])
     payload = payload if isinstance(payload, dict) else json.loads(payload)
     assert kind == "members" and payload == {"party_members": 4}
     page.screenshot(path=str(tmp_path / "visit.png"), full_page=True)

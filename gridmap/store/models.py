@@ -333,6 +333,9 @@ class Visit(Base):
     created_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime, server_default=func.current_timestamp()
     )
+    # migration 0009: the system the phone gave lon/lat in (stored as WGS-84), its accuracy
+    location_crs: Mapped[str | None] = mapped_column(String(10))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditLog(Base):

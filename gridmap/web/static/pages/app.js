@@ -200,6 +200,7 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       form.elements.lon.value = pos.coords.longitude.toFixed(7);
       form.elements.lat.value = pos.coords.latitude.toFixed(7);
+      if (form.elements.accuracy) form.elements.accuracy.value = String(Math.round(pos.coords.accuracy));
       out.textContent = button.getAttribute("data-done").replace("{m}", String(Math.round(pos.coords.accuracy)));
     }, function () {
       out.textContent = button.getAttribute("data-denied");
