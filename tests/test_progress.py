@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from gridmap.ingest.pipeline import ingest_layer
-from gridmap.progress import track
+from gridmap.progress import stage, stage_bar, track
 from gridmap.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +54,21 @@ def test_an_early_break_closes_the_bar() -> None:
             break
     # rich allows one live display per console: a second bar fails if the first still runs
     assert list(track(range(3), description="again", console=console)) == [0, 1, 2]
+
+
+def test_the_stages_of_a_run_draw_one_bar_on_a_terminal_only() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=100)
+    with stage_bar("coverage run", console=console):
+        stage("reach", 0.2)
+        stage("zones", 0.7)
+    shown = buffer.getvalue()
+    assert "coverage run: reach" in shown and "coverage run: zones" in shown
+    assert "70%" in shown
+    quiet = io.StringIO()
+    with stage_bar("coverage run", console=Console(file=quiet)):
+        stage("reach", 0.2)
+    assert quiet.getvalue() == ""
 
 
 def test_an_import_is_silent_on_stderr_in_tests(

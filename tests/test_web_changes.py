@@ -61,8 +61,18 @@ def test_a_rejected_change_touches_nothing(client: TestClient, world: World) -> 
     assert client.post(f"/api/changes/{second}/confirm", headers=other).status_code == 404
     assert client.post(f"/api/changes/{second}/confirm", headers=department).status_code == 200
     with world.store.engine.connect() as conn:
-        assert not conn.execute(
-            select(models.Unit.id).where(models.Unit.id == world.unit_a1)
-        ).first()
+        closed = conn.execute(
+            select(models.Unit.closed_at).where(models.Unit.id == world.unit_a1)
+        ).scalar_one()  # closed, not deleted: its visits and reported changes stay history
+        visits = conn.execute(
+            select(func.count())
+            .select_from(models.Visit)
+            .where(models.Visit.unit_id == world.unit_a1)
+        ).scalar()
+    assert closed is not None and visits == 2
     log = client.get("/api/audit?action=change.confirm", headers=bearer(login(client, "admin")))
     assert log.json()["items"][0]["detail"]["before"]["id"] == world.unit_a1
+    job = client.post("/api/runs", json={"as_of": "2026-12-01"}, headers=department)
+    assert job.status_code == 202
+    cell = client.get(f"/api/cells/{CELL_A1}", headers=department).json()
+    assert world.unit_a1 not in {u["unit_id"] for u in cell["units"]}  # the next run

@@ -10,16 +10,12 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS
 from openpyxl import load_workbook
-from served_demo import demo_server
-from sqlalchemy import create_engine, text
+from served_demo import Site, Tab, open_tab, served_site, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -36,63 +32,7 @@ LABELS = ("组织覆盖率", "工作覆盖率", "综合覆盖率", "服务覆盖
 TOWN_CELL = re.compile(rf"{TOWN}\d{{6}}")
 
 
-@dataclass
-class Site:
-    port: int
-    url: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def sql(self, query: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(text(query))]
-        finally:
-            engine.dispose()
-
-
-@dataclass
-class Tab:
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with demo_server(request, tmp_path_factory, USERS) as (port, url):
-        yield Site(port, url)
-
-
-def _tab(browser: Any, site: Site, viewport: dict[str, int]) -> Tab:
-    context = browser.new_context(viewport=viewport, accept_downloads=True)
-    tab = Tab(context.new_page())
-    tab.page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
-
-    def block(route: Any) -> None:
-        if route.request.url.startswith((site.base + "/", "data:")):
-            route.continue_()
-        else:
-            tab.outside.append(route.request.url)
-            route.abort()
-
-    tab.page.route("**/*", block)
-    return tab
-
-
-def _sign_in(tab: Tab, site: Site, username: str) -> None:
-    page = tab.page
-    page.goto(site.base + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", USERS[username][0])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+site = served_site(USERS)
 
 
 def _stored_row(site: Site, code: str) -> dict[str, Any]:
@@ -138,9 +78,9 @@ def test_a_department_reads_its_dashboard(
     tmp_path: Path,
     viewport: dict[str, int],
 ) -> None:
-    tab = _tab(browser, site, viewport)
+    tab = open_tab(browser, site, viewport)
     page = tab.page
-    _sign_in(tab, site, "xiong")
+    sign_in(tab, site, "xiong")
     assert page.url == site.base + "/dashboard"
     head = page.inner_text("#rollup thead")
     assert all(label in head for label in LABELS)
@@ -189,9 +129,9 @@ def test_another_sub_district_sees_none_of_it(
     site: Site,
     tmp_path: Path,
 ) -> None:
-    tab = _tab(browser, site, DESKTOP)
+    tab = open_tab(browser, site, DESKTOP)
     page = tab.page
-    _sign_in(tab, site, "dong")
+    sign_in(tab, site, "dong")
     assert page.url == site.base + "/dashboard"
     _map_ready(tab)
     html = page.content()
@@ -216,9 +156,9 @@ def test_a_coverage_run_from_the_page_joins_the_trend(
     site: Site,
     tmp_path: Path,
 ) -> None:
-    tab = _tab(browser, site, DESKTOP)
+    tab = open_tab(browser, site, DESKTOP)
     page = tab.page
-    _sign_in(tab, site, "xiong")
+    sign_in(tab, site, "xiong")
     before = int(page.get_attribute("#trend", "data-runs") or 0)
     assert (before == 1) == (page.locator("#trend-one").count() == 1)
     page.select_option("#run-mode", "radius")

@@ -12,16 +12,13 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from a11y import violations
-from conftest import BACKENDS
-from served_demo import demo_server
-from sqlalchemy import create_engine, text
+from served_demo import PHONE, Site, Tab, fits_the_phone, open_tab, served_site, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -33,80 +30,10 @@ USERS = {
     "zhou": ("department-east-pw", ["--role", "department", "--area", "360681002"]),
     "root": ("admin-of-the-demo-pw", ["--role", "admin"]),
 }
-PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@dataclass
-class Site:
-    port: int
-    url: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def sql(self, query: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(text(query))]
-        finally:
-            engine.dispose()
-
-
-@dataclass
-class Tab:
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-def _tab(browser: Any, site: Site, viewport: dict[str, int]) -> Tab:
-    """A new page that counts console errors and blocks (and counts) any outside request."""
-    context = browser.new_context(viewport=viewport)
-    tab = Tab(context.new_page())
-    tab.page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
-
-    def block(route: Any) -> None:
-        if route.request.url.startswith((site.base + "/", "data:")):
-            route.continue_()
-        else:
-            tab.outside.append(route.request.url)
-            route.abort()
-
-    tab.page.route("**/*", block)
-    return tab
-
-
-def _fits_the_phone(tab: Tab) -> None:
-    """No sideways scrolling; every link, button and field at least 44 px tall."""
-    page = tab.page
-    assert page.evaluate("document.documentElement.scrollWidth") == PHONE["width"]
-    small = page.evaluate(
-        "[...document.querySelectorAll('a, button, select, input:not([type=hidden]), textarea')]"
-        ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])"
-        ".filter(([_, h]) => h < 44)"
-    )
-    assert not small, small
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with demo_server(request, tmp_path_factory, USERS) as (port, url):
-        yield Site(port, url)
-
-
-def _sign_in(tab: Tab, site: Site, username: str) -> None:
-    page = tab.page
-    page.goto(site.base + "/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", USERS[username][0])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
+site = served_site(USERS)
 
 
 def _axe(tab: Tab, found: list[str]) -> None:
@@ -186,7 +113,7 @@ def _target(site: Site) -> tuple[int, str, str]:
 
 def _department_sends(tab: Tab, site: Site, unit_id: int, shots: Path, axe: list[str]) -> int:
     page = tab.page
-    _sign_in(tab, site, "xiong")
+    sign_in(tab, site, "xiong")
     assert page.url == site.base + "/dashboard"
     _axe(tab, axe)
     page.goto(site.base + "/tasks/new")
@@ -212,7 +139,7 @@ def _department_sends(tab: Tab, site: Site, unit_id: int, shots: Path, axe: list
 
 def _worker_completes(tab: Tab, site: Site, task_id: int, shots: Path, axe: list[str]) -> None:
     page = tab.page
-    _sign_in(tab, site, "wang")
+    sign_in(tab, site, "wang")
     assert page.url == site.base + "/cells"
     first = page.evaluate(
         "() => { const t = document.querySelector('.open-tasks');"
@@ -223,13 +150,13 @@ def _worker_completes(tab: Tab, site: Site, task_id: int, shots: Path, axe: list
     assert first, "open tasks come before the cells"
     link = page.locator(f".open-task[data-task='{task_id}'] a.task-link")
     assert link.count() == 1
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     _axe(tab, axe)
     page.screenshot(path=str(shots / "worker-cells.png"), full_page=True)
     with page.expect_navigation():
         link.click()
     assert page.url.startswith(f"{site.base}/tasks/{task_id}")
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     _axe(tab, axe)
     page.fill("textarea[name=note]", "走访：单位已按程序成立党支部")
     page.select_option("select[name=change]", "branch_set_up")
@@ -258,8 +185,8 @@ def _department_confirms(tab: Tab, site: Site, unit_id: int, shots: Path, axe: l
 
 def _outsiders_see_nothing(browser: Any, site: Site, task_id: int, title: str) -> None:
     for username in ("li", "zhou"):
-        tab = _tab(browser, site, PHONE if username == "li" else DESKTOP)
-        _sign_in(tab, site, username)
+        tab = open_tab(browser, site, PHONE if username == "li" else DESKTOP)
+        sign_in(tab, site, username)
         answer = tab.page.goto(f"{site.base}/tasks/{task_id}")
         assert answer is not None and answer.status == 404
         tab.page.goto(f"{site.base}/tasks?status=all")
@@ -284,11 +211,11 @@ def test_the_loop_from_an_unbuilt_branch_to_the_next_run(
     rate_before = department.get(f"/api/areas/{TOWN}?run={before}").json()["org_rate"]
     axe: list[str] = []
 
-    desk = _tab(browser, site, DESKTOP)
+    desk = open_tab(browser, site, DESKTOP)
     task_id = _department_sends(desk, site, unit_id, tmp_path, axe)
     _outsiders_see_nothing(browser, site, task_id, name)
 
-    phone = _tab(browser, site, PHONE)
+    phone = open_tab(browser, site, PHONE)
     _worker_completes(phone, site, task_id, tmp_path, axe)
     task = department.get(f"/api/tasks/{task_id}").json()
     assert task["status"] == "done" and task["cell_code"] == code
@@ -309,11 +236,11 @@ def test_the_loop_from_an_unbuilt_branch_to_the_next_run(
 
 
 def test_admin_pages_and_login_pass_axe(browser: Any, site: Site, tmp_path: Path) -> None:
-    tab = _tab(browser, site, DESKTOP)
+    tab = open_tab(browser, site, DESKTOP)
     page = tab.page
     page.goto(site.base + "/")
     found = violations(page)
-    _sign_in(tab, site, "root")
+    sign_in(tab, site, "root")
     for path in ("/admin/users", "/admin/assignments", "/admin/audit?action=task.", "/tasks"):
         answer = page.goto(site.base + path)
         assert answer is not None and answer.status == 200, path
@@ -324,11 +251,147 @@ def test_admin_pages_and_login_pass_axe(browser: Any, site: Site, tmp_path: Path
     assert found == []
     assert tab.outside == [] and tab.errors == []
     page.context.close()
-    phone = _tab(browser, site, PHONE)
-    _sign_in(phone, site, "li")
+    phone = open_tab(browser, site, PHONE)
+    sign_in(phone, site, "li")
     cells = violations(phone.page)
     own = phone.page.locator("a.cell-link").first.get_attribute("href")
     phone.page.goto(site.base + str(own))
     assert cells + violations(phone.page) == []
     assert phone.outside == [] and phone.errors == []
     phone.page.context.close()
+
+
+def _zone_target(site: Site, desk: Tab) -> tuple[int, str, str]:
+    """A unit without a branch in a cell of worker W01 that is the 派单 cell of a blind zone
+    on the department's dashboard (应建未建 first): unit id, cell code, the link's href."""
+    rows = site.sql(
+        "SELECT u.unit_id, u.cell_code FROM coverage_unit u "
+        "JOIN grid_cell c ON c.code = u.cell_code JOIN worker_cell wc ON wc.cell_id = c.id "
+        "JOIN worker w ON w.id = wc.worker_id WHERE w.source_id = 'W01' "
+        "AND u.org_status = 'none' AND u.run_id = (SELECT MAX(id) FROM coverage_run) "
+        "ORDER BY u.must_have_branch DESC, u.unit_id"
+    )
+    links = desk.page.eval_on_selector_all(
+        "#list-zones a.make-task", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for unit_id, code in rows:
+        href = next((h for h in links if h.endswith(f"ref={code}")), None)
+        if href:
+            return int(unit_id), str(code), href
+    pytest.fail(f"no blind zone of W01's cells lists a unit without a branch: {links}")
+
+
+def _org_rate(tab: Tab) -> str:
+    return str(tab.page.inner_text(f"table tr[data-code='{TOWN}'] td[data-key=org_rate]"))
+
+
+def _run_from_dashboard(tab: Tab, site: Site, shots: Path) -> None:
+    """Start a coverage run with the dashboard's form and follow its job to the new run."""
+    page = tab.page
+    page.goto(site.base + "/dashboard")
+    page.fill("#run-label", "loop from the page")
+    with page.expect_navigation():
+        page.click("#run-form button[type=submit]")
+    assert page.locator("#job").count() == 1, "the page shows the run's progress"
+    # the page follows the job and reloads when it ends
+    page.wait_for_selector("#job.job-done, #job.job-failed", timeout=300_000)
+    assert page.locator("#job.job-done").count() == 1, page.inner_text("#job")
+    with page.expect_navigation():
+        page.click("#job a[href*='run=']")
+    page.screenshot(path=str(shots / "zone-dashboard-after.png"), full_page=True)
+
+
+def _counts(site: Site, unit_id: int) -> tuple[int, int]:
+    visits = site.sql(f"SELECT COUNT(*) FROM visit WHERE unit_id = {unit_id}")[0][0]
+    changes = site.sql(f"SELECT COUNT(*) FROM pending_change WHERE unit_id = {unit_id}")[0][0]
+    return int(visits), int(changes)
+
+
+def _worker_completes_offline(
+    tab: Tab, site: Site, task_id: int, unit_id: int, shots: Path
+) -> None:
+    """On the phone: the task first on My cells, its page kept; offline the completion waits
+    in the queue; back online it is sent once and the task shows done."""
+    page = tab.page
+    sign_in(tab, site, "wang")
+    link = page.locator(f".open-task[data-task='{task_id}'] a.task-link")
+    assert link.count() == 1
+    first = page.evaluate(
+        "() => !!(document.querySelector('.open-tasks').compareDocumentPosition("
+        "document.querySelector('a.cell-link')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    )
+    assert first, "open tasks come before the cells"
+    fits_the_phone(tab.page)
+    href = str(link.get_attribute("href"))
+    kept = "async url => !!(await (await caches.open('gridmap-pages')).match(url))"
+    deadline = time.monotonic() + 30
+    while not page.evaluate(kept, href):  # the service worker keeps the task's page
+        assert time.monotonic() < deadline, f"{href} not kept for offline use"
+        time.sleep(0.2)
+    page.context.set_offline(True)
+    with page.expect_navigation():
+        link.click()
+    form = page.locator("form.complete-form")
+    assert form.count() == 1, page.inner_text("body")[:500]
+    fits_the_phone(tab.page)
+    page.select_option("select[name=unit_id]", str(unit_id))
+    page.fill("textarea[name=note]", "离线走访：盲区内单位已成立党支部")
+    page.select_option("select[name=change]", "branch_set_up")
+    page.click("form.complete-form button[type=submit]")
+    queue = page.locator("#queue")
+    queue.wait_for(state="visible")
+    assert "待发送 1 条" in queue.inner_text()
+    assert page.locator(".queued").count() == 1
+    page.screenshot(path=str(shots / "zone-worker-queued.png"), full_page=True)
+    assert _counts(site, unit_id) == (0, 0), "nothing reaches the store while offline"
+    with page.expect_navigation(timeout=30000):
+        page.context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_load_state()
+    assert "已发送 1 条" in page.inner_text("#queue")
+    assert page.locator("form.complete-form").count() == 0
+    assert page.locator(".status.task-done").count() == 1
+    page.screenshot(path=str(shots / "zone-worker-sent.png"), full_page=True)
+    page.evaluate("window.GridMapQueue.flush()")  # a second send finds nothing to send
+    assert _counts(site, unit_id) == (1, 1), "sent exactly once"
+
+
+def test_the_loop_from_a_blind_zone_offline_to_the_dashboard_rate(
+    browser: Any, site: Site, tmp_path: Path
+) -> None:
+    axe: list[str] = []
+    desk = open_tab(browser, site, {"width": 1280, "height": 800})
+    sign_in(desk, site, "xiong")
+    assert desk.page.url == site.base + "/dashboard"
+    unit_id, code, href = _zone_target(site, desk)
+    rate_before = _org_rate(desk)
+    assert _counts(site, unit_id) == (0, 0)
+    with desk.page.expect_navigation():
+        desk.page.click(f"#list-zones a.make-task[href='{href}']")
+    assert desk.page.input_value("select[name=kind]") == "blind_zone"
+    assert desk.page.input_value("input[name=ref]") == code
+    desk.page.fill("input[name=due]", "2026-12-31")
+    desk.page.fill("textarea[name=note]", "盲区：请走访网格内未建支部的单位")
+    _axe(desk, axe)
+    with desk.page.expect_navigation():
+        desk.page.click("form.task-form button[type=submit]")
+    task_id = int(desk.page.url.split("made=")[1].split("&")[0])
+    desk.page.screenshot(path=str(tmp_path / "zone-task-made.png"), full_page=True)
+
+    phone = open_tab(browser, site, PHONE)
+    _worker_completes_offline(phone, site, task_id, unit_id, tmp_path)
+    _axe(phone, axe)
+    task = _api(site, "xiong").get(f"/api/tasks/{task_id}").json()
+    assert task["status"] == "done" and task["cell_code"] == code
+
+    _department_confirms(desk, site, unit_id, tmp_path, axe)
+    _run_from_dashboard(desk, site, tmp_path)
+    rate_after = _org_rate(desk)
+    assert float(rate_after.rstrip("%")) > float(rate_before.rstrip("%")), (
+        rate_before,
+        rate_after,
+    )
+    assert axe == []
+    for tab in (desk, phone):
+        assert tab.outside == [] and tab.errors == []
+        tab.page.context.close()

@@ -5,15 +5,11 @@ Every request off the loopback server is blocked and counted; screenshots go to 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BACKENDS
-from served_demo import demo_server
-from sqlalchemy import create_engine, text
+from served_demo import PHONE, Site, fits_the_phone, open_tab, served_site, sign_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -21,82 +17,9 @@ USERS = {
     "wang": ("worker-w01-password", ["--role", "worker", "--worker", "W01"]),
     "xiong": ("department-town-pw", ["--role", "department", "--area", "360681001"]),
 }
-PHONE = {"width": 390, "height": 844}
 
 
-@dataclass
-class Site:
-    port: int
-    url: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def sql(self, query: str) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(text(query))]
-        finally:
-            engine.dispose()
-
-
-@dataclass
-class Tab:
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with demo_server(request, tmp_path_factory, USERS) as (port, url):
-        yield Site(port, url)
-
-
-def _tab(browser: Any, site: Site, viewport: dict[str, int]) -> Tab:
-    context = browser.new_context(viewport=viewport)
-    tab = Tab(context.new_page())
-    tab.page.on("console", lambda m: tab.errors.append(m.text) if m.type == "error" else None)
-    tab.page.on("pageerror", lambda e: tab.errors.append(str(e)))
-
-    def block(route: Any) -> None:
-        if route.request.url.startswith((site.base + "/", "data:")):
-            route.continue_()
-        else:
-            tab.outside.append(route.request.url)
-            route.abort()
-
-    tab.page.route("**/*", block)
-    return tab
-
-
-def _sign_in(tab: Tab, site: Site, username: str, secret: str | None = None) -> None:
-    page = tab.page
-    page.goto(site.base + "/")
-    for name in ("username", "password"):
-        field_id = page.get_attribute(f"input[name={name}]", "id")
-        assert page.locator(f"label[for={field_id}]").count() == 1, f"{name} has no label"
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", secret or USERS[username][0])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
-def _fits_the_phone(tab: Tab) -> None:
-    """No sideways scrolling, every link, button and field at least 44 px tall."""
-    page = tab.page
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width == page.evaluate("window.innerWidth") == PHONE["width"]
-    small = page.evaluate(
-        "[...document.querySelectorAll('a, button, input:not([type=hidden]), textarea')]"
-        ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])"
-        ".filter(([_, h]) => h < 44)"
-    )
-    assert not small, small
+site = served_site(USERS)
 
 
 def _worker_cells(site: Site) -> set[str]:
@@ -121,9 +44,9 @@ def _cell_to_open(site: Site, codes: set[str]) -> tuple[str, int, int]:
 
 
 def test_a_worker_on_a_phone(browser: Any, site: Site, tmp_path: Path) -> None:
-    tab = _tab(browser, site, PHONE)
+    tab = open_tab(browser, site, PHONE)
     page = tab.page
-    _sign_in(tab, site, "wang")
+    sign_in(tab, site, "wang")
     assert page.url == site.base + "/cells"
     own = _worker_cells(site)
     links = page.eval_on_selector_all(
@@ -132,7 +55,7 @@ def test_a_worker_on_a_phone(browser: Any, site: Site, tmp_path: Path) -> None:
     shown = {text.split()[0] for _, text in links}
     assert shown == own
     assert all(href == f"/cells/{text.split()[0]}" for href, text in links)
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     page.screenshot(path=str(tmp_path / "cells.png"), full_page=True)
 
     code, units, must = _cell_to_open(site, own)
@@ -142,7 +65,7 @@ def test_a_worker_on_a_phone(browser: Any, site: Site, tmp_path: Path) -> None:
     assert page.locator("li.unit").count() == units
     assert page.locator("li.unit .station").count() == units
     assert page.locator("li.unit .badge").count() == must
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     page.screenshot(path=str(tmp_path / "cell.png"), full_page=True)
 
     first = page.locator("li.unit").first
@@ -172,8 +95,8 @@ def test_a_worker_on_a_phone(browser: Any, site: Site, tmp_path: Path) -> None:
 
 
 def test_a_department_lands_on_the_dashboard(browser: Any, site: Site, tmp_path: Path) -> None:
-    tab = _tab(browser, site, {"width": 1280, "height": 800})
-    _sign_in(tab, site, "xiong")
+    tab = open_tab(browser, site, {"width": 1280, "height": 800})
+    sign_in(tab, site, "xiong")
     page = tab.page
     assert page.url == site.base + "/dashboard"
     table = page.inner_text("table.rates")
@@ -188,13 +111,13 @@ def test_a_department_lands_on_the_dashboard(browser: Any, site: Site, tmp_path:
 
 
 def test_a_wrong_password_shows_in_the_page(browser: Any, site: Site, tmp_path: Path) -> None:
-    tab = _tab(browser, site, PHONE)
-    _sign_in(tab, site, "wang", "not-the-password")
+    tab = open_tab(browser, site, PHONE)
+    sign_in(tab, site, "wang", "not-the-password")
     page = tab.page
     assert page.url == site.base + "/"
     assert "用户名或密码错误" in page.inner_text("[role=alert]")
     assert page.input_value("input[name=username]") == "wang"
-    _fits_the_phone(tab)
+    fits_the_phone(tab.page)
     page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
     assert tab.outside == []
     assert all("401" in e for e in tab.errors)  # Chromium logs the 401 answer itself

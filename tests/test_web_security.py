@@ -191,6 +191,7 @@ def test_visits_are_idempotent_and_changes_wait_for_confirmation(
         "lon": 117.2190,
         "lat": 28.29,
         "crs": "gcj02",
+        "accuracy_m": 8.5,
         "change": {"kind": "members", "party_members": 12},
     }
     key = {"Idempotency-Key": "phone-1-visit-7", **bearer(worker)}
@@ -198,6 +199,7 @@ def test_visits_are_idempotent_and_changes_wait_for_confirmation(
     again = client.post("/api/visits", json={**visit, "note": "重发"}, headers=key)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and first.json()["lon"] != 117.2190  # shifted to WGS-84
+    assert (first.json()["location_crs"], first.json()["accuracy_m"]) == ("gcj02", 8.5)
     with world.store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(models.Visit)).scalar() == 1
         members = conn.execute(

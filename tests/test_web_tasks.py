@@ -218,6 +218,17 @@ def test_idle_organisations_and_stations_go_to_the_worker_of_their_cell(api: Api
     placed = _org(store, name="孤立支部", source_id="o2",
                   geom=from_shape(Point(117.215, 28.295), 4326))  # fmt: skip
     nowhere = _org(store, name="无位置支部", source_id="o3")
+    # the newest run judges them: none is known to it yet
+    unjudged = api.client.post(
+        "/api/tasks", json={"kind": "idle_org", "ref": str(own)}, headers=api.as_("department")
+    )
+    assert unjudged.status_code == 400 and "run coverage again" in unjudged.text
+    stations = table_of(models.Station)
+    with store.engine.begin() as conn:  # the station last active over a year before the run
+        conn.execute(stations.update().values(last_activity=dt.date(2025, 6, 1)))
+    run_coverage(
+        store, Settings(_env_file=None).coverage, ReachOptions(), as_of=dt.date(2026, 11, 1)
+    )
     by_unit = _make(api, "idle_org", own)
     assert (by_unit["cell_code"], by_unit["unit_id"], by_unit["org_id"]) == (
         CELL_A1, api.world.unit_a1, own,
@@ -235,6 +246,15 @@ def test_idle_organisations_and_stations_go_to_the_worker_of_their_cell(api: Api
         headers=api.as_("other_department"),
     )
     assert outside.status_code == 404
+    active = _org(store, name="活跃支部", source_id="o4", own_unit_id=api.world.unit_a2,
+                  last_activity=dt.date(2026, 10, 20))  # fmt: skip
+    run_coverage(
+        store, Settings(_env_file=None).coverage, ReachOptions(), as_of=dt.date(2026, 11, 1)
+    )
+    refused = api.client.post(
+        "/api/tasks", json={"kind": "idle_org", "ref": str(active)}, headers=api.as_("department")
+    )
+    assert refused.status_code == 400 and "is active in run" in refused.text
     done = api.client.post(
         f"/api/tasks/{station['id']}/complete",
         json={"note": "服务站已恢复活动", "unit_id": api.world.unit_a1,

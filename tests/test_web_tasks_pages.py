@@ -97,6 +97,34 @@ def test_the_loop_in_the_pages(web: Browser) -> None:
     assert f'data-task="{task_id}"' in tasks
 
 
+def test_a_completion_queued_offline_is_sent_once_with_its_time(web: Browser) -> None:
+    """The phone's script sends a queued completion (Accept: JSON) with the page's key and
+    the time it was recorded; a resend stores nothing new and says so."""
+    unit_id = web.world.unit_a1
+    task_id = _send(web, unit_id)
+    web.sign_in("worker")
+    page = web.client.get(f"/tasks/{task_id}").text
+    assert 'src="/static/pages/app.js"' in page and 'id="queue"' in page
+    assert 'rel="manifest"' in page and 'name="visited_at"' in page
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert key is not None
+    token = web.client.cookies.get(SESSION_COOKIE) or ""
+    form = {"note": "离线走访", "change": "branch_set_up", "unit_id": str(unit_id),
+            "key": key.group(1), "visited_at": "2026-11-30T02:00:00Z",
+            "csrf": csrf_token(token, SECRET)}  # fmt: skip
+    url, json_accept = f"/tasks/{task_id}/complete", {"Accept": "application/json"}
+    first = web.client.post(url, data=form, headers=json_accept)
+    assert first.status_code == 201 and first.json()["created"] is True
+    again = web.client.post(url, data=form, headers=json_accept)
+    assert again.status_code == 200 and again.json()["created"] is False
+    assert again.json()["visit_id"] == first.json()["visit_id"]
+    other = web.client.post(url, data=form | {"key": "another"}, headers=json_accept)
+    assert other.status_code == 400 and "done already" in other.json()["detail"]
+    visits = web.client.get(f"/api/visits?unit={unit_id}").json()
+    noted = [v for v in visits["items"] if v["note"] == "离线走访"]
+    assert len(noted) == 1 and noted[0]["visited_at"].startswith("2026-11-30T02:00")
+
+
 def test_others_neither_see_nor_complete_the_task(web: Browser) -> None:
     task_id = _send(web, web.world.unit_a1)
     for role in ("other_worker", "other_department"):

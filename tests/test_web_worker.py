@@ -152,7 +152,7 @@ def test_a_visit_reports_a_change_and_where_it_was(client: TestClient, world: Wo
     gcj = gcj02_from_wgs84([117.2101], [28.29])
     moved = _visit(
         client, world, key="m1", change_kind="unit_moved",
-        lon=str(gcj[0][0]), lat=str(gcj[1][0]), crs="gcj02",
+        lon=str(gcj[0][0]), lat=str(gcj[1][0]), crs="gcj02", accuracy="12.34",
     )  # fmt: skip
     assert moved["status"] == 201
     members = _visit(client, world, key="m2", change_kind="members", party_members="7")
@@ -170,6 +170,10 @@ def test_a_visit_reports_a_change_and_where_it_was(client: TestClient, world: Wo
     located = [v for v in visits if v["lon"] is not None]
     assert len(located) == 1  # stored in WGS-84, converted from the phone's GCJ-02
     assert (located[0]["lon"], located[0]["lat"]) == pytest.approx((117.2101, 28.29), abs=1e-6)
+    # with the system the phone gave it in, and the accuracy it reported
+    assert (located[0]["location_crs"], located[0]["accuracy_m"]) == ("gcj02", 12.3)
+    unlocated = [v for v in visits if v["lon"] is None]
+    assert {(v["location_crs"], v["accuracy_m"]) for v in unlocated} == {(None, None)}
 
 
 def test_an_incomplete_change_comes_back_with_the_reason(client: TestClient, world: World) -> None:

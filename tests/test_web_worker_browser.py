@@ -9,83 +9,39 @@ import json
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import BACKENDS
-from served_demo import demo_server
-from sqlalchemy import create_engine, text
+from served_demo import (
+    PHONE,
+    Site,
+    Tab,
+    demo_server,
+    fits_the_phone,
+    open_tab,
+    served_site,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 USERS = {"wang": ("worker-w01-password", ["--role", "worker", "--worker", "W01"])}
-PHONE = {"width": 390, "height": 844}
 #: Where the phone says it is (WGS-84), inside the demo county.
-HERE = {"latitude": 28.2401, "longitude": 117.0302}
+HERE = {"latitude": 28.2401, "longitude": 117.0302, "accuracy": 18.0}
 #: The first page (My cells: HTML, CSS, script) stays under this before any map loads.
 FIRST_PAGE_BYTES = 100_000
 
 
-@dataclass
-class Site:
-    port: int
-    url: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def sql(self, query: str, **params: Any) -> list[tuple[Any, ...]]:
-        engine = create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(text(query), params)]
-        finally:
-            engine.dispose()
-
-    def visits_with(self, note: str) -> int:
-        return int(self.sql("SELECT COUNT(*) FROM visit WHERE note = :n", n=note)[0][0])
+site = served_site(USERS)
 
 
-@dataclass
-class Phone:
-    context: Any
-    page: Any
-    errors: list[str] = field(default_factory=list)
-    outside: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Site]:
-    with demo_server(request, tmp_path_factory, USERS) as (port, url):
-        yield Site(port, url)
-
-
-def _phone(browser: Any, site: Site) -> Phone:
-    context = browser.new_context(
-        viewport=PHONE,
-        geolocation=HERE,
-        permissions=["geolocation"],
+def _phone(browser: Any, site: Site) -> Tab:
+    return open_tab(
+        browser, site, PHONE, geolocation=HERE, permissions=["geolocation"],
         service_workers="allow",
-    )
-    phone = Phone(context, context.new_page())
-
-    def block(route: Any) -> None:  # on the context: the service worker's requests too
-        if route.request.url.startswith((site.base + "/", "data:")):
-            route.continue_()
-        else:
-            phone.outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", block)
-    page = phone.page
-    page.on("console", lambda m: phone.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: phone.errors.append(str(e)))
-    return phone
+    )  # fmt: skip
 
 
 def _own_cells(site: Site) -> list[str]:
@@ -107,19 +63,6 @@ def _largest(site: Site, codes: list[str]) -> tuple[str, int]:
     return code, counts[code]
 
 
-def _fits_the_phone(page: Any) -> None:
-    """No sideways scrolling, every link, button and field at least 44 px tall."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width == page.evaluate("window.innerWidth") == PHONE["width"]
-    small = page.evaluate(
-        "[...document.querySelectorAll('a, button, input:not([type=hidden]), textarea, select,"
-        " summary')].filter(e => e.offsetParent !== null)"
-        ".map(e => [e.outerHTML.slice(0, 80), e.getBoundingClientRect().height])"
-        ".filter(([_, h]) => h < 44)"
-    )
-    assert not small, small
-
-
 def _every_field_labelled(page: Any) -> None:
     unlabelled = page.evaluate(
         "[...document.querySelectorAll('input:not([type=hidden]), textarea, select')]"
@@ -129,16 +72,7 @@ def _every_field_labelled(page: Any) -> None:
     assert not unlabelled, unlabelled
 
 
-def _sign_in(phone: Phone, site: Site) -> None:
-    page = phone.page
-    page.goto(site.base + "/")
-    page.fill("input[name=username]", "wang")
-    page.fill("input[name=password]", USERS["wang"][0])
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
-def _first_page_bytes(browser: Any, phone: Phone, site: Site) -> list[tuple[str, int]]:
+def _first_page_bytes(browser: Any, phone: Tab, site: Site) -> list[tuple[str, int]]:
     """What My cells costs a phone with nothing cached: every answer, headers and body."""
     cold = browser.new_context(viewport=PHONE, storage_state=phone.context.storage_state())
     loaded: list[tuple[str, int]] = []
@@ -178,7 +112,7 @@ def test_a_worker_records_visits_online_and_offline(
 ) -> None:
     phone = _phone(browser, site)
     page = phone.page
-    _sign_in(phone, site)
+    sign_in(phone, site, "wang")
     assert page.url == site.base + "/cells"
     loaded = _first_page_bytes(browser, phone, site)
     first_page = sum(n for _, n in loaded)
@@ -191,7 +125,7 @@ def test_a_worker_records_visits_online_and_offline(
     own = _own_cells(site)
     shown = page.eval_on_selector_all("a.cell-link .code", "es => es.map(e => e.innerText)")
     assert shown == own
-    _fits_the_phone(page)
+    fits_the_phone(page)
     page.screenshot(path=str(tmp_path / "cells.png"), full_page=True)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     _kept_offline(page, ["/cells", *(f"/cells/{c}" for c in own)])
@@ -202,7 +136,7 @@ def test_a_worker_records_visits_online_and_offline(
     assert page.locator("#cell-map.leaflet-container path.unit-marker").count() == units
     assert page.locator("#cell-map path.cell-outline").count() == 1
     assert page.locator("li.unit .station-name").count() > 0
-    _fits_the_phone(page)
+    fits_the_phone(page)
     _every_field_labelled(page)
     page.screenshot(path=str(tmp_path / "cell.png"), full_page=True)
 
@@ -224,13 +158,14 @@ def test_a_worker_records_visits_online_and_offline(
     assert note in page.locator(f"#unit-{first_id} .visits .visit-note").all_inner_texts()
     assert page.locator(".ok[role=status]").inner_text() == "走访记录已保存。"
     stored = site.sql(
-        "SELECT v.lon, v.lat, c.kind, c.payload FROM visit v "
+        "SELECT v.lon, v.lat, c.kind, c.payload, v.location_crs, v.accuracy_m FROM visit v "
         "JOIN pending_change c ON c.visit_id = v.id WHERE v.note = :n",
         n=note,
     )
     assert len(stored) == 1
-    lon, lat, kind, payload = stored[0]
+    lon, lat, kind, payload, crs, accuracy = stored[0]
     assert (round(lon, 4), round(lat, 4)) == (HERE["longitude"], HERE["latitude"])
+    assert (crs, accuracy) == ("wgs84", HERE["accuracy"])
     payload = payload if isinstance(payload, dict) else json.loads(payload)
     assert kind == "members" and payload == {"party_members": 4}
     page.screenshot(path=str(tmp_path / "visit.png"), full_page=True)
@@ -261,6 +196,14 @@ def test_a_worker_records_visits_online_and_offline(
         "() => { const q = JSON.parse(localStorage.getItem('gridmap.queue.wang'));"
         " q.push(q[0]); localStorage.setItem('gridmap.queue.wang', JSON.stringify(q)); }"
     )
+    # and a send whose answer was lost on the way back stored it already (the phone's own
+    # session and key, past the browser's offline switch): the resend says "sent", not nothing
+    (waiting, *_) = _queue(page)
+    lost = phone.context.request.post(
+        waiting["action"], form=waiting["fields"], headers={"Accept": "application/json"}
+    )
+    assert lost.status == 201 and lost.json()["created"] is True
+    assert site.visits_with(offline_note) == 1
 
     # back online: sent once, shown in the history
     with page.expect_navigation():
@@ -301,7 +244,7 @@ def amap_site(
     with pytest.MonkeyPatch.context() as env:
         env.setenv("GRIDMAP_WEB__BASEMAP", "amap")
         with demo_server(request, tmp_path_factory, USERS) as (port, url):
-            yield Site(port, url)
+            yield Site(port, url, {"wang": USERS["wang"][0]})
 
 
 def test_with_no_network_the_basemap_fails_and_the_cell_still_shows(
@@ -312,7 +255,7 @@ def test_with_no_network_the_basemap_fails_and_the_cell_still_shows(
     site = amap_site
     phone = _phone(browser, site)
     page = phone.page
-    _sign_in(phone, site)
+    sign_in(phone, site, "wang")
     code, units = _largest(site, _own_cells(site))
     page.goto(f"{site.base}/cells/{code}")
     page.wait_for_selector("#cell-map[data-ready]")

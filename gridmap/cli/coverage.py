@@ -183,6 +183,7 @@ def run(
     """Run coverage, print the rates, and store the run (what-if runs are not stored)."""
     require_positive(meters=meters, minutes=minutes)
     from gridmap.coverage import ReachOptions, run_coverage, write_results
+    from gridmap.progress import stage_bar
 
     config = settings()
     rules = config.coverage
@@ -191,7 +192,11 @@ def run(
     options = ReachOptions(mode=mode, profile=profile, meters=meters, minutes=minutes)
     added = _added_stations(add_stations, add_at or [])
     what_if = added is not None or bool(remove_station)
-    with open_store(config) as store, _engine(engine, scheduler, workers, memory_limit) as client:
+    with (
+        open_store(config) as store,
+        _engine(engine, scheduler, workers, memory_limit) as client,
+        stage_bar("coverage run"),
+    ):
         measure = None
         if client is not None:
             from gridmap.scale import distributed_measure

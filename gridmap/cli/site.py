@@ -87,11 +87,12 @@ def recommend(
     """Recommend new sites in order, each with the demand it adds."""
     require_positive(meters=meters, minutes=minutes, capacity=capacity, time_limit=time_limit)
     from gridmap.coverage import ReachOptions
+    from gridmap.progress import stage_bar
     from gridmap.siting.recommend import recommend_sites
 
     config = settings()
     options = ReachOptions(mode=mode, profile=profile, meters=meters, minutes=minutes)
-    with open_store(config) as store:
+    with open_store(config) as store, stage_bar("site recommend"):
         rec = recommend_sites(
             store,
             config.coverage,

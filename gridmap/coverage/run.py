@@ -24,6 +24,7 @@ from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
 from gridmap.coverage.zones import blind_zones, zones_frame_to_wgs84
 from gridmap.network import RoadGraph
+from gridmap.progress import stage
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store
 
@@ -91,20 +92,24 @@ def compute_coverage(
     it is not built twice; by default it is built here. ``measure``: how service
     reach is measured (default :func:`gridmap.coverage.reach.service_reach` here).
     """
+    stage("rules", 0.1)
     org = org_coverage(inputs, rules)
     stations = active_stations(inputs, org.stations_activity, rules)
+    stage("reach", 0.2)
     if measure is not None:
         reach = measure(inputs, stations)
     else:
         reach = service_reach(
             inputs, stations, options, rules, every_station=inputs.stations, graph=graph
         )
+    stage("cells", 0.6)
     units = _unit_frame(inputs, org.units, reach.units)
     cells = gpd.GeoDataFrame(
         cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs
     )
     areas = rollup(units, inputs.cells, inputs.areas, _org_units(inputs, org.orgs_idle))
     metric = inputs.metric_crs
+    stage("zones", 0.7)
     zones = blind_zones(
         units.to_crs(metric),
         reach.service_areas.geometry.to_crs(metric),
@@ -225,6 +230,7 @@ def run_coverage(  # noqa: PLR0913 (keyword-only options, the CLI's)
     """
     from gridmap.coverage.runs import save_run
 
+    stage("inputs", 0.0)
     inputs = read_inputs(store, as_of=as_of)
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
@@ -233,6 +239,7 @@ def run_coverage(  # noqa: PLR0913 (keyword-only options, the CLI's)
         logger.warning("%s", message)
     if not save:
         return result
+    stage("saving", 0.9)
     run_id = save_run(store, result, label=label)
     return replace(result, run_id=run_id)
 

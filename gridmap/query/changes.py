@@ -3,7 +3,9 @@
 Kinds and payloads: ``members`` ``{"party_members": N}``; ``branch_set_up``
 ``{"name"?, "members"?}`` (an own branch of the unit, established on the visit day);
 ``station_active`` ``{"station_id"}`` (its last activity becomes the visit day);
-``unit_moved`` ``{"lon", "lat"}`` (WGS-84); ``unit_closed`` ``{}`` (the unit is removed).
+``unit_moved`` ``{"lon", "lat"}`` (WGS-84); ``unit_closed`` ``{}`` (the unit is closed as an
+import with ``--sync`` closes a record: ``closed_at`` set, left out of runs and exports, its
+visits and reported changes kept as history).
 The next coverage run reflects a confirmed change.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy import Connection, Table, func, select, update
 
 from gridmap.accounts.audit import record, utcnow
 from gridmap.errors import InvalidInputError, NotFoundError
@@ -107,8 +109,14 @@ def _moved(conn: Connection, change: dict[str, Any], day: dt.date) -> Any:
 
 
 def _closed(conn: Connection, change: dict[str, Any], day: dt.date) -> Any:
-    conn.execute(delete(_table(models.Unit)).where(models.Unit.id == change["unit_id"]))
-    return {"removed": True}
+    units = _table(models.Unit)
+    stamp = utcnow()
+    conn.execute(
+        update(units)
+        .where((units.c.id == change["unit_id"]) & units.c.closed_at.is_(None))
+        .values(closed_at=stamp)
+    )
+    return {"closed_at": stamp.isoformat()}
 
 
 _APPLY: dict[str, Callable[[Connection, dict[str, Any], dt.date], Any]] = {

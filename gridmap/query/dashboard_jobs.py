@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from gridmap.accounts.audit import utcnow
-from gridmap.query.jobs import job_of
+from gridmap.query.jobs import finish_job, job_of
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models, table_of
 
@@ -21,29 +20,20 @@ logger = logging.getLogger(__name__)
 SITING = "siting"
 
 
-def _set(store: Store, job_id: int, **values: Any) -> None:
-    jobs = table_of(models.RunJob)
-    with store.engine.begin() as conn:
-        conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
-
-
 def run_siting_job(store: Store, job_id: int, rules: CoverageSettings) -> None:
     """Recommend sites for a queued siting job; a failure is stored on the job, never raised."""
     from gridmap.coverage import ReachOptions
     from gridmap.siting.recommend import recommend_sites
 
     params = dict(job_of(store, job_id, user_id=None)["params"])
-    _set(store, job_id, status="running")
-    try:
+
+    def work() -> None:
         options = ReachOptions(mode=params.get("mode", "radius"), meters=params.get("meters"))
         recommend_sites(
             store, rules, options, k=int(params["k"]), weight=params.get("weight", "population")
         )
-    except Exception as exc:  # the job records any failure; the server stays up
-        logger.exception("siting job %d failed", job_id)
-        _set(store, job_id, status="failed", error=str(exc)[:2000], finished_at=utcnow())
-        return
-    _set(store, job_id, status="done", finished_at=utcnow())
+
+    finish_job(store, job_id, work)
 
 
 def recent_jobs(store: Store, user_id: int, limit: int = 5) -> list[dict[str, Any]]:

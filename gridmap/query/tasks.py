@@ -163,12 +163,37 @@ def _cell_of_org(conn: Connection, org: Any) -> int | None:
     return None if org.geom is None else _cell_of_point(conn, org.geom)
 
 
+#: a run's word for a site without activity for too long (gridmap.coverage.rules.IDLE)
+_IDLE = "idle"
+
+
+def _must_be_idle(conn: Connection, role: str, site_id: int, what: str) -> None:
+    """The newest run judged this organisation or station idle (runs stored before their
+    judged sites were kept cannot tell, and are believed)."""
+    sites, runs = table_of(models.CoverageSite), table_of(models.CoverageRun)
+    run = _newest_run(conn)
+    if conn.execute(select(runs.c.outputs).where(runs.c.id == run)).scalar() is None:
+        return
+    activity = conn.execute(
+        select(sites.c.activity).where(
+            (sites.c.run_id == run) & (sites.c.role == role) & (sites.c.site_id == site_id)
+        )
+    ).scalar()
+    if activity is None:
+        msg = f"{what} {site_id} is not in run {run}: run coverage again to judge it first"
+        raise InvalidInputError(msg)
+    if activity != _IDLE:
+        msg = f"{what} {site_id} is {activity} in run {run}: an idle task needs an idle one"
+        raise InvalidInputError(msg)
+
+
 def _idle_org(conn: Connection, scope: Scope, ref: str) -> _Source:
     orgs = table_of(models.PartyOrg)
     org_id = _ref_id(ref, "party organisation")
     org = conn.execute(select(orgs).where(orgs.c.id == org_id)).first()
     cell = None if org is None else _cell_of_org(conn, org)
     cell_id = _cell_in_scope(conn, scope, cell, f"party organisation {ref} in a cell")
+    _must_be_idle(conn, "org", org_id, "party organisation")
     own = org.own_unit_id if org is not None else None
     return _Source(cell_id=cell_id, title=org.name if org else None, unit_id=own, org_id=org_id)
 
@@ -179,6 +204,7 @@ def _idle_station(conn: Connection, scope: Scope, ref: str) -> _Source:
     row = conn.execute(select(stations).where(stations.c.id == station_id)).first()
     cell = None if row is None else _cell_of_point(conn, row.geom)
     cell_id = _cell_in_scope(conn, scope, cell, f"station {ref} in a cell")
+    _must_be_idle(conn, "station", station_id, "station")
     return _Source(cell_id=cell_id, title=row.name if row else None, station_id=station_id)
 
 

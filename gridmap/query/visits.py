@@ -38,7 +38,8 @@ class Actor:
 
 @dataclass(frozen=True)
 class NewVisit:
-    """A visit as a worker records it; ``lon``/``lat`` already in WGS-84."""
+    """A visit as a worker records it; ``lon``/``lat`` already in WGS-84, ``location_crs``
+    the system the phone gave them in, ``accuracy_m`` the accuracy it reported."""
 
     unit_id: int
     note: str
@@ -48,6 +49,8 @@ class NewVisit:
     key: str | None = None
     change_kind: str | None = None
     change: dict[str, Any] | None = None
+    location_crs: str | None = None
+    accuracy_m: float | None = None
 
 
 def live_unit_filter(scope: Scope, unit_id: Any) -> Any:
@@ -84,6 +87,8 @@ def _insert(conn: Connection, actor: Actor, visit: NewVisit) -> dict[str, Any]:
         "status_change": visit.change_kind,
         "lon": visit.lon,
         "lat": visit.lat,
+        "location_crs": visit.location_crs if visit.lon is not None else None,
+        "accuracy_m": visit.accuracy_m if visit.lon is not None else None,
         "idempotency_key": visit.key,
         "created_at": utcnow(),
     }

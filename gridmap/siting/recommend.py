@@ -34,6 +34,7 @@ from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
 from gridmap.network import RoadGraph, reach_matrix, snap_points
 from gridmap.network.graph import Weight as NetworkWeight
+from gridmap.progress import stage
 from gridmap.settings import CoverageSettings
 from gridmap.siting import (
     SitingProblem,
@@ -227,6 +228,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     if (k is None) == (not cover_all):
         msg = "give either k (--k N: maximal covering) or cover_all (--cover-all: set covering)"
         raise GridmapError(msg)
+    stage("inputs", 0.0)
     inputs = read_inputs(store, as_of=as_of)
     if inputs.units.empty:
         raise GridmapError("no units in the store: import some before siting")
@@ -236,10 +238,12 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     graph = None
     if options.mode == "network":
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
+    stage("reach", 0.15)
     existing = _covered_now(inputs, rules, existing_reach, graph)
     limit = _limit(options, rules)
     demand = representative_points(inputs.units)
     weights = _weights(inputs.units, weight)
+    stage("candidates", 0.35)
     pool = _candidates(store, inputs, candidates, exclude)
     coverage = _coverage_matrix(inputs, demand, pool, options, limit, rules, graph)
     problem = SitingProblem.from_coverage(
@@ -249,6 +253,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         capacities=_capacities(pool, capacity),
         candidate_ids=pool["candidate_id"].to_numpy(),
     )
+    stage("solving", 0.6)
     result = (
         solve_lscp(problem, method=method, time_limit_s=time_limit_s)
         if cover_all
@@ -271,6 +276,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         mode=options.mode,
     )
     if save:
+        stage("saving", 0.9)
         run_id = _save(store, recommendation, options, k=k, cover_all=cover_all, capacity=capacity)
         recommendation = Recommendation(**{**recommendation.__dict__, "run_id": run_id})
     return recommendation

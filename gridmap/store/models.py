@@ -333,6 +333,9 @@ class Visit(Base):
     created_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime, server_default=func.current_timestamp()
     )
+    # migration 0009: the system the phone gave lon/lat in (stored as WGS-84), its accuracy
+    location_crs: Mapped[str | None] = mapped_column(String(10))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditLog(Base):
@@ -554,6 +557,9 @@ class RunJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("coverage_run.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
+    # how far a running job has got (migration 0009): the stage reached and the share done
+    stage: Mapped[str | None] = mapped_column(String(32))
+    progress: Mapped[float | None] = mapped_column(Float)
 
 
 class SitingRun(Base):

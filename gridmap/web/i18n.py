@@ -367,6 +367,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "dash.job.refresh": ("刷新进度", "Refresh"),
     "dash.job.started": ("开始于", "started"),
     "dash.job.finished": ("结束于", "finished"),
+    "dash.job.stage": ("阶段", "stage"),
+    "dash.stage.queued": ("等待开始", "waiting to start"),
+    "dash.stage.inputs": ("读取数据", "reading the records"),
+    "dash.stage.rules": ("组织覆盖规则", "organisational rules"),
+    "dash.stage.reach": ("服务可达范围", "service reach"),
+    "dash.stage.cells": ("网格状态", "cell status"),
+    "dash.stage.zones": ("盲区", "blind zones"),
+    "dash.stage.candidates": ("候选站点", "candidate sites"),
+    "dash.stage.solving": ("求解选址", "solving the siting model"),
+    "dash.stage.saving": ("保存结果", "saving the results"),
+    "dash.stage.done": ("完成", "finished"),
 }
 
 

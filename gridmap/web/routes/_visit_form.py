@@ -23,6 +23,8 @@ __all__ = ["FormProblem", "visit_from_form"]
 _CRS = ("wgs84", "gcj02", "bd09")
 #: A visit queued offline may be sent days later; older or future times are not believed.
 _OLDEST = dt.timedelta(days=30)
+#: The largest accuracy (m) a phone's location may report and still be kept with it.
+MAX_ACCURACY_M = 100_000.0
 
 
 class FormProblem(ValueError):
@@ -44,6 +46,13 @@ def _number(form: dict[str, str], name: str) -> float | None:
     if not math.isfinite(value):
         raise FormProblem("visit.location_invalid", f"{name} is not finite")
     return value
+
+
+def _accuracy(form: dict[str, str]) -> float | None:
+    value = _number(form, "accuracy")
+    if value is None or not 0 <= value <= MAX_ACCURACY_M:
+        return None  # no figure, or one no phone gives: the location stands without it
+    return round(value, 1)
 
 
 def _location(form: dict[str, str]) -> tuple[float | None, float | None]:
@@ -128,4 +137,6 @@ def visit_from_form(form: dict[str, str], now: dt.datetime) -> NewVisit:
         key=key,
         change_kind=kind,
         change=change,
+        location_crs=form.get("crs") or "wgs84",
+        accuracy_m=_accuracy(form),
     )

@@ -13,9 +13,10 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from gridmap.accounts import Account
+from gridmap.accounts.audit import utcnow
 from gridmap.errors import GridmapError, InvalidInputError, NotFoundError
 from gridmap.query import (
     MAX_PAGE,
@@ -38,6 +39,7 @@ from gridmap.query.tasks import (
     tasks_in_scope,
 )
 from gridmap.web.deps import get_store
+from gridmap.web.routes._visit_form import _when
 from gridmap.web.routes.pages import _csrf_ok, _form, _lang, _not_found, _page_user, _render, _to
 
 router = APIRouter(include_in_schema=False)
@@ -208,12 +210,24 @@ async def task_complete_submit(task_id: str, request: Request) -> Response:
             raise InvalidInputError("write a note about the visit")
         kind, change = _change(form, task)
         visit = NewVisit(unit_id=_id(form.get("unit_id", "")), note=note, key=key,
+                         visited_at=_when(form, utcnow()),  # a completion queued offline
                          change_kind=kind, change=change)  # fmt: skip
-        complete_task(store, _actor(user), task["id"], visit)
+        done = complete_task(store, _actor(user), task["id"], visit)
     except GridmapError as exc:
+        if _wants_json(request):
+            return JSONResponse({"outcome": "refused", "detail": str(exc)}, 400)
         context = _task_context(request, user, task)
         return _render(request, "tasks/task.html", 400, user, error=str(exc), **context)
+    if _wants_json(request):  # the phone's script sending a completion queued offline
+        created = task["status"] == "open"  # a repeat with the same key finds it done already
+        answer = {"outcome": "done", "task_id": task["id"], "visit_id": done["visit_id"],
+                  "created": created}  # fmt: skip
+        return JSONResponse(answer, 201 if created else 200)
     return _redirect(request, f"/cells?done={task['id']}")
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
 
 
 @router.post("/tasks/{task_id}/cancel")

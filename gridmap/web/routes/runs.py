@@ -58,6 +58,10 @@ class JobOut(BaseModel):
     finished_at: UtcDatetime | None
     run_id: int | None
     error: str | None
+    stage: str | None = Field(
+        None, description="the stage a running job has reached (inputs, rules, reach, ...)"
+    )
+    progress: float | None = Field(None, ge=0, le=1, description="share of the work done")
 
 
 @router.get("/api/runs", response_model=RunPage)

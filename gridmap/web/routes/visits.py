@@ -55,6 +55,9 @@ class VisitIn(BaseModel):
     lon: Lon | None = None
     lat: Lat | None = None
     crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
+    accuracy_m: float | None = Field(
+        None, ge=0, le=100_000, allow_inf_nan=False, description="the phone's accuracy (m)"
+    )
     change: ChangeIn | None = None
 
 
@@ -70,6 +73,10 @@ class VisitOut(BaseModel):
     status_change: str | None
     lon: float | None
     lat: float | None
+    location_crs: str | None = Field(
+        None, description="the system the phone gave the location in (lon/lat are WGS-84)"
+    )
+    accuracy_m: float | None = None
     created_at: UtcDatetime | None
 
 
@@ -125,6 +132,8 @@ def add_visit(
         key=idempotency_key,
         change_kind=body.change.kind if body.change else None,
         change=_change(body),
+        location_crs=body.crs,
+        accuracy_m=body.accuracy_m,
     )
     stored, created = record_visit(store, actor, visit)
     if not created:

@@ -86,6 +86,10 @@
     var id = el.getAttribute("data-job");
     var status = el.querySelector(".job-status");
     var labels = JSON.parse(el.getAttribute("data-labels") || "{}");
+    var stages = JSON.parse(el.getAttribute("data-stages") || "{}");
+    var bar = el.querySelector(".job-bar");
+    var percent = el.querySelector(".job-percent");
+    var stage = el.querySelector(".job-stage");
     function poll() {
       getJSON("/api/jobs/" + id, function (job) {
         if (job.status === "done" || job.status === "failed") {
@@ -93,6 +97,10 @@
           return;
         }
         if (status) { status.textContent = labels[job.status] || job.status; }
+        var done = job.progress || 0;
+        if (bar) { bar.value = done; }
+        if (percent) { percent.textContent = Math.round(done * 100) + "%"; }
+        if (stage && job.stage) { stage.textContent = stages[job.stage] || job.stage; }
         window.setTimeout(poll, 1000);
       });
     }

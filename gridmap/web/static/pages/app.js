@@ -1,7 +1,8 @@
 /* The worker's pages on a phone: the service worker, the offline queue of visits, location.
  * Progressive enhancement: every form works without this script. With it, a visit recorded
  * offline waits in localStorage (shown as "待发送 N 条") and is sent when the connection
- * returns, each with its own idempotency key, so a resend never stores it twice. */
+ * returns, each with its own idempotency key, so a resend never stores it twice. A task
+ * completed offline (form.complete-form, a visit that closes the task) waits the same way. */
 (function () {
   "use strict";
   var box = document.getElementById("queue");
@@ -9,6 +10,7 @@
   var KEY = "gridmap.queue." + user;
   var SENT = "gridmap.sent." + user;
   var sending = false;
+  var sentNote = null;
 
   function load() {
     try { return JSON.parse(localStorage.getItem(KEY) || "[]"); } catch (e) { return []; }
@@ -28,10 +30,21 @@
     box.hidden = false;
   }
 
+  function showQueuedTask(item) {
+    var form = document.querySelector("form.complete-form[data-task='" + item.task + "']");
+    var open = document.querySelector(".open-task[data-task='" + item.task + "']");
+    var line = document.createElement(form ? "p" : "span");
+    line.className = "queued";
+    line.textContent = "[" + (box.getAttribute("data-tag") || "") + "] " + item.fields.note;
+    if (form) { form.parentNode.insertBefore(line, form); form.hidden = true; }
+    else if (open) open.appendChild(line);
+  }
+
   function showQueued(queue) {
-    var old = document.querySelectorAll("li.queued");
+    var old = document.querySelectorAll("li.queued, .queued");
     for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
     queue.forEach(function (item) {
+      if (item.task) { showQueuedTask(item); return; }
       var card = document.getElementById("unit-" + item.unit);
       var form = card && card.querySelector("form.visit-form");
       if (!form) return;
@@ -56,7 +69,14 @@
     else if (failed.length) say("failed", failed.length, failed[0].failed);
     else if (queue.length) say("pending", queue.length);
     else if (!navigator.onLine) say("offline", 0);
-    else if (sessionStorage.getItem(SENT)) { say("sent", sessionStorage.getItem(SENT)); sessionStorage.removeItem(SENT); }
+    else if (sessionStorage.getItem(SENT)) {
+      sentNote = sessionStorage.getItem(SENT);
+      sessionStorage.removeItem(SENT);
+      say("sent", sentNote);
+    }
+    // kept while the page lives: an "online" event reaching the page after the reload
+    // renders again and must not hide what was just sent
+    else if (sentNote) say("sent", sentNote);
     else box.hidden = true;
     showQueued(queue);
   }
@@ -80,30 +100,27 @@
     if (!queue.length) return Promise.resolve(0);
     sending = true;
     render();
-    var sent = 0;
-    var acked = 0;
+    // what the server now holds, by key: a visit queued twice counts once, and so does one
+    // an earlier send stored although its answer was lost on the way back (created: false)
+    var held = {};
+    var count = function () { return Object.keys(held).length; };
     var next = function (i) {
-      if (i >= queue.length) return sent;
+      if (i >= queue.length) return count();
       var item = queue[i];
       return post(item).then(function (response) {
         var rest = load().filter(function (q) { return q.fields.key !== item.fields.key; });
         if (!response.ok) rest.push(Object.assign(item, { failed: response.status || "login" }));
         save(rest);
-        if (!response.ok) return next(i + 1);
-        return response.json().then(function (answer) {
-          acked += 1;
-          if (answer.created) sent += 1; // a repeat of a visit already stored is not new
-          return next(i + 1);
-        }, function () { acked += 1; return next(i + 1); });
-      }, function () { return sent; }); // the connection dropped again: the rest waits
+        if (response.ok) held[item.fields.key] = true;
+        return next(i + 1);
+      }, function () { return count(); }); // the connection dropped again: the rest waits
     };
     return next(0).then(function (n) {
       sending = false;
-      if (acked > 0 && document.querySelector("form.visit-form")) {
-        if (n > 0) sessionStorage.setItem(SENT, String(n));
+      if (n > 0) sessionStorage.setItem(SENT, String(n));
+      if (n > 0 && document.querySelector("form.visit-form, form.complete-form, .open-task")) {
         location.reload(); // the history now holds them
       } else {
-        if (n > 0) sessionStorage.setItem(SENT, String(n));
         render();
       }
       return n;
@@ -125,17 +142,39 @@
   }
 
   function queueIt(form, data) {
-    var queue = load();
-    queue.push({ action: form.action, unit: form.getAttribute("data-unit"), fields: data });
+    // the same completion queued twice (its key is the page's) is kept once
+    var queue = load().filter(function (q) { return q.fields.key !== data.key; });
+    queue.push({ action: form.action, unit: form.getAttribute("data-unit"),
+                 task: form.getAttribute("data-task"), fields: data });
     save(queue);
     form.reset();
     form.removeAttribute("data-key");
     render();
   }
 
+  function doneUrl(form) {
+    var url = new URL("/cells", location.href);
+    var lang = new URL(form.action).searchParams.get("lang");
+    if (lang) url.searchParams.set("lang", lang);
+    url.searchParams.set("done", form.getAttribute("data-task"));
+    return url.href;
+  }
+
+  function onComplete(form) {
+    if (!form.elements.visited_at.value) form.elements.visited_at.value = new Date().toISOString();
+    var data = fields(form); // its key came with the page: a resend completes it once
+    if (!navigator.onLine) { queueIt(form, data); return; }
+    post({ action: form.action, fields: data }).then(function (response) {
+      if (!response.ok) { form.submit(); return; } // the server's page says what is wrong
+      location.assign(doneUrl(form));
+    }, function () { queueIt(form, data); });
+  }
+
   function onSubmit(event) {
     var form = event.target;
-    if (!form.classList || !form.classList.contains("visit-form")) return;
+    if (!form.classList) return;
+    if (form.classList.contains("complete-form")) { event.preventDefault(); onComplete(form); return; }
+    if (!form.classList.contains("visit-form")) return;
     event.preventDefault();
     if (!form.getAttribute("data-key")) form.setAttribute("data-key", uuid());
     form.elements.key.value = form.getAttribute("data-key");
@@ -161,6 +200,7 @@
     navigator.geolocation.getCurrentPosition(function (pos) {
       form.elements.lon.value = pos.coords.longitude.toFixed(7);
       form.elements.lat.value = pos.coords.latitude.toFixed(7);
+      if (form.elements.accuracy) form.elements.accuracy.value = String(Math.round(pos.coords.accuracy));
       out.textContent = button.getAttribute("data-done").replace("{m}", String(Math.round(pos.coords.accuracy)));
     }, function () {
       out.textContent = button.getAttribute("data-denied");
@@ -168,13 +208,14 @@
   }
 
   function keepCells() {
-    var links = document.querySelectorAll("a.cell-link");
+    var links = document.querySelectorAll("a.cell-link, a.task-link");
     if (!links.length || !navigator.serviceWorker) return;
-    var urls = ["/static/pages/cell-map.js", "/static/vendor/leaflet/leaflet.js",
+    var urls = ["/static/pages/cell-map.js", "/static/pages/tasks.css", "/static/vendor/leaflet/leaflet.js",
                 "/static/vendor/leaflet/leaflet.css", location.pathname + location.search];
     Array.prototype.forEach.call(links, function (a) {
       var url = new URL(a.href);
-      urls.push(url.pathname + url.search, url.pathname + "/map.geojson");
+      urls.push(url.pathname + url.search);
+      if (a.classList.contains("cell-link")) urls.push(url.pathname + "/map.geojson");
     });
     navigator.serviceWorker.ready.then(function (reg) {
       if (reg.active) reg.active.postMessage({ type: "keep", urls: urls });

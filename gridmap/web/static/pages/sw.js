@@ -1,6 +1,6 @@
 /* gridmap's service worker: the worker's cells readable offline.
  * Assets: cache first (the cache name changes with every release). The worker's pages and
- * cell maps (/cells...): network first, the last copy when offline. Visits are never
+ * cell maps (/cells...) and task pages (/tasks/N): network first, the last copy when offline. Visits are never
  * handled here: app.js queues them while offline and sends each once, with its key. */
 "use strict";
 var VERSION = "__VERSION__";
@@ -32,7 +32,8 @@ function isAsset(url) {
 }
 
 function isPage(url) {
-  return url.pathname === "/cells" || url.pathname.indexOf("/cells/") === 0;
+  return url.pathname === "/cells" || url.pathname.indexOf("/cells/") === 0 ||
+    /^\/tasks\/\d+$/.test(url.pathname); // a task's page, with the form that completes it
 }
 
 function cacheFirst(request) {
