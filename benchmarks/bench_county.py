@@ -71,9 +71,10 @@ def stages(files: dict[str, Path], out: Path) -> list[Stage]:
     """Every stage, in order, for the county ``files``; outputs go to ``out``."""
 
     def ingest(kind: str, name: str) -> Stage:
+        crs = ["--crs", "4326"] if files[name].suffix == ".csv" else []  # lon/lat, WGS-84
         return Stage(
             f"ingest {name}",
-            ["ingest", "layer", str(files[name]), "--kind", kind, "--yes"],
+            ["ingest", "layer", str(files[name]), "--kind", kind, "--yes", *crs],
             "ogr2ogr -f SQLite",
             ogr_file=name,
         )
