@@ -72,14 +72,15 @@ def write_results(name: str, results: list[Result]) -> Path:
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     lines = [
         "| case | gridmap s | baseline | baseline s | speedup | peak MB (gridmap / baseline) "
-        "| target | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| target | met | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         peak = f"{_fmt(r.gridmap_peak_mb)} / {_fmt(r.baseline_peak_mb)}"
+        notes = ", ".join(f"{k} {v}" for k, v in r.extra.items() if v is not None)
         lines.append(
             f"| {r.case} | {r.gridmap_s:.4f} | {r.baseline} | {r.baseline_s:.4f} "
-            f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} |"
+            f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} | {notes} |"
         )
     path = RESULTS_DIR / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
