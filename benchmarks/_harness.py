@@ -72,14 +72,15 @@ def write_results(name: str, results: list[Result]) -> Path:
     (RESULTS_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     lines = [
         "| case | gridmap s | baseline | baseline s | speedup | peak MB (gridmap / baseline) "
-        "| target | met |",
-        "|---|---|---|---|---|---|---|---|",
+        "| target | met | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         peak = f"{_fmt(r.gridmap_peak_mb)} / {_fmt(r.baseline_peak_mb)}"
+        notes = ", ".join(f"{k} {v}" for k, v in r.extra.items() if v is not None)
         lines.append(
             f"| {r.case} | {r.gridmap_s:.4f} | {r.baseline} | {r.baseline_s:.4f} "
-            f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} |"
+            f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} | {notes} |"
         )
     path = RESULTS_DIR / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
@@ -88,3 +89,53 @@ def write_results(name: str, results: list[Result]) -> Path:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
+
+
+#: Runs a command and prints its exit code, wall time, CPU time and peak memory. A small
+#: process of its own (``python -S``): a child forked from a benchmark counts the memory
+#: its parent held when it forked, and a benchmark may hold a county in memory.
+_LAUNCHER = """
+import os, subprocess, sys, time
+out = open(sys.argv[1], "wb")
+start = time.perf_counter()
+process = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.STDOUT)
+_, status, usage = os.wait4(process.pid, 0)
+cpu = usage.ru_utime + usage.ru_stime
+print(os.waitstatus_to_exitcode(status), time.perf_counter() - start, cpu, usage.ru_maxrss)
+"""
+
+
+@dataclass(frozen=True)
+class Child:
+    """What one child process cost: wall and CPU seconds, peak resident memory."""
+
+    seconds: float
+    cpu_s: float
+    peak_mb: float
+    returncode: int
+    output: str = field(repr=False)
+
+
+def run_child(
+    command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Child:
+    """Run ``command`` in a new process; its wall and CPU time (``wait4``) and peak RSS.
+
+    The output (stdout and stderr together) is kept in :attr:`Child.output`.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".out") as out:
+        done = subprocess.run(
+            [sys.executable, "-S", "-c", _LAUNCHER, out.name, *command],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        output = Path(out.name).read_text(errors="replace")
+    code, seconds, cpu, peak_kb = done.stdout.split()
+    return Child(float(seconds), float(cpu), int(peak_kb) / 1024, int(code), output)

@@ -196,3 +196,50 @@ def test_no_zone_when_everyone_is_covered(town, cell) -> None:
     covered = town.assign(service_covered=True)
     zones = blind_zones(covered, gpd.GeoSeries([], crs=METRIC), cell)
     assert zones.empty and "priority" in zones.columns
+
+
+def _global_blind_area(units: gpd.GeoDataFrame, reach: gpd.GeoSeries, cells: gpd.GeoDataFrame):
+    """The blind area as one global overlay: union of the discs, cut to the union of the
+    cells, minus the union of the service areas (what blind_zones computed before it
+    worked tile by tile)."""
+    uncovered = units[~units["service_covered"]]
+    discs = shapely.union_all(shapely.buffer(uncovered.geometry.values, 100.0, quad_segs=16))
+    area = shapely.intersection(discs, shapely.union_all(cells.geometry.values))
+    return shapely.difference(area, shapely.union_all(reach.values))
+
+
+def test_zones_across_cells_and_tiles_equal_one_global_overlay() -> None:
+    # 3 x 3 cells of 1 km; 400 uncovered units in bands that run across every cell
+    # border (and across the 32 x 32 tiles blind_zones works in), two service areas
+    # cutting through them, and lone discs that only touch a cell border
+    rng = np.random.default_rng(7)
+    cells = gpd.GeoDataFrame(
+        {"code": [f"C{i}" for i in range(9)]},
+        geometry=[
+            shapely.box(x, y, x + 1000, y + 1000) for y in (0, 1000, 2000) for x in (0, 1000, 2000)
+        ],
+        crs=METRIC,
+    )
+    x = np.r_[rng.uniform(0, 3000, 200), rng.normal(1000, 30, 200), [1000.0, 2000.0]]
+    y = np.r_[rng.normal(1500, 40, 200), rng.uniform(0, 3000, 200), [2900.0, 100.0]]
+    n = len(x)
+    units = _units([(x[i], y[i], False, 1, 3, int(i % 2), False, "C0") for i in range(n)])
+    reach = gpd.GeoSeries(
+        [shapely.Point(1500, 1500).buffer(350), shapely.Point(1000, 600).buffer(250)], crs=METRIC
+    )
+    zones = blind_zones(units, reach, cells)
+    expected = [g for g in shapely.get_parts(_global_blind_area(units, reach, cells)) if g.area > 0]
+    assert len(zones) == len(expected) >= 4
+    assert sorted(zones["area_m2"]) == pytest.approx(sorted(g.area for g in expected), rel=1e-9)
+    whole = shapely.union_all(zones.geometry.values)
+    assert shapely.symmetric_difference(whole, shapely.union_all(expected)).area < 1e-6
+    # every zone is one piece, never a zone split where it crosses a cell or a tile border
+    assert all(shapely.get_num_geometries(zones.geometry.values) == 1)
+    assert zones["units"].sum() == n
+
+
+def test_equal_zones_rank_west_to_east(cell) -> None:
+    # two lone units alike in every way: the western one ranks first, on every run
+    twins = _units([(700, 300, False, 1, 5, 0, False, "A"), (200, 300, False, 1, 5, 0, False, "A")])
+    zones = blind_zones(twins, gpd.GeoSeries([], crs=METRIC), cell)
+    assert list(zones["unit_ids"]) == ["2", "1"]

@@ -169,3 +169,43 @@ def test_real_graph_areas_partition_the_union(shenzhen: RoadGraph) -> None:
     assert on_area.any() and not on_area.all()
     area = service_area(graph, dist, 500.0, buffer_m=25)
     assert area.contains(shapely.points(graph.node_xy[sources])).all()
+
+
+def test_chains_join_pieces_straight_through_crossings() -> None:
+    from gridmap.network._chains import chains
+
+    # a crossing of four pieces, a dead-end spur and a square loop elsewhere
+    plus = [((0, 0), (100, 0)), ((-100, 0), (0, 0)), ((0, 0), (0, 100)), ((0, -100), (0, 0))]
+    loop = [((500, 0), (600, 0)), ((600, 0), (600, 100)), ((600, 100), (500, 100))]
+    loop += [((500, 100), (500, 0))]
+    lines = np.asarray([LineString(p) for p in [*plus, *loop]], dtype=object)
+    joined = chains(lines)
+    assert len(joined) == 3  # the two streets through the crossing, the loop
+    straight = sorted(round(g.length) for g in joined if not g.is_closed)
+    assert straight == [200, 200]
+    assert all(len(g.coords) == 3 for g in joined if not g.is_closed)  # straight through
+    (ring,) = [g for g in joined if g.is_closed]
+    assert ring.length == pytest.approx(400.0)
+    # the chains cover exactly the pieces: same length, same buffered area
+    assert sum(g.length for g in joined) == pytest.approx(sum(g.length for g in lines))
+    old = shapely.union_all(shapely.buffer(lines, 30, quad_segs=16))
+    new = shapely.union_all(shapely.buffer(joined, 30, quad_segs=16))
+    assert shapely.symmetric_difference(old, new).area < 1e-6 * old.area
+
+
+def test_real_graph_service_areas_equal_the_union_of_piece_buffers(shenzhen: RoadGraph) -> None:
+    # the service area of each source is the union of its reached pieces' buffers (which
+    # is how it was computed before the pieces were joined into chains)
+    graph = shenzhen
+    sources = np.random.default_rng(11).choice(graph.n_nodes, 8, replace=False)
+    dist, nearest = multi_source_distances(graph, sources, weight="length")
+    areas = service_areas(graph, dist, nearest, 800.0, buffer_m=50)
+    pieces = reached_edges(graph, dist, 800.0, nearest_source=nearest).merged()
+    lines = pieces.lines(graph)
+    for i, area in enumerate(areas):
+        mine = lines[(pieces.source == i) & (shapely.length(lines) > 0)]
+        expected = shapely.union_all(shapely.buffer(mine, 50, quad_segs=16))
+        assert area.is_valid and expected.area > 0
+        # the same area up to where the vertices of an arc fall: 50 m x (1 - cos(pi / 64))
+        assert shapely.symmetric_difference(area, expected).area < 1e-4 * expected.area
+        assert shapely.hausdorff_distance(area, expected) < 0.1

@@ -25,6 +25,9 @@ from gridmap.store import Store, models, table_of
 __all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
 
 WGS84 = "EPSG:4326"
+#: Columns no run, map or report uses: field provenance is JSON decoded row by row
+#: (2 s of a 100k-unit run).
+_NOT_READ = ("provenance",)
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,7 @@ def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> 
     table = table_of(model)
     # records closed by an import with --sync are history only
     where = table.c.closed_at.is_(None) if "closed_at" in table.c else None
-    columns = [c.name for c in table.columns if c.name != geometry]
+    columns = [c.name for c in table.columns if c.name not in (geometry, *_NOT_READ)]
     order = list(table.primary_key.columns)  # the same order on every backend
     frame = read_frame(conn, table, columns, geometry, where=where, order_by=order)
     if "id" in frame:

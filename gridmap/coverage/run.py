@@ -111,7 +111,7 @@ def compute_coverage(
     metric = inputs.metric_crs
     stage("zones", 0.7)
     zones = blind_zones(
-        units.to_crs(metric),
+        _zone_units(units).to_crs(metric),
         reach.service_areas.geometry.to_crs(metric),
         inputs.cells.to_crs(metric) if len(inputs.cells) else None,
     )
@@ -144,6 +144,24 @@ def compute_coverage(
         totals=summary,
         inputs=inputs,
     )
+
+
+#: What :func:`blind_zones` reads of each unit.
+_ZONE_COLUMNS = [
+    "service_covered",
+    "households",
+    "population",
+    "party_members",
+    "must_have_branch",
+    "cell_code",
+]
+
+
+def _zone_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The uncovered units with what blind zones read: only they are projected (a
+    copy of every unit with every column cost 1 GB at 1M units)."""
+    uncovered = ~units["service_covered"].astype(bool).to_numpy()
+    return units.loc[uncovered, [*_ZONE_COLUMNS, units.geometry.name]]
 
 
 def _with_activity(frame: gpd.GeoDataFrame, state: pd.Series) -> gpd.GeoDataFrame:

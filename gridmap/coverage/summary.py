@@ -28,8 +28,10 @@ rate and count above.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from gridmap.domain import OrgStatus, UnitKind
@@ -43,16 +45,39 @@ def _ratio(part: float, whole: float) -> float | None:
     return None if whole == 0 else float(part) / float(whole)
 
 
-def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | None]:
-    """Counts and the organisational, work and service rates of a set of units."""
-    n = len(units)
+#: What :func:`rates` sums over units, per unit.
+_SUMMED = (*_ORG, "instructor", "covered", "population", "population_covered", "must", "idle")
+
+
+def _indicators(units: pd.DataFrame) -> pd.DataFrame:
+    """Per unit, the numbers :func:`rates` adds up (one column per entry of ``_SUMMED``)."""
     status = units["org_status"]
-    parts = {kind: int((status == kind).sum()) for kind in _ORG}
-    org = sum(parts.values())
-    work = int((status == OrgStatus.INSTRUCTOR.value).sum())
     covered = units["service_covered"].astype(bool)
     population = units["population"].fillna(0).astype(float)
     branch_idle = units["branch_idle"] if "branch_idle" in units else pd.Series(False, units.index)
+    frame = pd.DataFrame({kind: (status == kind).astype(np.int64) for kind in _ORG})
+    frame["instructor"] = (status == OrgStatus.INSTRUCTOR.value).astype(np.int64)
+    frame["covered"] = covered.astype(np.int64)
+    frame["population"] = population
+    frame["population_covered"] = population.where(covered, 0.0)
+    frame["must"] = units["must_have_branch"].astype(bool).astype(np.int64)
+    frame["idle"] = branch_idle.astype(bool).astype(np.int64)
+    return frame
+
+
+def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | None]:
+    """Counts and the organisational, work and service rates of a set of units."""
+    sums = _indicators(units).sum()
+    return _rates_of(len(units), {k: sums[k] for k in _SUMMED}, idle_orgs)
+
+
+def _rates_of(n: int, sums: dict[str, Any], idle_orgs: int) -> dict[str, float | int | None]:
+    """:func:`rates` from the number of units and the sums of their indicators."""
+    parts = {kind: int(sums[kind]) for kind in _ORG}
+    org = sum(parts.values())
+    work = int(sums["instructor"])
+    covered = int(sums["covered"])
+    population, population_covered = float(sums["population"]), float(sums["population_covered"])
     split: dict[str, float | int | None] = {}
     for kind, count in parts.items():
         split[f"{kind}_covered"] = count
@@ -66,13 +91,13 @@ def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | No
         "org_rate": _ratio(org, n),
         "work_rate": _ratio(work, n),
         "combined_rate": _ratio(org + work, n),
-        "service_covered": int(covered.sum()),
-        "service_rate": _ratio(int(covered.sum()), n),
-        "population": int(population.sum()),
-        "population_covered": int(population[covered].sum()),
-        "service_population_rate": _ratio(population[covered].sum(), population.sum()),
-        "must_have_branch": int(units["must_have_branch"].astype(bool).sum()),
-        "branch_idle": int(branch_idle.astype(bool).sum()),
+        "service_covered": covered,
+        "service_rate": _ratio(covered, n),
+        "population": int(population),
+        "population_covered": int(population_covered),
+        "service_population_rate": _ratio(population_covered, population),
+        "must_have_branch": int(sums["must"]),
+        "branch_idle": int(sums["idle"]),
         "idle_orgs": idle_orgs,
     }
 
@@ -128,20 +153,11 @@ def area_lineage(areas: pd.DataFrame) -> dict[int, list[int]]:
     return lineage
 
 
-def _unit_areas(
-    units: pd.DataFrame, cells: pd.DataFrame, lineage: dict[int, list[int]]
-) -> pd.DataFrame:
-    """Pairs (unit id, area id) for every area a unit lies in through its cell."""
-    cell_area = cells["area_id"].to_dict()
-    pairs: list[tuple[int, int]] = []
-    for unit_id, cell_id in zip(units.index, units["cell_id"], strict=True):
-        if pd.isna(cell_id):
-            continue
-        area = cell_area.get(int(cell_id))
-        if area is None or pd.isna(area):
-            continue
-        pairs += [(int(unit_id), a) for a in lineage.get(int(area), [])]
-    return pd.DataFrame(pairs, columns=["unit_id", "area_id"])
+def _base_areas(units: pd.DataFrame, cells: pd.DataFrame) -> pd.Series:
+    """Each unit's area through its cell (NaN outside every cell or area)."""
+    cell_area = pd.to_numeric(cells["area_id"], errors="coerce")
+    base: pd.Series = pd.to_numeric(units["cell_id"], errors="coerce").map(cell_area)
+    return base
 
 
 def rollup(
@@ -164,12 +180,21 @@ def rollup(
         the first it covers): idle organisations are counted where that unit is.
     """
     lineage = area_lineage(areas)
-    pairs = _unit_areas(units, cells, lineage)
+    base = _base_areas(units, cells)
+    indicators = _indicators(units).assign(n=1)
+    by_base = indicators.groupby(base.to_numpy()).sum()
     idle = pd.Series(list(idle_org_units), dtype="int64")
+    idle_by_base = base.reindex(idle).value_counts()
+    totals: dict[int, npt.NDArray[np.float64]] = {}
+    idle_in: dict[int, int] = {}
+    columns = list(by_base.columns)
+    for area, row in zip(by_base.index, by_base.to_numpy(dtype=np.float64), strict=True):
+        for above in lineage.get(int(area), []):
+            totals[above] = row if above not in totals else totals[above] + row
+            idle_in[above] = idle_in.get(above, 0) + int(idle_by_base.get(area, 0))
     rows = []
-    for area_id, group in pairs.groupby("area_id"):
-        members = units.loc[group["unit_id"].to_numpy()]
-        idle_here = int(idle.isin(group["unit_id"]).sum())
+    for area_id in sorted(totals):
+        sums = dict(zip(columns, totals[area_id].tolist(), strict=True))
         area = areas.loc[area_id]
         rows.append(
             {
@@ -177,7 +202,7 @@ def rollup(
                 "level": area["level"],
                 "code": area["code"],
                 "name": area["name"],
-                **rates(members, idle_here),
+                **_rates_of(int(sums["n"]), sums, idle_in[area_id]),
             }
         )
     rows.append(

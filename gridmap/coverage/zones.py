@@ -9,6 +9,9 @@ Construction, all in the run's metric CRS:
 2. minus the union of every active station's service area;
 3. dissolved, then split into connected zones.
 
+Computed tile by tile (:mod:`gridmap.coverage._blind_area`): only the cells and
+service areas near uncovered units take part, and no union spans the county.
+
 Each zone gets the uncovered units whose representative point lies in it (a
 unit whose point falls outside every zone, possible when its disc was cut by a
 service area it is not reached within by road, joins the nearest zone), their
@@ -19,7 +22,8 @@ households, population and party members, and a priority score:
 
 so that people come first, party members (who need a branch to belong to)
 next, and zones of units with no recorded population still rank by their
-count. Zones are ranked by priority, largest first (rank 1).
+count. Zones are ranked by priority, largest first (rank 1); zones of equal priority
+by area, then west to east.
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
+
+from gridmap.coverage._blind_area import blind_parts
 
 __all__ = [
     "MEMBER_WEIGHT",
@@ -60,11 +65,14 @@ _COLUMNS = [
 ]
 
 
-def _populated(units: gpd.GeoDataFrame, radius_m: float) -> BaseGeometry:
-    geoms = units.geometry.values
+def _footprints(units: gpd.GeoDataFrame, radius_m: float) -> npt.NDArray[np.object_]:
+    """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units)."""
+    geoms = np.asarray(units.geometry.array, dtype=object)
     polygonal = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
-    parts = np.where(polygonal, geoms, shapely.buffer(geoms, radius_m, quad_segs=16))
-    return shapely.union_all(parts)
+    parts: npt.NDArray[np.object_] = np.where(
+        polygonal, geoms, shapely.buffer(geoms, radius_m, quad_segs=16)
+    )
+    return parts
 
 
 def blind_zones(
@@ -90,13 +98,13 @@ def blind_zones(
     uncovered = units[~units["service_covered"].astype(bool)]
     if uncovered.empty:
         return gpd.GeoDataFrame(columns=_COLUMNS, geometry=[], crs=crs)
-    area = _populated(uncovered, populated_radius_m)
-    if cells is not None and len(cells):
-        area = shapely.intersection(area, shapely.union_all(cells.geometry.values))
-    if len(service_areas):
-        area = shapely.difference(area, shapely.union_all(service_areas.values))
-    parts = [g for g in shapely.get_parts(area) if g.area > 0]
-    if not parts:
+    grid = None if cells is None or not len(cells) else np.asarray(cells.geometry.array)
+    parts = blind_parts(
+        _footprints(uncovered, populated_radius_m),
+        grid,
+        np.asarray(service_areas.array, dtype=object),
+    )
+    if not len(parts):
         return gpd.GeoDataFrame(columns=_COLUMNS, geometry=[], crs=crs)
     zones = gpd.GeoDataFrame(geometry=parts, crs=crs)
     return _describe(zones, uncovered)
@@ -126,7 +134,11 @@ def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDa
         + MUST_HAVE_WEIGHT * zones["must_have_branch"]
         + UNIT_WEIGHT * zones["units"]
     )
-    zones = zones.sort_values(["priority", "area_m2"], ascending=False).reset_index(drop=True)
+    # Equal zones (two lone discs) rank west to east, the order blind_parts gives; areas
+    # are compared to 1e-4 m² so that rounding in the overlays cannot reorder them.
+    key = zones.assign(area_key=zones["area_m2"].round(4))
+    order = key.sort_values(["priority", "area_key"], ascending=False, kind="stable").index
+    zones = zones.loc[order].reset_index(drop=True)
     zones["rank"] = np.arange(1, len(zones) + 1)
     return gpd.GeoDataFrame(zones[[*_COLUMNS, zones.geometry.name]], crs=zones.crs)
 

@@ -62,11 +62,32 @@ class _Cursor:
         xs = np.diff(ring[:, 0], prepend=self.x)
         ys = np.diff(ring[:, 1], prepend=self.y)
         self.x, self.y = int(ring[-1, 0]), int(ring[-1, 1])
-        return polyline(np.column_stack([xs, ys]).ravel().tolist())
+        return polyline(np.column_stack([xs, ys]).ravel())
 
 
-def polyline(values: Sequence[int]) -> str:
+#: Below this many values the plain loop is faster than the array code.
+_SHORT = 128
+#: 5-bit groups of a 64-bit value.
+_GROUPS = np.arange(13, dtype=np.int64) * 5
+
+
+def polyline(values: Sequence[int] | IntArray) -> str:
     """Write integers with the encoded-polyline code (5-bit groups, offset 63)."""
+    if len(values) < _SHORT:
+        return _polyline_loop([int(v) for v in values])
+    v = np.asarray(values, dtype=np.int64)
+    v = np.where(v < 0, ~(v << 1), v << 1)
+    shifts = _GROUPS[: max(1, (int(v.max()).bit_length() + 4) // 5)]
+    rest = v[:, None] >> shifts
+    count = np.maximum(1, np.count_nonzero(rest, axis=1))
+    position = np.arange(len(shifts))
+    codes = (rest & 0x1F) + 63 + np.where(position < (count - 1)[:, None], 0x20, 0)
+    used = position < count[:, None]
+    text: str = codes[used].astype(np.uint8).tobytes().decode("ascii")
+    return text
+
+
+def _polyline_loop(values: list[int]) -> str:
     out: list[str] = []
     for value in values:
         v = ~(value << 1) if value < 0 else value << 1
@@ -149,7 +170,7 @@ def encode_points(
     xs = np.rint(np.asarray(lon, dtype=np.float64) * scale).astype(np.int64)
     ys = np.rint(np.asarray(lat, dtype=np.float64) * scale).astype(np.int64)
     pairs = np.column_stack([np.diff(xs, prepend=0), np.diff(ys, prepend=0)]).ravel()
-    return polyline(pairs.tolist())
+    return polyline(pairs)
 
 
 def _is_number(value: object) -> bool:
