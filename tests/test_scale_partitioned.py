@@ -1,0 +1,136 @@
+"""What the workers do instead of the client: read units from the store, count per county.
+
+A real ``LocalCluster`` (2 worker processes) and both stores. The demo's units are
+read by the workers county by county in chunks of a few rows (the client only
+counts them), and the run made from them is the single-process run; the roll-up
+summed from per-partition counts is the roll-up of all units at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import event
+from test_scale import _same, _stored
+
+from gridmap.coverage.inputs import read_inputs, representative_points
+from gridmap.coverage.reach import ReachOptions
+from gridmap.coverage.rules import org_coverage
+from gridmap.coverage.run import _org_units, run_coverage
+from gridmap.demo import run_demo
+from gridmap.scale import ClusterOptions, connect, distributed_measure
+from gridmap.scale.exchange import read_partition
+from gridmap.scale.partition import county_keys, export_inputs, split_keys
+from gridmap.scale.reduce import combine_rollups, partial_rollup
+from gridmap.scale.store_read import export_county_units, export_store_units
+from gridmap.settings import CoverageSettings
+from gridmap.store import Store
+
+pytestmark = pytest.mark.slow
+
+RULES = CoverageSettings()
+CHUNK = 40
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with connect(ClusterOptions(workers=2, memory_limit="1GiB")) as c:
+        yield c
+
+
+@pytest.fixture
+def demo(store: Store, tmp_path: Path) -> Store:
+    run_demo(store, out_dir=tmp_path / "demo")
+    return store
+
+
+def _unit_statements(store: Store) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if " unit" in statement:
+            seen.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    return seen, record
+
+
+def test_workers_read_the_units_from_the_store_county_by_county_in_chunks(
+    demo: Store, client: Any, tmp_path: Path
+) -> None:
+    inputs = read_inputs(demo)
+    assert len(inputs.units) > 3 * CHUNK  # several chunks per county
+    statements, listener = _unit_statements(demo)
+    try:
+        boxes = export_store_units(
+            client, demo, tmp_path / "store", inputs.metric_crs, chunk_rows=CHUNK
+        )
+    finally:
+        event.remove(demo.engine, "before_cursor_execute", listener)
+    # the client asked the store how many units each county has, and read none of them
+    assert len(statements) == 1 and "count(" in statements[0].lower()
+    assert "group by" in statements[0].lower()
+
+    reference = export_inputs(inputs, inputs.stations, tmp_path / "client")
+    assert sorted(boxes) == reference.partitions
+    for key in reference.partitions:
+        want = read_partition(tmp_path / "client", "units", key)
+        got = read_partition(tmp_path / "store", "units", key)
+        pd.testing.assert_index_equal(got.index, want.index)
+        assert (got["partition"] == want["partition"]).all()
+        assert got["cell_id"].astype("Int64").equals(want["cell_id"].astype("Int64"))
+        assert got.geometry.geom_equals_exact(want.geometry, tolerance=0).all()
+        np.testing.assert_allclose(boxes[key], reference.boxes["units"][key], rtol=0, atol=1e-6)
+        files = sorted((tmp_path / "store" / "units").glob(f"{key}*/part-*.parquet"))
+        assert files and all(len(pd.read_parquet(f)) <= CHUNK for f in files)
+
+
+def test_one_county_task_holds_one_chunk_at_a_time(demo: Store, tmp_path: Path) -> None:
+    inputs = read_inputs(demo)
+    counties = county_keys(inputs)
+    county = counties.value_counts().index[0]
+    done = export_county_units(
+        demo.url, county, tmp_path, inputs.metric_crs.to_string(), chunk_rows=CHUNK
+    )
+    n = int((counties == county).sum())
+    assert done.units == n
+    assert done.chunks == math.ceil(n / CHUNK) and done.largest_chunk == CHUNK
+    assert len(read_partition(tmp_path, "units", county)) == n
+
+
+@pytest.mark.parametrize("options", [ReachOptions(), ReachOptions(mode="network")])
+def test_dask_run_on_units_the_workers_read_is_the_single_process_run(
+    demo: Store, client: Any, options: ReachOptions
+) -> None:
+    local = run_coverage(demo, RULES, options)
+    measure = distributed_measure(client, options, RULES, store=demo, chunk_rows=CHUNK)
+    dask = run_coverage(demo, RULES, options, measure=measure)
+    _same(local, dask)
+    pd.testing.assert_frame_equal(_stored(demo, local.run_id), _stored(demo, dask.run_id))
+
+
+def test_rollup_summed_from_partition_counts_is_the_whole_rollup(demo: Store) -> None:
+    inputs = read_inputs(demo)
+    result = run_coverage(demo, RULES, ReachOptions(), save=False)
+    points = representative_points(inputs.units).to_crs(inputs.metric_crs)
+    keys = split_keys(county_keys(inputs), points, 3)  # 3 partitions of one county
+    idle = pd.Series(_org_units(inputs, org_coverage(inputs, RULES).orgs_idle), dtype="int64")
+    owner = idle.map(keys)
+    parts = [
+        partial_rollup(
+            result.units[keys == key], inputs.cells, inputs.areas, idle[owner == key].tolist()
+        )
+        for key in sorted(set(keys))
+    ]
+    assert len(parts) == 3
+    shared = pd.concat(parts).index.value_counts()
+    assert (shared > 1).sum() > 1  # areas counted in more than one partition
+    combined = combine_rollups(parts, inputs.areas, unplaced_idle_orgs=int(owner.isna().sum()))
+    pd.testing.assert_frame_equal(combined, result.areas)
+    assert int(combined.iloc[-1]["units"]) == len(inputs.units)
