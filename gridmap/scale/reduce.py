@@ -131,7 +131,7 @@ def combine_rollups(
     summed = pd.concat(parts).groupby(level=0).sum()
     rows = []
     for area_id, counts in summed.drop(index=TOTAL, errors="ignore").iterrows():
-        area = areas.loc[area_id]
+        area = areas.loc[int(area_id)]  # type: ignore[call-overload]
         rows.append(
             {
                 "area_id": area_id,
@@ -141,7 +141,9 @@ def combine_rollups(
                 **_rates(counts),
             }
         )
-    total = summed.loc[TOTAL].copy() if TOTAL in summed.index else pd.Series(0, index=COUNTS)
+    total = pd.Series(0, index=list(COUNTS), dtype="int64")
+    if TOTAL in summed.index:
+        total += summed.loc[TOTAL, list(COUNTS)].to_numpy()
     total["idle_orgs"] += unplaced_idle_orgs
     rows.append(
         {"area_id": None, "level": "total", "code": "*", "name": "合计 / total", **_rates(total)}
