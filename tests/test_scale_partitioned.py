@@ -3,7 +3,8 @@
 A real ``LocalCluster`` (2 worker processes) and both stores. The demo's units are
 read by the workers county by county in chunks of a few rows (the client only
 counts them), and the run made from them is the single-process run; the roll-up
-summed from per-partition counts is the roll-up of all units at once.
+summed from per-partition counts is the roll-up of all units at once, and the blind
+zones merged from per-partition pieces are the run's zones.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
+from shapely.geometry import box
 from sqlalchemy import event
 from test_scale import _same, _stored
 
@@ -23,8 +27,10 @@ from gridmap.coverage.inputs import read_inputs, representative_points
 from gridmap.coverage.reach import ReachOptions
 from gridmap.coverage.rules import org_coverage
 from gridmap.coverage.run import _org_units, run_coverage
+from gridmap.coverage.zones import DEFAULT_POPULATED_RADIUS_M, blind_zones
 from gridmap.demo import run_demo
 from gridmap.scale import ClusterOptions, connect, distributed_measure
+from gridmap.scale.blind import combine_zones, count_zone_units, merge_pieces, zone_pieces
 from gridmap.scale.exchange import read_partition
 from gridmap.scale.partition import county_keys, export_inputs, split_keys
 from gridmap.scale.reduce import combine_rollups, partial_rollup
@@ -134,3 +140,41 @@ def test_rollup_summed_from_partition_counts_is_the_whole_rollup(demo: Store) ->
     combined = combine_rollups(parts, inputs.areas, unplaced_idle_orgs=int(owner.isna().sum()))
     pd.testing.assert_frame_equal(combined, result.areas)
     assert int(combined.iloc[-1]["units"]) == len(inputs.units)
+
+
+def _strips(frame: gpd.GeoDataFrame, n: int) -> npt.NDArray[np.int64]:
+    """A partition of ``frame`` into ``n`` strips west to east by representative point."""
+    x = representative_points(frame).x.rank(method="first", pct=True).to_numpy()
+    return np.minimum((x * n).astype(np.int64), n - 1)
+
+
+def test_blind_zones_from_partition_pieces_are_the_whole_runs_zones(demo: Store) -> None:
+    """Cells in 4 strips: zones that cross a strip edge are merged back into one."""
+    result = run_coverage(demo, RULES, ReachOptions(), save=False)
+    metric = result.inputs.metric_crs
+    units = result.units.to_crs(metric)
+    cells = result.inputs.cells.to_crs(metric)
+    service = result.service_areas.geometry.to_crs(metric)
+    whole = blind_zones(units, service, cells)
+    assert len(whole) > 3
+
+    uncovered = units[~units["service_covered"].astype(bool)]
+    cell_part, unit_part = _strips(cells, 4), _strips(units, 4)
+    pieces = []
+    for part in range(4):
+        own = cells[cell_part == part]
+        near = box(*own.total_bounds).buffer(DEFAULT_POPULATED_RADIUS_M + 1)
+        close = uncovered[uncovered.intersects(near)]
+        pieces.append(zone_pieces(close, service[service.intersects(near)], own))
+    zones = merge_pieces(pieces)
+    assert len(zones) < sum(len(p) for p in pieces)  # some zones cross a strip edge
+    uncovered_part = unit_part[~units["service_covered"].astype(bool).to_numpy()]
+    counts = [count_zone_units(zones, uncovered[uncovered_part == part]) for part in range(4)]
+    combined = combine_zones(zones, counts)
+
+    plain = ["rank", "units", "households", "population", "party_members", "must_have_branch"]
+    plain += ["priority", "unit_ids", "cell_codes"]
+    pd.testing.assert_frame_equal(pd.DataFrame(combined[plain]), pd.DataFrame(whole[plain]))
+    np.testing.assert_allclose(combined["area_m2"], whole["area_m2"], rtol=1e-9)
+    gap = combined.geometry.symmetric_difference(whole.geometry, align=True).area
+    assert float(gap.max()) < 1e-3  # m²: the same areas, up to rounding
