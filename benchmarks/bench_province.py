@@ -17,8 +17,8 @@ which writes its results beside the inputs. Reported:
   (a worker's memory follows its partition, not the province).
 
 Full size: 10M units, 100k cells, 20 counties, 3 GiB per worker, radius mode, the
-curve at 20 and 40 partitions on 2 workers and at 20 on 1 (each point of it is a
-10M-unit run: on this 2-core machine a full curve would take an hour); ``--quick``:
+curve at 20 and 40 partitions on 1 and 2 workers (each point a 10M-unit run, about
+20 minutes in all on this 2-core machine); ``--quick``:
 200k units, 4 counties, 1.5 GiB per worker, 4 to 16 partitions on 1 and 2 workers,
 radius and network. Every province is generated once per partition count and
 measured on both cluster sizes; every measured run starts its own cluster,
@@ -79,7 +79,7 @@ FULL = Size(
     Province(counties=20, units=10_000_000, cells=100_000, stations=40_000, county_km=60.0),
     memory_limit="3GiB",
     splits=(1, 2),
-    single_splits=(1,),
+    single_splits=(1, 2),
     subset_counties=2,
     network=False,  # the road lattice of a full province is for a bigger machine
 )
@@ -118,14 +118,16 @@ def _generate(client: Any, folder: Path, p: Province, split: int) -> tuple[Manif
     return write_manifest(folder, p, parts), time.perf_counter() - start
 
 
-def _run(client: Any, folder: Path, manifest: Manifest, options: ReachOptions, out: Path) -> Timing:
-    """Every partition of ``folder`` measured once on ``client``."""
+def _run(
+    client: Any, folder: Path, partitions: list[str], options: ReachOptions, out: Path
+) -> Timing:
+    """Every one of ``partitions`` of ``folder`` measured once on ``client``."""
     workers = len(client.scheduler_info()["workers"])
     start = time.perf_counter()
     futures = client.map(
         measure_to_parquet,
-        [folder] * len(manifest.partitions),
-        manifest.partitions,
+        [folder] * len(partitions),
+        partitions,
         options=options,
         rules=RULES,
         out=out,
@@ -133,7 +135,7 @@ def _run(client: Any, folder: Path, manifest: Manifest, options: ReachOptions, o
     )
     stats = client.gather(futures)
     seconds = time.perf_counter() - start
-    return Timing(workers, len(manifest.partitions), seconds, stats, os.getloadavg()[0])
+    return Timing(workers, len(partitions), seconds, stats, os.getloadavg()[0])
 
 
 def _identical(out: Path, partitions: list[str], reference: pd.DataFrame) -> bool:
@@ -153,40 +155,50 @@ def _rollup(out: Path) -> pd.DataFrame:
 
     frame = dd.read_parquet(str(out / "*.parquet"), columns=["cell_id", "service_covered"])
     grouped = frame.groupby("cell_id")["service_covered"].agg(["count", "sum"]).compute()
-    return grouped.sort_index()
+    result: pd.DataFrame = grouped.sort_index()
+    return result
 
 
-def _compare(
-    folder: Path, manifest: Manifest, size: Size, options: ReachOptions, run: Timing, out: Path
-) -> Result:
-    """A distributed run (``run``, results in ``out``) against one process on a subset."""
+def _compare(size: Size, folder: Path, options: ReachOptions, whole_run: Path | None) -> Result:
+    """The subset's partitions on 2 workers against one process over the same units.
+
+    ``whole_run``: the results of the run over the whole province, whose rows for the
+    subset must be the same too.
+    """
+    manifest = Manifest.read(folder)
     counties = sorted({k.split(".")[0] for k in manifest.partitions})[: size.subset_counties]
     chosen = [k for k in manifest.partitions if k.split(".")[0] in counties]
+    out = folder / f"subset-{options.mode}"
+    run = _measured(size, 2, folder, options, out, partitions=chosen)
     start, cpu = time.perf_counter(), time.process_time()
     reference = measure_whole(folder, options, RULES, partitions=chosen)
     single_s, single_cpu = time.perf_counter() - start, time.process_time() - cpu
     same = _identical(out, chosen, reference)
-    if size.subset_counties >= size.province.counties:
+    if whole_run is not None:
+        same = same and _identical(whole_run, chosen, reference)
+    whole = size.subset_counties >= size.province.counties
+    if whole:
         grouped = reference.groupby("cell_id")["service_covered"].agg(["count", "sum"])
         same = same and _rollup(out).equals(grouped.sort_index())
-    whole = size.subset_counties >= size.province.counties
     return Result(
         benchmark="province",
         case=(
-            f"{options.mode}: {len(reference):,} units ({len(counties)} counties), "
-            f"distributed vs one process"
+            f"{options.mode}: {len(reference):,} units ({len(counties)} counties, "
+            f"{len(chosen)} partitions on 2 workers) vs one process"
         ),
         gridmap_s=run.seconds,
-        baseline="single process (same kernels) on the subset",
+        baseline="single process, same kernels, same units",
         baseline_s=single_s,
         target="identical per-unit results" + (" and per-cell roll-up" if whole else ""),
         met=same,
+        gridmap_peak_mb=run.peak_mb,
         extra={
             "subset_units": len(reference),
-            "distributed_units": size.province.units,
-            "partitions": len(manifest.partitions),
+            "province_units": size.province.units,
+            "also_checked": "the whole-province run's rows" if whole_run else "",
+            "worker_cpu_s": round(run.cpu_s, 1),
             "single_cpu_s": round(single_cpu, 1),
-            "note": "gridmap_s is the distributed run over the whole province",
+            "load_average_1m": round(run.load, 2),
         },
     )
 
@@ -270,10 +282,19 @@ def _remove(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _measured(size: Size, workers: int, folder: Path, options: ReachOptions, out: Path) -> Timing:
+def _measured(
+    size: Size,
+    workers: int,
+    folder: Path,
+    options: ReachOptions,
+    out: Path,
+    *,
+    partitions: list[str] | None = None,
+) -> Timing:
     """One run on a cluster started for it alone: its worker peaks are this run's."""
+    chosen = Manifest.read(folder).partitions if partitions is None else partitions
     with connect(ClusterOptions(workers=workers, memory_limit=size.memory_limit)) as client:
-        timing = _run(client, folder, Manifest.read(folder), options, out)
+        timing = _run(client, folder, chosen, options, out)
     logger.info(
         "%s: %d worker(s), %d partitions: %.1f s, worker CPU %.1f s, peak %.0f MB",
         options.mode,
@@ -306,14 +327,9 @@ def run(quick: bool) -> list[Result]:
                 runs[(workers, split)] = _measured(size, workers, folder, RADIUS, out)
         client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         folder = root / f"split-{size.splits[0]}"
-        manifest = Manifest.read(folder)
-        first = runs[(2, size.splits[0])]
-        comparisons = [_compare(folder, manifest, size, RADIUS, first, folder / "radius-2")]
+        comparisons = [_compare(size, folder, RADIUS, folder / "radius-2")]
         if size.network:
-            network = _measured(size, 2, folder, NETWORK, folder / "network")
-            comparisons.append(
-                _compare(folder, manifest, size, NETWORK, network, folder / "network")
-            )
+            comparisons.append(_compare(size, folder, NETWORK, None))
     keys = sorted(runs, key=lambda k: (k[1], k[0]))
     rows = [_scaling_row(p, runs[k], runs.get((1, k[1])), size) for k in keys]
     for row, key in zip(rows, keys, strict=True):
@@ -321,6 +337,9 @@ def run(quick: bool) -> list[Result]:
     rows.append(_memory_row(p, runs))
     context = {
         "client_peak_rss_mb_during_runs": round(client_peak),
+        "client_peak_rss_mb_with_single_process": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        ),
         "client_cpu_s": round(time.process_time() - client_cpu, 1),
         "load_average_1m_before": round(load_before, 2),
     }
