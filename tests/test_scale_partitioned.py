@@ -96,6 +96,14 @@ def test_workers_read_the_units_from_the_store_county_by_county_in_chunks(
         files = sorted((tmp_path / "store" / "units").glob(f"{key}*/part-*.parquet"))
         assert files and all(len(pd.read_parquet(f)) <= CHUNK for f in files)
 
+    # a reused exchange folder (--exchange): the chunks of the earlier run are gone
+    export_store_units(client, demo, tmp_path / "store", inputs.metric_crs, chunk_rows=3 * CHUNK)
+    for key in reference.partitions:
+        got = read_partition(tmp_path / "store", "units", key)
+        pd.testing.assert_index_equal(
+            got.index, read_partition(tmp_path / "client", "units", key).index
+        )
+
 
 def test_one_county_task_holds_one_chunk_at_a_time(demo: Store, tmp_path: Path) -> None:
     inputs = read_inputs(demo)

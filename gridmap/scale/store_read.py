@@ -166,6 +166,10 @@ def export_store_units(
     One task per county (and one for the units without a county); the client reads
     no unit. ``store.url`` must open the same store on every worker.
     """
+    import shutil
+
+    # chunks of an earlier run in a reused --exchange folder would be read with these
+    shutil.rmtree(folder / "units", ignore_errors=True)
     counties = sorted(unit_counties(store), key=lambda c: (c is None, c or ""))
     futures = client.map(
         export_county_units,
