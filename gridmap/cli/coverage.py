@@ -201,7 +201,7 @@ def run(
         if client is not None:
             from gridmap.scale import distributed_measure
 
-            measure = distributed_measure(client, options, rules, exchange=exchange)
+            measure = distributed_measure(client, options, rules, exchange=exchange, store=store)
         result = run_coverage(
             store,
             rules,

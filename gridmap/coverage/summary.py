@@ -36,7 +36,7 @@ import pandas as pd
 
 from gridmap.domain import OrgStatus, UnitKind
 
-__all__ = ["area_lineage", "cell_summary", "rates", "rollup"]
+__all__ = ["area_lineage", "base_areas", "cell_summary", "rates", "rollup"]
 
 _ORG = [OrgStatus.OWN.value, OrgStatus.JOINT.value, OrgStatus.HOSTED.value]
 
@@ -153,7 +153,7 @@ def area_lineage(areas: pd.DataFrame) -> dict[int, list[int]]:
     return lineage
 
 
-def _base_areas(units: pd.DataFrame, cells: pd.DataFrame) -> pd.Series:
+def base_areas(units: pd.DataFrame, cells: pd.DataFrame) -> pd.Series:
     """Each unit's area through its cell (NaN outside every cell or area)."""
     cell_area = pd.to_numeric(cells["area_id"], errors="coerce")
     base: pd.Series = pd.to_numeric(units["cell_id"], errors="coerce").map(cell_area)
@@ -180,7 +180,7 @@ def rollup(
         the first it covers): idle organisations are counted where that unit is.
     """
     lineage = area_lineage(areas)
-    base = _base_areas(units, cells)
+    base = base_areas(units, cells)
     indicators = _indicators(units).assign(n=1)
     by_base = indicators.groupby(base.to_numpy()).sum()
     idle = pd.Series(list(idle_org_units), dtype="int64")

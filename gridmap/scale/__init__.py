@@ -11,8 +11,11 @@ or, from Python::
         run_coverage(store, rules, options, measure=distributed_measure(client, options, rules))
 
 Modules: :mod:`.halo` (how far beyond a county a worker reads), :mod:`.exchange`
-(the GeoParquet folder), :mod:`.partition` (county keys, export), :mod:`.kernel`
-(one partition through the single-process kernels), :mod:`.engine` (the cluster).
+(the GeoParquet folder), :mod:`.partition` (county keys, export), :mod:`.store_read`
+(workers read their county's units from the store in chunks), :mod:`.kernel`
+(one partition through the single-process kernels), :mod:`.engine` (the cluster),
+:mod:`.reduce` and :mod:`.blind` (the roll-up and the blind zones as reductions of
+per-partition results).
 """
 
 from __future__ import annotations

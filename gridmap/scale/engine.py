@@ -32,7 +32,9 @@ from gridmap.errors import GridmapError
 from gridmap.progress import track
 from gridmap.scale.kernel import PartitionReach, measure_partition
 from gridmap.scale.partition import export_inputs
+from gridmap.scale.store_read import CHUNK_ROWS, export_store_units
 from gridmap.settings import CoverageSettings
+from gridmap.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -174,17 +176,27 @@ def distributed_measure(
     exchange: Path | None = None,
     halo: float | None = None,
     split: int = 1,
+    store: Store | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Measure:
     """A ``measure`` for :func:`~gridmap.coverage.run.compute_coverage` that runs on ``client``.
 
     ``exchange``: the GeoParquet folder (default a temporary one; with a remote cluster,
     a folder every worker can read). ``halo``: see
     :func:`~gridmap.scale.kernel.measure_partition`. ``split``: partitions per county.
+    ``store``: the store the inputs were read from; with ``split`` 1 the workers read
+    their county's units from it themselves, ``chunk_rows`` at a time, and write them
+    to the folder (:mod:`.store_read`); the client writes the stations and roads.
     """
 
     def measure(inputs: CoverageInputs, counting: gpd.GeoDataFrame) -> ServiceReach:
         with _folder(exchange) as folder:
-            manifest = export_inputs(inputs, counting, folder, split=split)
+            unit_boxes = None
+            if store is not None and split == 1 and len(inputs.units):
+                unit_boxes = export_store_units(
+                    client, store, folder, inputs.metric_crs, chunk_rows=chunk_rows
+                )
+            manifest = export_inputs(inputs, counting, folder, split=split, unit_boxes=unit_boxes)
             partitions = manifest.partitions
             if not partitions:
                 from gridmap.coverage.reach import service_reach

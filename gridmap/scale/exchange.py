@@ -9,6 +9,9 @@ store, and a ``manifest.json``::
     roads/<partition>.parquet  id, highway, oneway, geometry
     cells/<partition>.parquet  id, code, geometry
 
+A partition written in chunks (:mod:`.store_read`) is a directory of that name
+holding ``part-N.parquet`` files; it reads as one.
+
 Boxes are in the metric CRS of the run. A worker reads its own partition and,
 from the other partitions, only the files whose box meets its halo, and in them
 only the rows inside (GeoParquet's bounding-box column, ``bbox=``).
@@ -30,7 +33,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-__all__ = ["LAYERS", "Box", "Manifest", "read_near", "write_partition"]
+__all__ = ["LAYERS", "Box", "Manifest", "read_near", "write_chunk", "write_partition"]
 
 WGS84 = "EPSG:4326"
 LAYERS = ("units", "stations", "roads", "cells")
@@ -132,6 +135,24 @@ def write_partition(
     target.mkdir(parents=True, exist_ok=True)
     out = frame.to_crs(WGS84) if frame.crs is not None else frame.set_crs(WGS84)
     out.to_parquet(target / _file_name(partition), index=True, write_covering_bbox=True)
+    return metric_box(out, crs)
+
+
+def write_chunk(
+    folder: Path, layer: str, partition: str, number: int, frame: gpd.GeoDataFrame, crs: CRS
+) -> Box | None:
+    """Write chunk ``number`` of a partition written in pieces; return its metric box.
+
+    The partition is then a directory of files, ``<layer>/<partition>.parquet/part-N``,
+    which every reader here reads as one partition.
+    """
+    if frame.empty:
+        return None
+    target = folder / layer / _file_name(partition)
+    target.mkdir(parents=True, exist_ok=True)
+    out = frame.to_crs(WGS84) if frame.crs is not None else frame.set_crs(WGS84)
+    path = target / f"part-{number:06d}.parquet"
+    out.to_parquet(path, index=True, write_covering_bbox=True)
     return metric_box(out, crs)
 
 

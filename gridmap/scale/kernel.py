@@ -206,13 +206,13 @@ def measure_to_parquet(
 
     For runs too large to bring back to one process: the results stay beside the
     inputs, one GeoParquet-free Parquet file per partition (``unit`` index, ``cell_id``,
-    ``population`` and the reach columns). Returns the partition's counts and the
-    worker's peak resident memory so far.
+    ``population`` and the reach columns). Returns the partition's counts, its wall and
+    CPU seconds, and the worker's peak resident memory so far.
     """
     import resource
     import time
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     units = read_partition(folder, "units", partition)
     frame = measure_partition(folder, partition, options, rules, units=units).units
     frame.insert(0, "cell_id", assign_partition(folder, partition, units))
@@ -224,6 +224,7 @@ def measure_to_parquet(
         "units": float(len(frame)),
         "covered": float(frame["service_covered"].sum()),
         "seconds": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
 

@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from gridmap.coverage.inputs import CoverageInputs, representative_points
 from gridmap.grid import CellIndex
-from gridmap.scale.exchange import Manifest, write_partition
+from gridmap.scale.exchange import Box, Manifest, write_partition
 
 logger = logging.getLogger(__name__)
 
@@ -114,9 +114,19 @@ def _line_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def export_inputs(
-    inputs: CoverageInputs, counting: gpd.GeoDataFrame, folder: Path, *, split: int = 1
+    inputs: CoverageInputs,
+    counting: gpd.GeoDataFrame,
+    folder: Path,
+    *,
+    split: int = 1,
+    unit_boxes: dict[str, Box] | None = None,
 ) -> Manifest:
-    """Write the units, stations (``counting`` flagged) and roads of a run per partition."""
+    """Write the units, stations (``counting`` flagged) and roads of a run per partition.
+
+    ``unit_boxes``: the units are in ``folder`` already, written by the workers
+    (:func:`gridmap.scale.store_read.export_store_units`, ``split`` 1); these are
+    their partitions' boxes, and only the stations and roads are written here.
+    """
     crs = inputs.metric_crs
     manifest = Manifest(metric_crs=crs.to_string())
     units = inputs.units
@@ -135,6 +145,9 @@ def export_inputs(
         "stations": (stations[["tier", "name", "counting", "geometry"]], where_stations.to_numpy()),
         "roads": (_road_columns(roads), road_keys.to_numpy()),
     }
+    if unit_boxes is not None:
+        del layers["units"]
+        manifest.boxes["units"] = dict(unit_boxes)
     for layer, (frame, where) in layers.items():
         for key in sorted(set(where)):
             box = write_partition(folder, layer, key, frame[where == key], crs)
