@@ -14,7 +14,7 @@ same transaction (SQLite DDL is transactional: a failure restores the trigger to
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,7 +27,13 @@ from gridmap.store import models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["deferred_spatial_index", "geometry_blobs", "lifted_triggers", "uniform", "write_many"]
+__all__ = [
+    "bulk_insert_triggers",
+    "deferred_spatial_index",
+    "geometry_blobs",
+    "lifted_triggers",
+    "write_many",
+]
 
 #: Below this many rows the per-row index trigger is cheaper than lifting it.
 DEFER_INDEX_ROWS = 2000
@@ -57,37 +63,47 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _columns(
-    conn: Connection, table: Table, geometry: str | None, rows: Sequence[dict[str, Any]]
-) -> tuple[list[str], list[list[Any]]]:
-    """Column names and converted value lists (geometry last, as blobs)."""
-    keys = [k for k in rows[0] if k != geometry]
-    values: list[list[Any]] = []
+def _converted(
+    conn: Connection,
+    table: Table,
+    geometry: str | None,
+    data: Mapping[str, Sequence[Any]],
+    raw: Collection[str],
+) -> tuple[list[str], list[Sequence[Any]]]:
+    """Column names and converted value lists (geometry last, as blobs).
+
+    Columns in ``raw`` hold what the database takes already (JSON as text).
+    """
+    keys = [k for k in data if k != geometry]
+    values: list[Sequence[Any]] = []
     for key, process in zip(keys, _processors(conn, table, keys), strict=True):
-        column = [row[key] for row in rows]
-        if process is not _same:
+        column = data[key]
+        if process is not _same and key not in raw:
             column = [None if v is None else process(v) for v in column]
         values.append(column)
     if geometry is not None:
         keys.append(geometry)
         postgres = conn.dialect.name == "postgresql"
-        values.append(geometry_blobs([row.get(geometry) for row in rows], ewkb_hex=postgres))
+        values.append(geometry_blobs(data[geometry], ewkb_hex=postgres))
     return keys, values
 
 
-def uniform(rows: Sequence[dict[str, Any]]) -> bool:
-    """Whether every row has the same columns (what a bulk write needs)."""
-    first = rows[0].keys()
-    return all(row.keys() == first for row in rows)
-
-
 def write_many(
-    conn: Connection, table: Table, geometry: str | None, rows: Sequence[dict[str, Any]]
+    conn: Connection,
+    table: Table,
+    geometry: str | None,
+    data: Mapping[str, Sequence[Any]],
+    raw: Collection[str] = (),
 ) -> None:
-    """Insert ``rows`` (same keys each) in one statement; raises ``DBAPIError`` if refused."""
-    if not rows:
+    """Insert the rows of ``data`` (one list per column) in one statement.
+
+    Raises ``DBAPIError`` when the database refuses any row. Columns in ``raw`` hold
+    values in the database's form already (JSON as text), the others go through the
+    column types' conversions.
+    """
+    if not data or not len(next(iter(data.values()))):
         return
-    keys, values = _columns(conn, table, geometry, rows)
+    keys, values = _converted(conn, table, geometry, data, raw)
     if conn.dialect.name == "postgresql":
         _copy(conn, table, keys, values)
         return
@@ -99,7 +115,7 @@ def write_many(
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
 
-def _copy(conn: Connection, table: Table, keys: list[str], values: list[list[Any]]) -> None:
+def _copy(conn: Connection, table: Table, keys: list[str], values: list[Sequence[Any]]) -> None:
     import psycopg
 
     names = ", ".join(f'"{k}"' for k in keys)
@@ -123,18 +139,51 @@ def deferred_spatial_index(
     conn: Connection, table: Table, geometry: str | None, n_rows: int
 ) -> Iterator[None]:
     """On SpatiaLite, index the rows inserted in the block at its end instead of one by one."""
+    with bulk_insert_triggers(conn, table, geometry, n_rows, checked=False):
+        yield
+
+
+def _trigger_names(table: str, geometry: str, *, checked: bool) -> list[str]:
+    """SpatiaLite's per-row insert triggers a bulk insert can do without.
+
+    Always the spatial index (``gii_``, filled in one statement after) and the
+    table's insert time stamp (``tmi_``, set once after); with ``checked`` (the caller
+    checked every geometry's type, validity and emptiness, and writes the store's
+    SRID) the type/SRID check (``ggi_``) and the store's validity trigger too.
+    """
+    names = [f"gii_{table}_{geometry}", f"tmi_{table}_{geometry}"]
+    if checked:
+        names += [f"ggi_{table}_{geometry}", f"{table}_{geometry}_valid_insert"]
+    return names
+
+
+@contextmanager
+def bulk_insert_triggers(
+    conn: Connection, table: Table, geometry: str | None, n_rows: int, *, checked: bool
+) -> Iterator[None]:
+    """On SpatiaLite, lift the per-row insert triggers of ``table`` for a bulk insert.
+
+    The spatial index is filled for the new rows in one statement at the end of the
+    block and the insert time stamp set once; the triggers are put back in the same
+    transaction (SQLite DDL is transactional: a failure restores them with the rest).
+    """
     if geometry is None or conn.dialect.name != "sqlite" or n_rows < DEFER_INDEX_ROWS:
         yield
         return
-    name = f"gii_{table.name}_{geometry}"
-    found = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
-    ).first()
-    if found is None:
+    names = _trigger_names(table.name, geometry, checked=checked)
+    found: dict[str, str] = dict(
+        conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            f"({', '.join('?' for _ in names)})",
+            tuple(names),
+        ).all()
+    )
+    if f"gii_{table.name}_{geometry}" not in found:
         yield
         return
     last = _next_id(conn, table)
-    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    for name in found:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield
     conn.exec_driver_sql(
         f'INSERT INTO "idx_{table.name}_{geometry}" (pkid, xmin, xmax, ymin, ymax) '
@@ -142,7 +191,14 @@ def deferred_spatial_index(
         f'MbrMaxY("{geometry}") FROM "{table.name}" WHERE id > ? AND "{geometry}" IS NOT NULL',
         (last,),
     )
-    conn.exec_driver_sql(str(found[0]))
+    if f"tmi_{table.name}_{geometry}" in found:
+        conn.exec_driver_sql(
+            "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "WHERE Lower(f_table_name) = Lower(?) AND Lower(f_geometry_column) = Lower(?)",
+            (table.name, geometry),
+        )
+    for sql in found.values():
+        conn.exec_driver_sql(str(sql))
     logger.debug("indexed the new %s rows in one statement", table.name)
 
 

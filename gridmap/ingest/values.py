@@ -193,12 +193,13 @@ def parse_column(spec: FieldSpec, series: pd.Series) -> tuple[list[object], dict
         return texts.where(texts != "", None).tolist(), {}
     if spec.value_type == "count":
         digits = texts.str.fullmatch(_PLAIN_COUNT).to_numpy(dtype=np.bool_)
-        values, errors = _one_by_one(spec, series.where(~digits, None).tolist())
-        for position, number in zip(
-            np.flatnonzero(digits).tolist(), texts[digits].astype(np.int64).tolist(), strict=True
-        ):
-            values[position] = number
-        return values, errors
+        values = np.empty(len(series), dtype=object)
+        values[digits] = texts[digits].astype(np.int64).tolist()
+        others = np.flatnonzero(~digits)
+        parsed, failed = _one_by_one(spec, series.iloc[others].tolist())
+        values[others] = parsed
+        positions = others.tolist()
+        return list(values.tolist()), {positions[k]: message for k, message in failed.items()}
     return _by_distinct(spec, texts)
 
 
@@ -217,11 +218,14 @@ def _one_by_one(spec: FieldSpec, cells: list[object]) -> tuple[list[object], dic
 def _by_distinct(spec: FieldSpec, texts: pd.Series) -> tuple[list[object], dict[int, str]]:
     codes, uniques = pd.factorize(texts)
     parsed, failed = _one_by_one(spec, list(uniques))
-    values: list[object] = []
+    if spec.value_type == "list":  # each row its own list
+        values: list[object] = [list(parsed[code]) for code in codes.tolist()]  # type: ignore[call-overload]
+    else:
+        distinct = np.empty(len(parsed), dtype=object)
+        distinct[:] = parsed
+        values = list(distinct[codes].tolist())
     errors: dict[int, str] = {}
-    for position, code in enumerate(codes.tolist()):
-        value = parsed[code]
-        values.append(list(value) if isinstance(value, list) else value)
-        if code in failed:
-            errors[position] = failed[code]
+    if failed:
+        bad = np.flatnonzero(np.isin(codes, list(failed)))
+        errors = {position: failed[int(codes[position])] for position in bad.tolist()}
     return values, errors
