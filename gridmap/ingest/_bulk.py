@@ -143,6 +143,35 @@ def deferred_spatial_index(
         yield
 
 
+def _fill_index(conn: Connection, table: str, geometry: str, last: int) -> None:
+    """Index the rows with ids above ``last``: the whole index packed anew when they are
+    at least as many as the rows indexed before (:func:`gridmap.ingest._rtree.pack_index`),
+    else added in one statement."""
+    index = f"idx_{table}_{geometry}"
+    before = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{index}_rowid"').scalar() or 0)
+    boxes = (
+        f'SELECT id, MbrMinX("{geometry}"), MbrMaxX("{geometry}"), MbrMinY("{geometry}"), '
+        f'MbrMaxY("{geometry}") FROM "{table}" WHERE "{geometry}" IS NOT NULL'
+    )
+    new = int(
+        conn.exec_driver_sql(
+            f'SELECT count(*) FROM "{table}" WHERE id > ? AND "{geometry}" IS NOT NULL', (last,)
+        ).scalar()
+        or 0
+    )
+    if new < before or new < DEFER_INDEX_ROWS:
+        conn.exec_driver_sql(
+            f'INSERT INTO "{index}" (pkid, xmin, xmax, ymin, ymax) {boxes} AND id > ?', (last,)
+        )
+        return
+    from gridmap.ingest._rtree import pack_index
+
+    raw: Any = conn.connection.driver_connection  # plain tuples: 5x faster than Rows here
+    found = list(zip(*raw.execute(boxes).fetchall(), strict=True)) or [()] * 5
+    ids = np.asarray(found[0], dtype=np.int64)
+    pack_index(conn, index, ids, *(np.asarray(c, dtype=np.float64) for c in found[1:]))
+
+
 def _trigger_names(table: str, geometry: str, *, checked: bool) -> list[str]:
     """SpatiaLite's per-row insert triggers a bulk insert can do without.
 
@@ -167,7 +196,14 @@ def bulk_insert_triggers(
     block and the insert time stamp set once; the triggers are put back in the same
     transaction (SQLite DDL is transactional: a failure restores them with the rest).
     """
-    if geometry is None or conn.dialect.name != "sqlite" or n_rows < DEFER_INDEX_ROWS:
+    if geometry is None or n_rows < DEFER_INDEX_ROWS:
+        yield
+        return
+    if conn.dialect.name == "postgresql":
+        with _rebuilt_gist(conn, table, geometry, n_rows):
+            yield
+        return
+    if conn.dialect.name != "sqlite":
         yield
         return
     names = _trigger_names(table.name, geometry, checked=checked)
@@ -185,12 +221,7 @@ def bulk_insert_triggers(
     for name in found:
         conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield
-    conn.exec_driver_sql(
-        f'INSERT INTO "idx_{table.name}_{geometry}" (pkid, xmin, xmax, ymin, ymax) '
-        f'SELECT id, MbrMinX("{geometry}"), MbrMaxX("{geometry}"), MbrMinY("{geometry}"), '
-        f'MbrMaxY("{geometry}") FROM "{table.name}" WHERE id > ? AND "{geometry}" IS NOT NULL',
-        (last,),
-    )
+    _fill_index(conn, table.name, geometry, last)
     if f"tmi_{table.name}_{geometry}" in found:
         conn.exec_driver_sql(
             "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
@@ -200,6 +231,39 @@ def bulk_insert_triggers(
     for sql in found.values():
         conn.exec_driver_sql(str(sql))
     logger.debug("indexed the new %s rows in one statement", table.name)
+
+
+#: A PostGIS spatial index is built anew after a bulk insert of at least this many rows
+#: and at least as many rows as the table had: a sorted build beats one insert per row.
+REBUILD_GIST_ROWS = 20_000
+
+
+@contextmanager
+def _rebuilt_gist(conn: Connection, table: Table, geometry: str, n_rows: int) -> Iterator[None]:
+    """On PostGIS, drop the GiST index of ``geometry`` for a large insert and build it after.
+
+    Only when the insert at least doubles the table: the index is dropped inside the
+    import's transaction (other sessions wait for it to commit rather than see the table
+    without its index; a failure restores the index with the rest).
+    """
+    if n_rows < REBUILD_GIST_ROWS:
+        yield
+        return
+    found = conn.exec_driver_sql(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %(t)s "
+        "AND i.schemaname = current_schema() AND i.indexdef LIKE %(gist)s",
+        {"t": table.name, "gist": f"%USING gist ({geometry})%"},
+    ).all()
+    rows = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar() or 0)
+    if not found or rows > n_rows:
+        yield
+        return
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in found:
+        conn.exec_driver_sql(str(definition))
+    logger.debug("built the spatial index of %s anew after the bulk insert", table.name)
 
 
 @contextmanager

@@ -117,7 +117,7 @@ def insert_columns(
         for start in range(0, len(order), BULK_CHUNK):
             chunk = order[start : start + BULK_CHUNK]
             rows = picked[chunk].tolist()
-            batch: dict[str, Sequence[Any]] = {k: [v[i] for i in rows] for k, v in data.items()}
+            batch = _pick(data, rows)
             batch |= {k: [v] * len(rows) for k, v in fixed.items()}
             batch |= {key: [texts[n] for n in chunk.tolist()] for key, texts in json_texts.items()}
             try:
@@ -135,6 +135,13 @@ def insert_columns(
             ]
             refused |= _insert_chunks(conn, table, column, pairs)
     return refused
+
+
+def _pick(data: Mapping[str, Sequence[Any]], rows: list[int]) -> dict[str, Sequence[Any]]:
+    """The values of ``rows`` in each column; a slice when the rows follow each other."""
+    if rows and rows[-1] - rows[0] == len(rows) - 1:
+        return {k: v[rows[0] : rows[-1] + 1] for k, v in data.items()}
+    return {k: [v[i] for i in rows] for k, v in data.items()}
 
 
 def _parsed(
