@@ -279,12 +279,18 @@ def first_texts(columns: Mapping[str, Sequence[Any]], *, origin: str, at: str) -
         if not names:
             out[where] = '{"fields": {}, "seen": {}}'
             continue
-        fields = ", ".join(f"{json.dumps(k)}: {stamp}" for k in names)
-        text: Any = f'{{"fields": {{{fields}}}, "seen": {{{json.dumps(origin)}: {{'
-        for j, name in enumerate(names):
-            text = text + f'{", " if j else ""}{json.dumps(name)}: "' + digests[name][where] + '"'
-        out[where] = text + "}}}"
+        fields = _escaped(", ".join(f"{json.dumps(k)}: {stamp}" for k in names))
+        seen = ", ".join(f'{_escaped(json.dumps(k))}: "%s"' for k in names)
+        key = _escaped(json.dumps(origin))
+        template = f'{{"fields": {{{fields}}}, "seen": {{{key}: {{{seen}}}}}}}'
+        picked = [digests[name][where].tolist() for name in names]
+        out[where] = [template % values for values in zip(*picked, strict=True)]
     return list(out.tolist())
+
+
+def _escaped(text: str) -> str:
+    """``text`` as literal text of a ``%`` template."""
+    return text.replace("%", "%%")
 
 
 def _set(
