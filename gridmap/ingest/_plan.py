@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, insert, update
 
 from gridmap.ingest._stored import Existing, unchanged_rows
-from gridmap.ingest.provenance import Merge, first_texts, merge, origins_of
+from gridmap.ingest.provenance import Merge, merge, origins_of
 from gridmap.ingest.records import IngestError, ReadResult
 from gridmap.store import models, table_of
 
@@ -84,15 +84,14 @@ def row_at(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
 class Plan:
     """What an import will do, decided before anything is written.
 
-    ``inserts`` are positions of new rows, with their provenance as JSON text
-    (``insert_provenance``); ``unchanged`` positions of rows that change nothing, with
-    the stored id of each and whether it has a geometry (``unchanged_ids``,
-    ``unchanged_geometry``). Only updates and provenance-only changes (``silent``) carry
-    a stored record each.
+    ``inserts`` are positions of new rows (their provenance is built as they are
+    written, :func:`~gridmap.ingest.provenance.first_texts`); ``unchanged`` positions of
+    rows that change nothing, with the stored id of each and whether it has a geometry
+    (``unchanged_ids``, ``unchanged_geometry``). Only updates and provenance-only
+    changes (``silent``) carry a stored record each.
     """
 
     inserts: list[int] = field(default_factory=list)
-    insert_provenance: list[str] = field(default_factory=list)
     updates: list[tuple[int, dict[str, Any], Merge]] = field(default_factory=list)
     silent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
@@ -126,8 +125,7 @@ def plan_load(
 ) -> Plan:
     """Match the kept rows with stored records and decide, column by column, what to write.
 
-    New rows get their provenance built for the whole column (:func:`first_texts`);
-    matched rows that change nothing are found for all rows at once
+    Matched rows that change nothing are found for all rows at once
     (:func:`~gridmap.ingest._stored.unchanged_rows`); only the remaining matched rows
     are merged one by one (:func:`~gridmap.ingest.provenance.merge`).
     """
@@ -135,12 +133,7 @@ def plan_load(
     matched = _matches(columns, keep, existing)
     kept = np.asarray(keep, dtype=np.int64)
     fields = [k for k in columns if k not in ("source_id", "source")]
-    new_rows = kept[matched < 0]
-    plan.inserts = new_rows.tolist()
-    if plan.inserts:
-        plan.insert_provenance = first_texts(
-            {k: _take(columns[k], new_rows) for k in fields}, origin=options.origin, at=options.at
-        )
+    plan.inserts = kept[matched < 0].tolist()
     old_rows, stored_at = kept[matched >= 0], matched[matched >= 0]
     same = unchanged_rows(
         existing,

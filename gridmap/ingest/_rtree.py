@@ -96,7 +96,7 @@ def _with_header(body: npt.NDArray[np.uint8], counts: Ints) -> npt.NDArray[np.ui
     return out
 
 
-def pack_index(  # noqa: PLR0913 - the index and each entry's id and box
+def pack_index(
     conn: Connection,
     index: str,
     ids: Ints,
@@ -133,7 +133,7 @@ def pack_index(  # noqa: PLR0913 - the index and each entry's id and box
     _write(conn, index, levels, leaf_of, np.asarray(ids, dtype=np.int64), int(node_size))
 
 
-def _write(  # noqa: PLR0913
+def _write(
     conn: Connection,
     index: str,
     levels: list[tuple[npt.NDArray[np.uint8], Ints]],

@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, LargeBinary, Table, Text, cast, func, select, type_coerce
+from sqlalchemy import Connection, LargeBinary, Table, Text, cast, func, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gridmap.ingest.provenance import digest_column
 
@@ -84,23 +85,29 @@ def read_existing(
     """Stored records of ``source`` (of every source, for areas matched by code)."""
     names = [c for c in columns if c != geometry]
     fields = [*names, *([geometry] if geometry else [])]
+    postgres = conn.dialect.name == "postgresql"
+    base: Any = table
+    if postgres:  # the json column parsed once per row, not once per field
+        base = (
+            select(table, cast(table.c.provenance, JSONB).label("_p"))
+            .where(table.c.source == source if not by_code else true())
+            .subquery()
+        )
     selected: list[Any] = [
-        table.c.id,
-        table.c.source,
-        table.c.source_id,
-        cast(table.c.provenance, Text),
-        table.c.closed_at,
-        *(table.c[c] for c in names),
+        base.c.id,
+        base.c.source,
+        base.c.source_id,
+        cast(base.c.provenance, Text),
+        base.c.closed_at,
+        *(base.c[c] for c in names),
     ]
     if geometry:
-        selected.append(type_coerce(func.ST_AsBinary(table.c[geometry]), LargeBinary))
+        selected.append(type_coerce(func.ST_AsBinary(base.c[geometry]), LargeBinary))
     paths = _safe_origin(origin)
     if paths:
-        for name in fields:
-            selected.append(table.c.provenance[("seen", origin, name)].as_string())
-            selected.append(table.c.provenance[("fields", name, "by")].as_string())
+        selected += _digest_columns(base, origin, fields, postgres=postgres)
     query = select(*selected)
-    if not by_code:
+    if not by_code and not postgres:
         query = query.where(table.c.source == source)
     rows = conn.execute(query).all()
     data: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else []
@@ -120,11 +127,31 @@ def read_existing(
         found.values[geometry] = list(shapely.from_wkb(np.asarray(blobs, dtype=object)).tolist())
         at += 1
     if paths:
+        extracted = data[at:] if postgres else _split(data[at], 2 * len(fields))
         for i, name in enumerate(fields):
-            found.digests[name] = data[at + 2 * i]
-            found.owners[name] = data[at + 2 * i + 1]
+            found.digests[name] = extracted[2 * i]
+            found.owners[name] = extracted[2 * i + 1]
     _index(found, source, by_code=by_code)
     return found
+
+
+def _digest_columns(base: Any, origin: str, fields: Sequence[str], *, postgres: bool) -> list[Any]:
+    """Per field: the digest ``origin`` supplied last time and the origin that set it.
+
+    PostGIS: one text column each, from the row's provenance parsed once (jsonb);
+    SQLite: one ``json_extract`` of every path, a JSON array per row.
+    """
+    keys = [(("seen", origin, name), ("fields", name, "by")) for name in fields]
+    if postgres:
+        return [base.c._p[path].as_string() for pair in keys for path in pair]
+    texts = ['$."' + '"."'.join(path) + '"' for pair in keys for path in pair]
+    return [func.json_extract(base.c.provenance, *texts)]
+
+
+def _split(arrays: Sequence[str | None], width: int) -> list[list[Any]]:
+    """JSON arrays of ``width`` values (None: a row without provenance) as columns."""
+    rows = [[None] * width if a is None else json.loads(a) for a in arrays]
+    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _index(found: Existing, source: str, *, by_code: bool) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +27,9 @@ from gridmap.store import models
 from gridmap.store._engine import raise_if_interrupted
 
 logger = logging.getLogger(__name__)
+
+#: Makes serialised JSON columns from a chunk's values (column -> one text per row).
+Derived = Callable[[Mapping[str, Sequence[Any]]], Mapping[str, Sequence[str]]]
 
 CHUNK = 1000
 #: Rows per bulk statement (executemany / COPY) when every row has the same columns.
@@ -96,12 +99,13 @@ def insert_columns(
     data: Mapping[str, Sequence[Any]],
     positions: Sequence[int],
     fixed: Mapping[str, Any],
-    json_texts: Mapping[str, Sequence[str]],
+    derived: Derived,
 ) -> dict[int, str]:
     """Insert rows ``positions`` of ``data``; return the positions the store refused, why.
 
-    ``fixed`` values go into every row (the source), ``json_texts`` are JSON columns
-    already serialised, one text per position. Rows go in chunks of one statement each
+    ``fixed`` values go into every row (the source); ``derived`` makes, from a chunk's
+    values, JSON columns already serialised (the provenance), so that they exist for one
+    chunk at a time. Rows go in chunks of one statement each
     (:func:`gridmap.ingest._bulk.write_many`, in a savepoint); a chunk the store refuses
     is retried in small chunks, and a small chunk row by row, to find the rows at fault.
     """
@@ -112,17 +116,17 @@ def insert_columns(
     if column is not None:
         bad = invalid_geometries(table, column, [data[column][i] for i in picked.tolist()])
         refused = {int(picked[k]): reason for k, reason in bad.items()}
-    order = np.asarray([k for k, i in enumerate(picked.tolist()) if i not in refused], np.int64)
-    with bulk_insert_triggers(conn, table, column, len(order), checked=True):
-        for start in range(0, len(order), BULK_CHUNK):
-            chunk = order[start : start + BULK_CHUNK]
-            rows = picked[chunk].tolist()
+    kept = [i for i in picked.tolist() if i not in refused] if refused else picked.tolist()
+    with bulk_insert_triggers(conn, table, column, len(kept), checked=True):
+        for start in range(0, len(kept), BULK_CHUNK):
+            rows = kept[start : start + BULK_CHUNK]
             batch = _pick(data, rows)
+            texts = derived(batch)
             batch |= {k: [v] * len(rows) for k, v in fixed.items()}
-            batch |= {key: [texts[n] for n in chunk.tolist()] for key, texts in json_texts.items()}
+            batch |= texts
             try:
                 with conn.begin_nested():
-                    write_many(conn, table, column, batch, raw=set(json_texts))
+                    write_many(conn, table, column, batch, raw=set(texts))
                 continue
             except DBAPIError as exc:
                 raise_if_interrupted(exc)
@@ -130,7 +134,7 @@ def insert_columns(
                     "the store refused %d %s rows: retrying in chunks", len(rows), table.name
                 )
             pairs = [
-                (i, {k: v[n] for k, v in batch.items()} | _parsed(batch, json_texts, n))
+                (i, {k: v[n] for k, v in batch.items()} | _parsed(batch, texts, n))
                 for n, i in enumerate(rows)
             ]
             refused |= _insert_chunks(conn, table, column, pairs)

@@ -54,7 +54,7 @@ from gridmap.ingest._write import (
     insert_columns,
     type_problem,
 )
-from gridmap.ingest.provenance import Merge, now
+from gridmap.ingest.provenance import Merge, first_texts, now
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
@@ -582,9 +582,14 @@ def _write(
     """Write the plan; rows the store refuses join ``rejects``. Returns the counts."""
     column = target.geometry
     last = _max_id(conn, table)
+    fields = [k for k in columns if k != "source_id"]
+
+    def provenance(batch: Mapping[str, Sequence[Any]]) -> dict[str, list[str]]:
+        values = {k: batch[k] for k in fields}
+        return {"provenance": first_texts(values, origin=options.origin, at=options.at)}
+
     fixed = {"source": options.source}
-    texts = {"provenance": plan.insert_provenance}
-    rejects |= insert_columns(conn, table, column, columns, plan.inserts, fixed, texts)
+    rejects |= insert_columns(conn, table, column, columns, plan.inserts, fixed, provenance)
     if column is not None and plan.inserts:
         _drop_lost_geometries(conn, table, column, columns, plan, last, rejects)
     updated = update_records(conn, table, column, plan.updates, options, rejects)
