@@ -148,6 +148,7 @@ def plan_load(
         stored_geometries = np.asarray(existing.values[geometry], dtype=object)
         has = ~shapely.is_missing(stored_geometries[stored_at[same]])
         plan.unchanged_geometry = has.tolist()
+    existing.load_provenance(stored_at[~same].tolist())
     for i, j in zip(old_rows[~same].tolist(), stored_at[~same].tolist(), strict=True):
         _merge_one(plan, i, existing.record(j), {k: columns[k][i] for k in fields}, options)
     return plan
@@ -249,7 +250,9 @@ def close_absent(
     sids = pd.Index(list(existing.by_sid), dtype=object)
     at = np.asarray(list(existing.by_sid.values()), dtype=np.int64)
     absent = at[~sids.isin(list(in_file))] if len(sids) else at
-    records = (existing.record(j) for j in absent.tolist() if existing.closed[j] is None)
+    open_absent = [j for j in absent.tolist() if existing.closed[j] is None]
+    existing.load_provenance(open_absent)
+    records = (existing.record(j) for j in open_absent)
     gone = [
         record
         for record in records

@@ -33,38 +33,62 @@ Mask = npt.NDArray[np.bool_]
 
 @dataclass
 class Existing:
-    """Stored records, one list per column, and where to find them by source id and code."""
+    """Stored records, one list per column, and where to find them by source id and code.
+
+    The provenance JSON itself is read only for the records that need it (merged one by
+    one, or absent from the file): :meth:`load_provenance`. For every record there is,
+    per field, the digest this origin supplied last time (``digests``, ``b""`` for none)
+    and whether the field's value was set by anyone (``owned``) or by this origin
+    (``mine``), decided by the database from the JSON.
+    """
 
     ids: list[int]
     sources: list[str]
     source_ids: list[str]
     values: dict[str, list[Any]]
-    provenance_texts: list[str | None]
+    has_provenance: Mask
     closed: list[Any]
-    digests: dict[str, list[str | None]] = field(default_factory=dict)
-    owners: dict[str, list[str | None]] = field(default_factory=dict)
+    digests: dict[str, npt.NDArray[np.bytes_]] = field(default_factory=dict)
+    owned: dict[str, Mask] = field(default_factory=dict)
+    mine: dict[str, Mask] = field(default_factory=dict)
     by_sid: dict[str, int] = field(default_factory=dict)
     by_code: dict[str, int] = field(default_factory=dict)
+    conn: Connection | None = None
+    table: Table | None = None
+    provenances: dict[int, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def load_provenance(self, positions: Sequence[int]) -> None:
+        """Read and parse the provenance of the records at ``positions``, in a few queries."""
+        wanted = [self.ids[j] for j in positions if self.ids[j] not in self.provenances]
+        if not wanted or self.conn is None or self.table is None:
+            return
+        table = self.table
+        for start in range(0, len(wanted), 900):
+            chunk = wanted[start : start + 900]
+            query = select(table.c.id, cast(table.c.provenance, Text)).where(table.c.id.in_(chunk))
+            for record_id, text in self.conn.execute(query):
+                parsed = None if text is None else json.loads(text)
+                self.provenances[int(record_id)] = parsed if isinstance(parsed, dict) else None
+
+    def provenance(self, j: int) -> dict[str, Any] | None:
+        """The parsed provenance of record ``j`` (read now if :meth:`load_provenance` did not)."""
+        self.load_provenance([j])
+        found: dict[str, Any] | None = self.provenances.get(self.ids[j])
+        return found
+
     def record(self, j: int) -> dict[str, Any]:
         """Stored record ``j`` as a dict (parsed provenance): for the rows merged one by one."""
-        text = self.provenance_texts[j]
         return {
             "id": self.ids[j],
             "source": self.sources[j],
             "source_id": self.source_ids[j],
-            "provenance": None if text is None else json.loads(text),
+            "provenance": self.provenance(j),
             "closed_at": self.closed[j],
             **{k: v[j] for k, v in self.values.items()},
         }
-
-    def provenance(self, j: int) -> dict[str, Any] | None:
-        text = self.provenance_texts[j]
-        parsed = None if text is None else json.loads(text)
-        return parsed if isinstance(parsed, dict) else None
 
 
 def _safe_origin(origin: str) -> bool:
@@ -82,9 +106,39 @@ def read_existing(
     *,
     by_code: bool,
 ) -> Existing:
-    """Stored records of ``source`` (of every source, for areas matched by code)."""
+    """Stored records of ``source`` (of every source, for areas matched by code).
+
+    Read in partitions of :data:`PARTITION` rows, each turned into compact columns
+    (geometries decoded, digests as bytes, owners as flags) before the next is read.
+    """
     names = [c for c in columns if c != geometry]
     fields = [*names, *([geometry] if geometry else [])]
+    query, paths = _query(conn, table, names, geometry, fields, source, origin, by_code=by_code)
+    parts: list[Existing] = []
+    result = conn.execute(query)
+    while rows := result.fetchmany(PARTITION):
+        parts.append(_part(rows, names, geometry, fields if paths else [], origin))
+    found = _joined(parts, names, geometry)
+    found.conn, found.table = conn, table
+    _index(found, source, by_code=by_code)
+    return found
+
+
+#: Stored records read and converted at a time.
+PARTITION = 50_000
+
+
+def _query(
+    conn: Connection,
+    table: Table,
+    names: Sequence[str],
+    geometry: str | None,
+    fields: Sequence[str],
+    source: str,
+    origin: str,
+    *,
+    by_code: bool,
+) -> tuple[Any, bool]:
     postgres = conn.dialect.name == "postgresql"
     base: Any = table
     if postgres:  # the json column parsed once per row, not once per field
@@ -93,11 +147,12 @@ def read_existing(
             .where(table.c.source == source if not by_code else true())
             .subquery()
         )
+    kind = func.json_typeof(base.c.provenance) if postgres else func.json_type(base.c.provenance)
     selected: list[Any] = [
         base.c.id,
         base.c.source,
         base.c.source_id,
-        cast(base.c.provenance, Text),
+        kind == "object",
         base.c.closed_at,
         *(base.c[c] for c in names),
     ]
@@ -109,30 +164,66 @@ def read_existing(
     query = select(*selected)
     if not by_code and not postgres:
         query = query.where(table.c.source == source)
-    rows = conn.execute(query).all()
-    data: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else []
-    if not data:
-        data = [[] for _ in selected]
-    found = Existing(
+    return query, paths
+
+
+def _part(
+    rows: Sequence[Any],
+    names: Sequence[str],
+    geometry: str | None,
+    fields: Sequence[str],
+    origin: str,
+) -> Existing:
+    """One partition of stored records as compact columns."""
+    data = [list(c) for c in zip(*rows, strict=True)]
+    part = Existing(
         ids=data[0],
         sources=data[1],
         source_ids=[str(s) for s in data[2]],
         values={name: data[5 + i] for i, name in enumerate(names)},
-        provenance_texts=data[3],
+        has_provenance=np.asarray([bool(v) for v in data[3]], dtype=np.bool_),
         closed=data[4],
     )
     at = 5 + len(names)
     if geometry:
-        blobs = [None if b is None else bytes(b) for b in data[at]]
-        found.values[geometry] = list(shapely.from_wkb(np.asarray(blobs, dtype=object)).tolist())
+        blobs = np.asarray([None if b is None else bytes(b) for b in data[at]], dtype=object)
+        part.values[geometry] = list(shapely.from_wkb(blobs).tolist())
         at += 1
-    if paths:
-        extracted = data[at:] if postgres else _split(data[at], 2 * len(fields))
+    if fields:
+        width = 2 * len(fields)  # PostGIS: a column each; SQLite: one JSON array of them
+        extracted = data[at:] if len(data) - at == width else _split(data[at], width)
         for i, name in enumerate(fields):
-            found.digests[name] = extracted[2 * i]
-            found.owners[name] = extracted[2 * i + 1]
-    _index(found, source, by_code=by_code)
-    return found
+            part.digests[name] = _digest_bytes(extracted[2 * i])
+            owners = _objects(extracted[2 * i + 1])
+            part.owned[name] = np.asarray(pd.notna(owners), dtype=np.bool_)
+            part.mine[name] = np.asarray(owners == origin, dtype=np.bool_)
+    return part
+
+
+def _digest_bytes(values: Sequence[str | None]) -> npt.NDArray[np.bytes_]:
+    """Digests as 12-byte strings (``b""`` where there is none), compared as arrays."""
+    return np.asarray([v or "" for v in values], dtype="S12")
+
+
+def _joined(parts: list[Existing], names: Sequence[str], geometry: str | None) -> Existing:
+    """The partitions as one :class:`Existing`."""
+    columns = [*names, *([geometry] if geometry else [])]
+    if not parts:
+        return Existing([], [], [], {c: [] for c in columns}, np.zeros(0, dtype=np.bool_), [])
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    return Existing(
+        ids=[i for p in parts for i in p.ids],
+        sources=[s for p in parts for s in p.sources],
+        source_ids=[s for p in parts for s in p.source_ids],
+        values={c: [v for p in parts for v in p.values[c]] for c in columns},
+        has_provenance=np.concatenate([p.has_provenance for p in parts]),
+        closed=[c for p in parts for c in p.closed],
+        digests={k: np.concatenate([p.digests[k] for p in parts]) for k in first.digests},
+        owned={k: np.concatenate([p.owned[k] for p in parts]) for k in first.owned},
+        mine={k: np.concatenate([p.mine[k] for p in parts]) for k in first.mine},
+    )
 
 
 def _digest_columns(base: Any, origin: str, fields: Sequence[str], *, postgres: bool) -> list[Any]:
@@ -201,11 +292,11 @@ def unchanged_rows(
     origin supplied last time. Rows that are not (or cannot be told from the columns:
     an origin a JSON path cannot name) go through :func:`~gridmap.ingest.provenance.merge`.
     """
+    del origin  # decided by the database when the stored records were read
     n = len(matched)
     if not n or not existing.digests:
         return np.zeros(n, dtype=np.bool_)
-    texts = _objects(existing.provenance_texts)[matched]
-    ok = np.asarray(pd.notna(texts), dtype=np.bool_) & (texts != "null")
+    ok = existing.has_provenance[matched].copy()
     ok &= np.asarray(pd.isna(_objects(existing.closed)[matched]), dtype=np.bool_)
     supplied = np.zeros(n, dtype=np.bool_)
     for name, values in new.items():
@@ -214,14 +305,12 @@ def unchanged_rows(
         empty = shapely.is_missing(column) if is_geometry else np.asarray(pd.isna(column))
         supplied |= ~empty
         old = _objects(existing.values[name])[matched]
-        last = _objects(existing.digests[name])[matched]
-        owner = _objects(existing.owners[name])[matched]
-        had = np.asarray(pd.notna(last), dtype=np.bool_)
-        mine = np.asarray(owner == origin, dtype=np.bool_)
+        last = existing.digests[name][matched]
+        owned, mine = existing.owned[name][matched], existing.mine[name][matched]
+        had = last != b""
         old_empty = shapely.is_missing(old) if is_geometry else np.asarray(pd.isna(old))
         keep_empty = empty & ~had & (old_empty | ~mine)
-        digests = _objects(digest_column(column))
-        same = _same(old, column, is_geometry) & np.asarray(pd.notna(owner), dtype=np.bool_)
-        keep_value = ~empty & same & np.asarray(last == digests, dtype=np.bool_)
+        same = _same(old, column, is_geometry) & owned
+        keep_value = ~empty & same & (last == _digest_bytes(digest_column(column)))
         ok &= keep_empty | keep_value
     return np.asarray(ok & supplied, dtype=np.bool_)
