@@ -1,14 +1,17 @@
 """Write many rows at once: prepared ``executemany`` on SQLite, ``COPY`` on PostGIS.
 
-:func:`write_many` inserts a batch of rows whose columns are the same for every row;
-the caller runs it in a savepoint and, when the database refuses the batch, falls back
-to row-by-row inserts to find the rows at fault. Values go through the same column
-type conversions SQLAlchemy applies (JSON, dates), and geometries as WKB (SQLite,
-``ST_GeomFromWKB``) or hex EWKB (PostGIS ``COPY`` text input).
+:func:`write_many` inserts a batch of rows given as one list per column; the caller
+runs it in a savepoint and, when the database refuses the batch, falls back to
+row-by-row inserts to find the rows at fault. Values go through the same column type
+conversions SQLAlchemy applies (dates), JSON may come serialised already, and
+geometries go as WKB (SQLite, ``ST_GeomFromWKB``) or hex EWKB (PostGIS ``COPY`` text).
 
-:func:`deferred_spatial_index` lifts SpatiaLite's per-row R*Tree trigger for a bulk
-insert and fills the index for the new rows in one statement afterwards, inside the
-same transaction (SQLite DDL is transactional: a failure restores the trigger too).
+:func:`bulk_insert_triggers` lifts SpatiaLite's per-row insert triggers for a bulk
+insert (the spatial index, the insert time stamp and, for geometries checked before,
+the type and validity checks), fills the index afterwards (packed anew when the insert
+at least doubles the table, :mod:`gridmap.ingest._rtree`) and puts the triggers back,
+inside the same transaction (SQLite DDL is transactional: a failure restores them too).
+On PostGIS it rebuilds the GiST index after a COPY that at least doubles the table.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "bulk_insert_triggers",
-    "deferred_spatial_index",
     "geometry_blobs",
     "lifted_triggers",
     "write_many",
@@ -132,15 +134,6 @@ def _copy(conn: Connection, table: Table, keys: list[str], values: list[Sequence
 
 def _next_id(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() or 0)
-
-
-@contextmanager
-def deferred_spatial_index(
-    conn: Connection, table: Table, geometry: str | None, n_rows: int
-) -> Iterator[None]:
-    """On SpatiaLite, index the rows inserted in the block at its end instead of one by one."""
-    with bulk_insert_triggers(conn, table, geometry, n_rows, checked=False):
-        yield
 
 
 def _fill_index(conn: Connection, table: str, geometry: str, last: int) -> None:

@@ -154,13 +154,6 @@ def _parsed(
     return {k: json.loads(batch[k][n]) for k in json_texts}
 
 
-def insert_rows(
-    conn: Connection, table: Table, column: str | None, rows: Sequence[tuple[int, dict[str, Any]]]
-) -> dict[int, str]:
-    """Insert ``(position, row)`` pairs; return the positions the store refused, with reasons."""
-    return _insert_chunks(conn, table, column, rows)
-
-
 def _insert_chunks(
     conn: Connection, table: Table, column: str | None, rows: Sequence[tuple[int, dict[str, Any]]]
 ) -> dict[int, str]:
