@@ -23,6 +23,7 @@ from sqlalchemy import Connection, LargeBinary, Table, bindparam, func, insert, 
 from sqlalchemy.exc import DBAPIError
 
 from gridmap.ingest._bulk import bulk_insert_triggers, write_many
+from gridmap.progress import track
 from gridmap.store import models
 from gridmap.store._engine import raise_if_interrupted
 
@@ -118,7 +119,8 @@ def insert_columns(
         refused = {int(picked[k]): reason for k, reason in bad.items()}
     kept = [i for i in picked.tolist() if i not in refused] if refused else picked.tolist()
     with bulk_insert_triggers(conn, table, column, len(kept), checked=True):
-        for start in range(0, len(kept), BULK_CHUNK):
+        chunks = range(0, len(kept), BULK_CHUNK)
+        for start in track(chunks, description=f"loading {table.name}"):
             rows = kept[start : start + BULK_CHUNK]
             batch = _pick(data, rows)
             texts = derived(batch)
