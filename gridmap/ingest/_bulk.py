@@ -1,20 +1,23 @@
 """Write many rows at once: prepared ``executemany`` on SQLite, ``COPY`` on PostGIS.
 
-:func:`write_many` inserts a batch of rows whose columns are the same for every row;
-the caller runs it in a savepoint and, when the database refuses the batch, falls back
-to row-by-row inserts to find the rows at fault. Values go through the same column
-type conversions SQLAlchemy applies (JSON, dates), and geometries as WKB (SQLite,
-``ST_GeomFromWKB``) or hex EWKB (PostGIS ``COPY`` text input).
+:func:`write_many` inserts a batch of rows given as one list per column; the caller
+runs it in a savepoint and, when the database refuses the batch, falls back to
+row-by-row inserts to find the rows at fault. Values go through the same column type
+conversions SQLAlchemy applies (dates), JSON may come serialised already, and
+geometries go as WKB (SQLite, ``ST_GeomFromWKB``) or hex EWKB (PostGIS ``COPY`` text).
 
-:func:`deferred_spatial_index` lifts SpatiaLite's per-row R*Tree trigger for a bulk
-insert and fills the index for the new rows in one statement afterwards, inside the
-same transaction (SQLite DDL is transactional: a failure restores the trigger too).
+:func:`bulk_insert_triggers` lifts SpatiaLite's per-row insert triggers for a bulk
+insert (the spatial index, the insert time stamp and, for geometries checked before,
+the type and validity checks), fills the index afterwards (packed anew when the insert
+at least doubles the table, :mod:`gridmap.ingest._rtree`) and puts the triggers back,
+inside the same transaction (SQLite DDL is transactional: a failure restores them too).
+On PostGIS it rebuilds the GiST index after a COPY that at least doubles the table.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -27,7 +30,12 @@ from gridmap.store import models
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["deferred_spatial_index", "geometry_blobs", "lifted_triggers", "uniform", "write_many"]
+__all__ = [
+    "bulk_insert_triggers",
+    "geometry_blobs",
+    "lifted_triggers",
+    "write_many",
+]
 
 #: Below this many rows the per-row index trigger is cheaper than lifting it.
 DEFER_INDEX_ROWS = 2000
@@ -57,37 +65,47 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _columns(
-    conn: Connection, table: Table, geometry: str | None, rows: Sequence[dict[str, Any]]
-) -> tuple[list[str], list[list[Any]]]:
-    """Column names and converted value lists (geometry last, as blobs)."""
-    keys = [k for k in rows[0] if k != geometry]
-    values: list[list[Any]] = []
+def _converted(
+    conn: Connection,
+    table: Table,
+    geometry: str | None,
+    data: Mapping[str, Sequence[Any]],
+    raw: Collection[str],
+) -> tuple[list[str], list[Sequence[Any]]]:
+    """Column names and converted value lists (geometry last, as blobs).
+
+    Columns in ``raw`` hold what the database takes already (JSON as text).
+    """
+    keys = [k for k in data if k != geometry]
+    values: list[Sequence[Any]] = []
     for key, process in zip(keys, _processors(conn, table, keys), strict=True):
-        column = [row[key] for row in rows]
-        if process is not _same:
+        column = data[key]
+        if process is not _same and key not in raw:
             column = [None if v is None else process(v) for v in column]
         values.append(column)
     if geometry is not None:
         keys.append(geometry)
         postgres = conn.dialect.name == "postgresql"
-        values.append(geometry_blobs([row.get(geometry) for row in rows], ewkb_hex=postgres))
+        values.append(geometry_blobs(data[geometry], ewkb_hex=postgres))
     return keys, values
 
 
-def uniform(rows: Sequence[dict[str, Any]]) -> bool:
-    """Whether every row has the same columns (what a bulk write needs)."""
-    first = rows[0].keys()
-    return all(row.keys() == first for row in rows)
-
-
 def write_many(
-    conn: Connection, table: Table, geometry: str | None, rows: Sequence[dict[str, Any]]
+    conn: Connection,
+    table: Table,
+    geometry: str | None,
+    data: Mapping[str, Sequence[Any]],
+    raw: Collection[str] = (),
 ) -> None:
-    """Insert ``rows`` (same keys each) in one statement; raises ``DBAPIError`` if refused."""
-    if not rows:
+    """Insert the rows of ``data`` (one list per column) in one statement.
+
+    Raises ``DBAPIError`` when the database refuses any row. Columns in ``raw`` hold
+    values in the database's form already (JSON as text), the others go through the
+    column types' conversions.
+    """
+    if not data or not len(next(iter(data.values()))):
         return
-    keys, values = _columns(conn, table, geometry, rows)
+    keys, values = _converted(conn, table, geometry, data, raw)
     if conn.dialect.name == "postgresql":
         _copy(conn, table, keys, values)
         return
@@ -99,7 +117,7 @@ def write_many(
     conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
 
-def _copy(conn: Connection, table: Table, keys: list[str], values: list[list[Any]]) -> None:
+def _copy(conn: Connection, table: Table, keys: list[str], values: list[Sequence[Any]]) -> None:
     import psycopg
 
     names = ", ".join(f'"{k}"' for k in keys)
@@ -118,32 +136,127 @@ def _next_id(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() or 0)
 
 
+def _fill_index(conn: Connection, table: str, geometry: str, last: int) -> None:
+    """Index the rows with ids above ``last``: the whole index packed anew when they are
+    at least as many as the rows indexed before (:func:`gridmap.ingest._rtree.pack_index`),
+    else added in one statement."""
+    index = f"idx_{table}_{geometry}"
+    before = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{index}_rowid"').scalar() or 0)
+    boxes = (
+        f'SELECT id, MbrMinX("{geometry}"), MbrMaxX("{geometry}"), MbrMinY("{geometry}"), '
+        f'MbrMaxY("{geometry}") FROM "{table}" WHERE "{geometry}" IS NOT NULL'
+    )
+    new = int(
+        conn.exec_driver_sql(
+            f'SELECT count(*) FROM "{table}" WHERE id > ? AND "{geometry}" IS NOT NULL', (last,)
+        ).scalar()
+        or 0
+    )
+    if new < before or new < DEFER_INDEX_ROWS:
+        conn.exec_driver_sql(
+            f'INSERT INTO "{index}" (pkid, xmin, xmax, ymin, ymax) {boxes} AND id > ?', (last,)
+        )
+        return
+    from gridmap.ingest._rtree import pack_index
+
+    raw: Any = conn.connection.driver_connection  # plain tuples: 5x faster than Rows here
+    found = list(zip(*raw.execute(boxes).fetchall(), strict=True)) or [()] * 5
+    ids = np.asarray(found[0], dtype=np.int64)
+    pack_index(conn, index, ids, *(np.asarray(c, dtype=np.float64) for c in found[1:]))
+
+
+def _trigger_names(table: str, geometry: str, *, checked: bool) -> list[str]:
+    """SpatiaLite's per-row insert triggers a bulk insert can do without.
+
+    Always the spatial index (``gii_``, filled in one statement after) and the
+    table's insert time stamp (``tmi_``, set once after); with ``checked`` (the caller
+    checked every geometry's type, validity and emptiness, and writes the store's
+    SRID) the type/SRID check (``ggi_``) and the store's validity trigger too.
+    """
+    names = [f"gii_{table}_{geometry}", f"tmi_{table}_{geometry}"]
+    if checked:
+        names += [f"ggi_{table}_{geometry}", f"{table}_{geometry}_valid_insert"]
+    return names
+
+
 @contextmanager
-def deferred_spatial_index(
-    conn: Connection, table: Table, geometry: str | None, n_rows: int
+def bulk_insert_triggers(
+    conn: Connection, table: Table, geometry: str | None, n_rows: int, *, checked: bool
 ) -> Iterator[None]:
-    """On SpatiaLite, index the rows inserted in the block at its end instead of one by one."""
-    if geometry is None or conn.dialect.name != "sqlite" or n_rows < DEFER_INDEX_ROWS:
+    """On SpatiaLite, lift the per-row insert triggers of ``table`` for a bulk insert.
+
+    The spatial index is filled for the new rows in one statement at the end of the
+    block and the insert time stamp set once; the triggers are put back in the same
+    transaction (SQLite DDL is transactional: a failure restores them with the rest).
+    """
+    if geometry is None or n_rows < DEFER_INDEX_ROWS:
         yield
         return
-    name = f"gii_{table.name}_{geometry}"
-    found = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
-    ).first()
-    if found is None:
+    if conn.dialect.name == "postgresql":
+        with _rebuilt_gist(conn, table, geometry, n_rows):
+            yield
+        return
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    names = _trigger_names(table.name, geometry, checked=checked)
+    found: dict[str, str] = dict(
+        conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN "
+            f"({', '.join('?' for _ in names)})",
+            tuple(names),
+        ).all()
+    )
+    if f"gii_{table.name}_{geometry}" not in found:
         yield
         return
     last = _next_id(conn, table)
-    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    for name in found:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
     yield
-    conn.exec_driver_sql(
-        f'INSERT INTO "idx_{table.name}_{geometry}" (pkid, xmin, xmax, ymin, ymax) '
-        f'SELECT id, MbrMinX("{geometry}"), MbrMaxX("{geometry}"), MbrMinY("{geometry}"), '
-        f'MbrMaxY("{geometry}") FROM "{table.name}" WHERE id > ? AND "{geometry}" IS NOT NULL',
-        (last,),
-    )
-    conn.exec_driver_sql(str(found[0]))
+    _fill_index(conn, table.name, geometry, last)
+    if f"tmi_{table.name}_{geometry}" in found:
+        conn.exec_driver_sql(
+            "UPDATE geometry_columns_time SET last_insert = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            "WHERE Lower(f_table_name) = Lower(?) AND Lower(f_geometry_column) = Lower(?)",
+            (table.name, geometry),
+        )
+    for sql in found.values():
+        conn.exec_driver_sql(str(sql))
     logger.debug("indexed the new %s rows in one statement", table.name)
+
+
+#: A PostGIS spatial index is built anew after a bulk insert of at least this many rows
+#: and at least as many rows as the table had: a sorted build beats one insert per row.
+REBUILD_GIST_ROWS = 20_000
+
+
+@contextmanager
+def _rebuilt_gist(conn: Connection, table: Table, geometry: str, n_rows: int) -> Iterator[None]:
+    """On PostGIS, drop the GiST index of ``geometry`` for a large insert and build it after.
+
+    Only when the insert at least doubles the table: the index is dropped inside the
+    import's transaction (other sessions wait for it to commit rather than see the table
+    without its index; a failure restores the index with the rest).
+    """
+    if n_rows < REBUILD_GIST_ROWS:
+        yield
+        return
+    found = conn.exec_driver_sql(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %(t)s "
+        "AND i.schemaname = current_schema() AND i.indexdef LIKE %(gist)s",
+        {"t": table.name, "gist": f"%USING gist ({geometry})%"},
+    ).all()
+    rows = int(conn.exec_driver_sql(f'SELECT count(*) FROM "{table.name}"').scalar() or 0)
+    if not found or rows > n_rows:
+        yield
+        return
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in found:
+        conn.exec_driver_sql(str(definition))
+    logger.debug("built the spatial index of %s anew after the bulk insert", table.name)
 
 
 @contextmanager

@@ -45,9 +45,12 @@ def points_inside(points: Coords, region: Region) -> npt.NDArray[np.bool_]:
     return np.asarray((x >= west) & (x <= east) & (y >= south) & (y <= north), dtype=np.bool_)
 
 
-def centroids(geoms: Sequence[shapely.Geometry]) -> Coords:
-    """The centroid of each geometry as an ``(n, 2)`` array."""
-    return np.asarray(shapely.get_coordinates(shapely.centroid(np.asarray(geoms, dtype=object))))
+def centroids(geoms: Sequence[shapely.Geometry] | npt.NDArray[np.object_]) -> Coords:
+    """The centroid of each geometry as an ``(n, 2)`` array (points: their coordinates)."""
+    array = np.asarray(geoms, dtype=object)
+    if len(array) and (shapely.get_type_id(array) == 0).all():
+        return np.asarray(shapely.get_coordinates(array))
+    return np.asarray(shapely.get_coordinates(shapely.centroid(array)))
 
 
 def describe(geom: shapely.Geometry) -> str:

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
-from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy import Connection, Table, insert, update
 
-from gridmap.ingest.provenance import Merge, first_many, merge, origins_of
+from gridmap.ingest._stored import Existing, unchanged_rows
+from gridmap.ingest.provenance import Merge, merge, origins_of
 from gridmap.ingest.records import IngestError, ReadResult
-from gridmap.progress import track
 from gridmap.store import models, table_of
 
 
@@ -68,101 +69,116 @@ class Options:
     confirm: ConfirmOverwrite | None = None
 
 
-@dataclass
-class Existing:
-    """Stored records an import may match: by source id (same source), by code (areas)."""
-
-    by_sid: dict[str, dict[str, Any]]
-    by_code: dict[str, dict[str, Any]]
-
-
 META = ("id", "source", "source_id", "provenance", "closed_at")
 
+Columns = dict[str, list[Any]]
+"""Rows to load, one list per column (``source_id``, values, references, geometry)."""
 
-def read_existing(
-    conn: Connection,
-    table: Table,
-    columns: list[str],
+
+def row_at(columns: Mapping[str, Sequence[Any]], i: int) -> dict[str, Any]:
+    """Row ``i`` of ``columns`` as a dict: for the few rows handled one by one."""
+    return {k: v[i] for k, v in columns.items()}
+
+
+@dataclass
+class Plan:
+    """What an import will do, decided before anything is written.
+
+    ``inserts`` are positions of new rows (their provenance is built as they are
+    written, :func:`~gridmap.ingest.provenance.first_texts`); ``unchanged`` positions of
+    rows that change nothing, with the stored id of each and whether it has a geometry
+    (``unchanged_ids``, ``unchanged_geometry``). Only updates and provenance-only
+    changes (``silent``) carry a stored record each.
+    """
+
+    inserts: list[int] = field(default_factory=list)
+    updates: list[tuple[int, dict[str, Any], Merge]] = field(default_factory=list)
+    silent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    unchanged_ids: list[int] = field(default_factory=list)
+    unchanged_geometry: list[bool] = field(default_factory=list)
+
+
+def _matches(columns: Columns, keep: list[int], existing: Existing) -> npt.NDArray[np.int64]:
+    """The stored position each kept row matches (-1: new): by source id, areas by code."""
+    matched = np.full(len(keep), -1, dtype=np.int64)
+    if existing.by_sid and keep:
+        sids = pd.Index(list(existing.by_sid), dtype=object)
+        at = np.asarray(list(existing.by_sid.values()), dtype=np.int64)
+        wanted = np.asarray(columns["source_id"], dtype=object)[keep]
+        found = sids.get_indexer(pd.Index(wanted, dtype=object))
+        matched = np.where(found >= 0, at[np.maximum(found, 0)], -1)
+    if existing.by_code and "code" in columns:
+        codes = columns["code"]
+        for row, i in enumerate(keep):
+            if matched[row] < 0 and codes[i] is not None:
+                matched[row] = existing.by_code.get(str(codes[i]), -1)
+    return np.asarray(matched, dtype=np.int64)
+
+
+def plan_load(
+    columns: Columns,
+    keep: list[int],
+    existing: Existing,
+    options: Options,
     geometry: str | None,
-    source: str,
-    *,
-    by_code: bool,
-) -> Existing:
-    """Stored records of ``source`` (of every source, for areas matched by code)."""
-    columns = [*META, *columns]
-    if geometry:
-        columns.append(geometry)
-    query = select(*(table.c[c] for c in columns))
-    if not by_code:
-        query = query.where(table.c.source == source)
-    found = Existing({}, {})
-    for row in conn.execute(query).mappings():
-        record = dict(row)
-        if geometry and record[geometry] is not None:
-            record[geometry] = to_shape(record[geometry])
-        if record["source"] == source:
-            found.by_sid[str(record["source_id"])] = record
-        if by_code and record.get("code") is not None:
-            found.by_code[str(record["code"])] = record
-    return found
+) -> Plan:
+    """Match the kept rows with stored records and decide, column by column, what to write.
+
+    Matched rows that change nothing are found for all rows at once
+    (:func:`~gridmap.ingest._stored.unchanged_rows`); only the remaining matched rows
+    are merged one by one (:func:`~gridmap.ingest.provenance.merge`).
+    """
+    plan = Plan()
+    matched = _matches(columns, keep, existing)
+    kept = np.asarray(keep, dtype=np.int64)
+    fields = [k for k in columns if k not in ("source_id", "source")]
+    plan.inserts = kept[matched < 0].tolist()
+    old_rows, stored_at = kept[matched >= 0], matched[matched >= 0]
+    same = unchanged_rows(
+        existing,
+        stored_at,
+        {k: _take(columns[k], old_rows) for k in fields},
+        origin=options.origin,
+        geometry=geometry,
+    )
+    plan.unchanged = old_rows[same].tolist()
+    plan.unchanged_ids = [existing.ids[j] for j in stored_at[same].tolist()]
+    if geometry is not None:
+        stored_geometries = np.asarray(existing.values[geometry], dtype=object)
+        has = ~shapely.is_missing(stored_geometries[stored_at[same]])
+        plan.unchanged_geometry = has.tolist()
+    existing.load_provenance(stored_at[~same].tolist())
+    for i, j in zip(old_rows[~same].tolist(), stored_at[~same].tolist(), strict=True):
+        _merge_one(plan, i, existing.record(j), {k: columns[k][i] for k in fields}, options)
+    return plan
 
 
 def stored_values(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in META}
 
 
-@dataclass
-class Plan:
-    """What an import will do, decided before anything is written."""
-
-    inserts: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    updates: list[tuple[int, dict[str, Any], Merge]] = field(default_factory=list)
-    silent: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    unchanged: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+def _take(values: Sequence[Any], positions: npt.NDArray[np.int64]) -> list[Any]:
+    return [values[i] for i in positions.tolist()]
 
 
-def plan_load(
-    rows: list[dict[str, Any]],
-    keep: list[int],
-    existing: Existing,
-    options: Options,
-    description: str,
-) -> Plan:
-    plan = Plan()
-    for i in track(keep, description=description):
-        row = rows[i]
-        record = existing.by_sid.get(row["source_id"])
-        if record is None and existing.by_code and row.get("code") is not None:
-            record = existing.by_code.get(str(row["code"]))
-        if record is None:
-            plan.inserts.append((i, row | {"source": options.source}))
-            continue
-        values = {k: v for k, v in row.items() if k != "source_id"}
-        change = merge(
-            stored_values(record),
-            record["provenance"],
-            values,
-            origin=options.origin,
-            at=options.at,
-        )
-        if record["closed_at"] is not None:
-            change.changed["closed_at"] = None
-            change.before_by["closed_at"] = None
-        if change.changed:
-            plan.updates.append((i, record, change))
-        elif change.provenance_changed:
-            plan.silent.append((i, record | {"provenance": change.provenance}))
-        else:
-            plan.unchanged.append((i, record))
-    new = [
-        {k: v for k, v in row.items() if k not in ("source_id", "source")}
-        for _, row in plan.inserts
-    ]
-    for (_, row), provenance in zip(
-        plan.inserts, first_many(new, origin=options.origin, at=options.at), strict=True
-    ):
-        row["provenance"] = provenance
-    return plan
+def _merge_one(
+    plan: Plan, i: int, record: dict[str, Any], values: dict[str, Any], options: Options
+) -> None:
+    change = merge(
+        stored_values(record), record["provenance"], values, origin=options.origin, at=options.at
+    )
+    if record["closed_at"] is not None:
+        change.changed["closed_at"] = None
+        change.before_by["closed_at"] = None
+    if change.changed:
+        plan.updates.append((i, record, change))
+    elif change.provenance_changed:
+        plan.silent.append((i, record | {"provenance": change.provenance}))
+    else:
+        plan.unchanged.append(i)
+        plan.unchanged_ids.append(int(record["id"]))
+        plan.unchanged_geometry.append(any(isinstance(v, BaseGeometry) for v in record.values()))
 
 
 def brief(value: object) -> str:
@@ -231,12 +247,16 @@ def close_absent(
     has_rejects: bool = False,
 ) -> tuple[list[dict[str, Any]], int]:
     """Open records this origin supplied before that the file no longer has; close with sync."""
+    sids = pd.Index(list(existing.by_sid), dtype=object)
+    at = np.asarray(list(existing.by_sid.values()), dtype=np.int64)
+    absent = at[~sids.isin(list(in_file))] if len(sids) else at
+    open_absent = [j for j in absent.tolist() if existing.closed[j] is None]
+    existing.load_provenance(open_absent)
+    records = (existing.record(j) for j in open_absent)
     gone = [
         record
-        for sid, record in existing.by_sid.items()
-        if sid not in in_file
-        and record["closed_at"] is None
-        and (record["provenance"] is None or options.origin in origins_of(record["provenance"]))
+        for record in records
+        if record["provenance"] is None or options.origin in origins_of(record["provenance"])
     ]
     if not options.sync or has_rejects:
         return gone, 0

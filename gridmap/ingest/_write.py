@@ -11,20 +11,26 @@ transaction instead of the statement.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, LargeBinary, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
-from gridmap.ingest._bulk import deferred_spatial_index, uniform, write_many
+from gridmap.ingest._bulk import bulk_insert_triggers, write_many
+from gridmap.progress import track
 from gridmap.store import models
 from gridmap.store._engine import raise_if_interrupted
 
 logger = logging.getLogger(__name__)
+
+#: Makes serialised JSON columns from a chunk's values (column -> one text per row).
+Derived = Callable[[Mapping[str, Sequence[Any]]], Mapping[str, Sequence[str]]]
 
 CHUNK = 1000
 #: Rows per bulk statement (executemany / COPY) when every row has the same columns.
@@ -71,33 +77,83 @@ def _reason(exc: DBAPIError) -> str:
     return f"the store cannot take this record: {first[:200]}"
 
 
-def insert_rows(
-    conn: Connection, table: Table, column: str | None, rows: Sequence[tuple[int, dict[str, Any]]]
-) -> dict[int, str]:
-    """Insert ``(position, row)`` pairs; return the positions the store refused, with reasons.
+def invalid_geometries(table: Table, column: str, geoms: Sequence[Any]) -> dict[int, str]:
+    """Positions of geometries the store's validity rule refuses (invalid or empty), why.
 
-    Rows with the same columns go in chunks of one statement each
-    (:func:`gridmap.ingest._bulk.write_many`, in a savepoint); a chunk the store refuses
-    is retried in small chunks, and a small chunk refused row by row, to find the rows
-    at fault.
+    The same rule as the store's own triggers and checks, for a whole column at once, so
+    that a bulk insert can go without the per-row trigger.
     """
-    if not rows or not uniform([r for _, r in rows]):
-        return _insert_chunks(conn, table, column, rows)
+    array = np.asarray(list(geoms), dtype=object)
+    if not len(array):
+        return {}
+    present = ~shapely.is_missing(array)
+    bad = np.zeros(len(array), dtype=np.bool_)
+    bad[present] = ~shapely.is_valid(array[present]) | shapely.is_empty(array[present])
+    reason = f"the store cannot take this record: {table.name}.{column}: invalid or empty geometry"
+    return dict.fromkeys(np.flatnonzero(bad).tolist(), reason)
+
+
+def insert_columns(
+    conn: Connection,
+    table: Table,
+    column: str | None,
+    data: Mapping[str, Sequence[Any]],
+    positions: Sequence[int],
+    fixed: Mapping[str, Any],
+    derived: Derived,
+) -> dict[int, str]:
+    """Insert rows ``positions`` of ``data``; return the positions the store refused, why.
+
+    ``fixed`` values go into every row (the source); ``derived`` makes, from a chunk's
+    values, JSON columns already serialised (the provenance), so that they exist for one
+    chunk at a time. Rows go in chunks of one statement each
+    (:func:`gridmap.ingest._bulk.write_many`, in a savepoint); a chunk the store refuses
+    is retried in small chunks, and a small chunk row by row, to find the rows at fault.
+    """
+    if not positions:
+        return {}
+    picked = np.asarray(positions, dtype=np.int64)
     refused: dict[int, str] = {}
-    with deferred_spatial_index(conn, table, column, len(rows)):
-        for start in range(0, len(rows), BULK_CHUNK):
-            chunk = rows[start : start + BULK_CHUNK]
+    if column is not None:
+        bad = invalid_geometries(table, column, [data[column][i] for i in picked.tolist()])
+        refused = {int(picked[k]): reason for k, reason in bad.items()}
+    kept = [i for i in picked.tolist() if i not in refused] if refused else picked.tolist()
+    with bulk_insert_triggers(conn, table, column, len(kept), checked=True):
+        chunks = range(0, len(kept), BULK_CHUNK)
+        for start in track(chunks, description=f"loading {table.name}"):
+            rows = kept[start : start + BULK_CHUNK]
+            batch = _pick(data, rows)
+            texts = derived(batch)
+            batch |= {k: [v] * len(rows) for k, v in fixed.items()}
+            batch |= texts
             try:
                 with conn.begin_nested():
-                    write_many(conn, table, column, [r for _, r in chunk])
+                    write_many(conn, table, column, batch, raw=set(texts))
                 continue
             except DBAPIError as exc:
                 raise_if_interrupted(exc)
                 logger.info(
-                    "the store refused %d %s rows: retrying in chunks", len(chunk), table.name
+                    "the store refused %d %s rows: retrying in chunks", len(rows), table.name
                 )
-            refused |= _insert_chunks(conn, table, column, chunk)
+            pairs = [
+                (i, {k: v[n] for k, v in batch.items()} | _parsed(batch, texts, n))
+                for n, i in enumerate(rows)
+            ]
+            refused |= _insert_chunks(conn, table, column, pairs)
     return refused
+
+
+def _pick(data: Mapping[str, Sequence[Any]], rows: list[int]) -> dict[str, Sequence[Any]]:
+    """The values of ``rows`` in each column; a slice when the rows follow each other."""
+    if rows and rows[-1] - rows[0] == len(rows) - 1:
+        return {k: v[rows[0] : rows[-1] + 1] for k, v in data.items()}
+    return {k: [v[i] for i in rows] for k, v in data.items()}
+
+
+def _parsed(
+    batch: Mapping[str, Sequence[Any]], json_texts: Mapping[str, Any], n: int
+) -> dict[str, Any]:
+    return {k: json.loads(batch[k][n]) for k in json_texts}
 
 
 def _insert_chunks(
@@ -168,6 +224,12 @@ def stored(conn: Connection, table: Table, column: str | None, source: str) -> d
     columns = [table.c.source_id, table.c.id] + ([has_null] if has_null is not None else [])
     rows = conn.execute(select(*columns).where(table.c.source == source))
     return {str(r[0]): (int(r[1]), bool(r[2]) if column else False) for r in rows}
+
+
+def count_new_geometries(conn: Connection, table: Table, column: str, last: int) -> int:
+    """Number of records with an id above ``last`` (inserted since) whose geometry is stored."""
+    query = select(func.count()).where(table.c.id > last, table.c[column].is_not(None))
+    return int(conn.execute(query.select_from(table)).scalar() or 0)
 
 
 def count_geometries(conn: Connection, table: Table, column: str, ids: Sequence[int]) -> int:

@@ -26,10 +26,11 @@ import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from gridmap.errors import StoreError
 from gridmap.ingest._plan import (
+    Columns,
     ConfirmOverwrite,
     Options,
     Overwrite,
@@ -42,18 +43,18 @@ from gridmap.ingest._plan import (
     missing,
     overwrites_in,
     plan_load,
-    read_existing,
     rejected_ids,
 )
+from gridmap.ingest._stored import read_existing
+from gridmap.ingest._update import update_records, write_provenance
 from gridmap.ingest._write import (
     count_geometries,
+    count_new_geometries,
     dropped_reason,
-    insert_rows,
-    stored,
+    insert_columns,
     type_problem,
-    update_row,
 )
-from gridmap.ingest.provenance import Merge, now
+from gridmap.ingest.provenance import Merge, first_texts, now
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
@@ -312,22 +313,28 @@ def load_with(
     table = table_of(target.model)
     frame = result.records.reset_index(drop=True)
     resolved, link_ids, rejects = _resolve(conn, kind, frame, options.source)
-    rows = _rows(frame, target, resolved)
+    columns = _columns(frame, target, resolved)
     if kind is RecordKind.ORG:
-        _locate_orgs(conn, rows)
+        _locate_orgs(conn, columns)
     if target.geometry:
-        _check_types(table, target.geometry, rows, rejects)
+        _check_types(table, target.geometry, columns[target.geometry], rejects)
     keep = [i for i in range(len(frame)) if i not in rejects]
     compared = [*target.values, *sorted(c for c in _FILL_COLUMNS if c in table.c)]
     existing = read_existing(
-        conn, table, compared, target.geometry, options.source, by_code=kind is RecordKind.AREA
+        conn,
+        table,
+        compared,
+        target.geometry,
+        options.source,
+        options.origin,
+        by_code=kind is RecordKind.AREA,
     )
-    plan = plan_load(rows, keep, existing, options, f"loading {table.name}")
+    plan = plan_load(columns, keep, existing, options, target.geometry)
     overwrites = overwrites_in(plan, existing, table.name, options.origin)
     if overwrites and options.confirm is not None and not options.confirm(overwrites):
         raise OverwriteRefused(overwrites)
-    written = _write(conn, table, target, plan, options, rejects)
-    in_file = {r["source_id"] for r in rows} | rejected_ids(result)
+    written = _write(conn, table, target, columns, plan, options, rejects)
+    in_file = set(columns["source_id"]) | rejected_ids(result)
     absent, closed = close_absent(
         conn,
         table,
@@ -512,31 +519,36 @@ def _plain_column(series: pd.Series) -> list[Any]:
     return [_plain(v) for v in series.tolist()]
 
 
-def _rows(
+def _columns(
     frame: pd.DataFrame, target: _Target, resolved: Mapping[str, list[int | None]]
-) -> list[dict[str, Any]]:
-    """One dict per record (source id, values, references, geometry), built column-wise."""
+) -> Columns:
+    """The rows to load, one list per column (source id, values, references, geometry)."""
     n = len(frame)
-    columns: dict[str, list[Any]] = {"source_id": frame["source_id"].astype(str).tolist()}
+    columns: Columns = {"source_id": frame["source_id"].astype(str).tolist()}
     for column in target.values:
         columns[column] = _plain_column(frame[column]) if column in frame else [None] * n
     columns.update(resolved)
     if target.geometry:
         columns[target.geometry] = _geometries(frame.geometry.values, target.multipolygon)
-    keys = list(columns)
-    return [dict(zip(keys, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return columns
 
 
 def _geometries(geoms: Any, multipolygon: bool) -> list[BaseGeometry | None]:
     """The geometries to store: empty ones as None, polygons as multipolygons where wanted."""
-    array = np.asarray(geoms, dtype=object)
-    empty = shapely.is_missing(array) | shapely.is_empty(array)
-    if not multipolygon:
-        return [None if e else g for g, e in zip(array.tolist(), empty.tolist(), strict=True)]
-    return [
-        None if e else _geometry(g, multipolygon=True)
-        for g, e in zip(array.tolist(), empty.tolist(), strict=True)
-    ]
+    array = np.asarray(geoms, dtype=object).copy()
+    array[shapely.is_missing(array) | shapely.is_empty(array)] = None
+    if multipolygon:
+        single = np.flatnonzero(shapely.get_type_id(array) == _POLYGON)
+        if len(single):
+            array[single] = shapely.multipolygons(array[single][:, None])
+        other = np.flatnonzero(~np.isin(shapely.get_type_id(array), [-1, _MULTIPOLYGON]))
+        for i in other.tolist():
+            array[i] = _geometry(array[i], multipolygon=True)
+    return list(array.tolist())
+
+
+#: GEOS type ids of the polygonal types.
+_POLYGON, _MULTIPOLYGON = 3, 6
 
 
 def _geometry(geom: BaseGeometry | None, *, multipolygon: bool) -> BaseGeometry | None:
@@ -562,70 +574,91 @@ def _write(
     conn: Connection,
     table: Table,
     target: _Target,
+    columns: Columns,
     plan: Plan,
     options: Options,
     rejects: dict[int, str],
 ) -> tuple[int, int, int]:
     """Write the plan; rows the store refuses join ``rejects``. Returns the counts."""
     column = target.geometry
-    for i, reason in insert_rows(conn, table, column, plan.inserts).items():
-        rejects[i] = reason
+    last = _max_id(conn, table)
+    fields = [k for k in columns if k != "source_id"]
+
+    def provenance(batch: Mapping[str, Sequence[Any]]) -> dict[str, list[str]]:
+        values = {k: batch[k] for k in fields}
+        return {"provenance": first_texts(values, origin=options.origin, at=options.at)}
+
+    fixed = {"source": options.source}
+    rejects |= insert_columns(conn, table, column, columns, plan.inserts, fixed, provenance)
     if column is not None and plan.inserts:
-        _drop_lost_geometries(conn, table, column, plan, options.source, rejects)
-    updated = 0
-    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for i, record, change in plan.updates:
-        values = change.changed | {"provenance": change.provenance, "updated_at": stamp}
-        problem = update_row(conn, table, column, record["id"], values)
-        if problem is not None:
-            rejects[i] = problem
-            continue
-        updated += 1
-        _audit_update(conn, table.name, record, change, options)
-    for _, record in plan.silent:
-        conn.execute(
-            update(table).where(table.c.id == record["id"]).values(provenance=record["provenance"])
-        )
+        _drop_lost_geometries(conn, table, column, columns, plan, last, rejects)
+    updated = update_records(conn, table, column, plan.updates, options, rejects)
+    write_provenance(conn, table, [(r["id"], r["provenance"]) for _, r in plan.silent])
     if column is not None:
-        _check_geometries(conn, table, column, plan, options.source, rejects)
-    inserted = sum(1 for i, _ in plan.inserts if i not in rejects)
+        _check_geometries(conn, table, column, columns, plan, last, rejects)
+    inserted = sum(1 for i in plan.inserts if i not in rejects)
     return inserted, updated, len(plan.silent) + len(plan.unchanged)
 
 
+def _max_id(conn: Connection, table: Table) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar() or 0)
+
+
 def _drop_lost_geometries(
-    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
+    conn: Connection,
+    table: Table,
+    column: str,
+    columns: Columns,
+    plan: Plan,
+    last: int,
+    rejects: dict[int, str],
 ) -> None:
     """Inserted records whose geometry the database stored as NULL are removed and rejected."""
-    stored_now = stored(conn, table, column, source)
-    for i, row in plan.inserts:
-        if i in rejects or row.get(column) is None:
+    lost = dict(
+        conn.execute(
+            select(table.c.source_id, table.c.id).where(
+                table.c.id > last, table.c[column].is_(None)
+            )
+        ).all()
+    )
+    if not lost:
+        return
+    for i in plan.inserts:
+        geom = columns[column][i]
+        if i in rejects or geom is None or columns["source_id"][i] not in lost:
             continue
-        record_id, is_null = stored_now[row["source_id"]]
-        if is_null:
-            conn.execute(delete(table).where(table.c.id == record_id))
-            rejects[i] = dropped_reason(row[column])
+        conn.execute(delete(table).where(table.c.id == lost[columns["source_id"][i]]))
+        rejects[i] = dropped_reason(geom)
 
 
 def _check_geometries(
-    conn: Connection, table: Table, column: str, plan: Plan, source: str, rejects: dict[int, str]
+    conn: Connection,
+    table: Table,
+    column: str,
+    columns: Columns,
+    plan: Plan,
+    last: int,
+    rejects: dict[int, str],
 ) -> None:
     """Every loaded record whose file gave a geometry has one stored: counted, not assumed."""
-    ids = stored(conn, table, column, source)
+    geoms = columns[column]
+    new = sum(1 for i in plan.inserts if i not in rejects and geoms[i] is not None)
+    found = count_new_geometries(conn, table, column, last)
     expected: list[int] = []
-    for i, row in plan.inserts:
-        if i not in rejects and row.get(column) is not None:
-            expected.append(ids[row["source_id"]][0])
     for i, record, change in plan.updates:
         if i not in rejects and (change.changed.get(column) or record.get(column)) is not None:
             expected.append(int(record["id"]))
-    for _, record in plan.silent + plan.unchanged:
+    for _, record in plan.silent:
         if record.get(column) is not None:
             expected.append(int(record["id"]))
-    found = count_geometries(conn, table, column, expected)
-    if found != len(expected):
+    expected += [
+        i for i, has in zip(plan.unchanged_ids, plan.unchanged_geometry, strict=True) if has
+    ]
+    found += count_geometries(conn, table, column, expected)
+    if found != new + len(expected):
         msg = (
-            f"{table.name}: {len(expected)} geometries were loaded but {found} are stored; "
-            "nothing was changed"
+            f"{table.name}: {new + len(expected)} geometries were loaded but {found} are "
+            "stored; nothing was changed"
         )
         raise StoreError(msg)
 
@@ -647,25 +680,35 @@ def _audit_update(
 
 
 def _check_types(
-    table: Table, column: str, rows: list[dict[str, Any]], rejects: dict[int, str]
+    table: Table, column: str, geoms: Sequence[BaseGeometry | None], rejects: dict[int, str]
 ) -> None:
-    for i, row in enumerate(rows):
-        problem = type_problem(table, column, row.get(column))
-        if problem is not None:
+    """Reject rows whose geometry type the column cannot take (decided per distinct type)."""
+    array = np.asarray(list(geoms), dtype=object)
+    type_ids = shapely.get_type_id(array)
+    for type_id in np.unique(type_ids).tolist():
+        if type_id < 0:
+            continue
+        where = np.flatnonzero(type_ids == type_id)
+        problem = type_problem(table, column, array[where[0]])
+        if problem is None:
+            continue
+        for i in where.tolist():
             rejects[i] = _join(rejects.get(i), problem)
 
 
-def _locate_orgs(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _locate_orgs(conn: Connection, columns: Columns) -> None:
     """An organisation without coordinates takes its own unit's location."""
-    wanted = {r["own_unit_id"] for r in rows if r.get("geom") is None and r.get("own_unit_id")}
+    geoms = columns["geom"]
+    owners = columns.get("own_unit_id", [None] * len(geoms))
+    wanted = {u for g, u in zip(geoms, owners, strict=True) if g is None and u}
     if not wanted:
         return
     units = table_of(models.Unit)
     found = conn.execute(select(units.c.id, units.c.geom).where(units.c.id.in_(sorted(wanted))))
     places = {int(i): shapely.point_on_surface(to_shape(g)) for i, g in found if g is not None}
-    for row in rows:
-        if row.get("geom") is None and row.get("own_unit_id") in places:
-            row["geom"] = places[row["own_unit_id"]]
+    for i, (geom, owner) in enumerate(zip(geoms, owners, strict=True)):
+        if geom is None and owner in places:
+            geoms[i] = places[owner]
 
 
 def _replace_links(

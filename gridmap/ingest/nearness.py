@@ -73,14 +73,16 @@ def far_reasons(
     near
         The lon/lat extent of the store's areas and cells, or ``None``.
     """
-    positions = [i for i, g in enumerate(converted) if g is not None]
-    if not positions:
+    array = np.empty(len(converted), dtype=object)
+    array[:] = list(converted)
+    present = np.flatnonzero(~shapely.is_missing(array))
+    if not len(present):
         return {}
-    centres = centroids([converted[i] for i in positions])
+    centres = centroids(array[present])
     extent = padded(near) if near is not None else file_extent(centres)
     if extent is None:
         return {}
-    far = [p for p, ok in zip(positions, points_inside(centres, extent), strict=True) if not ok]
+    far = present[~points_inside(centres, extent)].tolist()
     if not far:
         return {}
     swapped = shapely.transform(

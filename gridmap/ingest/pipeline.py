@@ -8,8 +8,10 @@ nothing.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +87,7 @@ class IngestReport:
 
 __all__ = [
     "IngestReport",
+    "collector_paused",
     "default_reject_path",
     "default_source",
     "ingest_layer",
@@ -223,10 +226,29 @@ def _read_and_load(  # noqa: PLR0913 - ingest_layer's arguments, passed on
 
     if read_options.get("near") is None:
         read_options["near"] = store_extent(store, kind)
-    result = read_layer(file, kind, **read_options)
-    for note in result.notes:
-        logger.warning("%s: %s", file.name, note)
-    return _load(store, [(kind, result)], source, origin, sync, confirm, actor)[0]
+    with collector_paused():
+        result = read_layer(file, kind, **read_options)
+        for note in result.notes:
+            logger.warning("%s: %s", file.name, note)
+        return _load(store, [(kind, result)], source, origin, sync, confirm, actor)[0]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a layer is read and loaded.
+
+    An import makes millions of small objects that live until it ends; each of the
+    collector's full passes walks all of them (a fifth of the time of a 100k-row
+    import). Reference counting still frees everything as usual; cycles made meanwhile
+    are collected when the collector resumes.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _ingest_frame(  # noqa: PLR0913 - ingest_layer's arguments, passed on
@@ -281,10 +303,23 @@ def ingest_osm(
     Rejected features go to ``reject_file`` (default: ``<stem>.rejects.csv``), never to
     the extract itself.
     """
-    from gridmap.ingest.osm import read_osm
-
     file = Path(path)
     _check_paths(file, reject_file)
+    with collector_paused():
+        return _ingest_extract(store, file, reject_file, tags, sync, confirm, actor)
+
+
+def _ingest_extract(
+    store: Store,
+    file: Path,
+    reject_file: Path | None,
+    tags: Path | None,
+    sync: bool,
+    confirm: ConfirmOverwrite | None,
+    actor: str | None,
+) -> IngestReport:
+    from gridmap.ingest.osm import read_osm
+
     extract = read_osm(file, tags=tags)
     # Place points of areas whose polygon the extract lacks are kept as areas without a
     # boundary (one can be derived or imported later); the others add nothing.

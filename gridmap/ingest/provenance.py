@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,14 +37,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "Merge",
     "digest",
+    "digest_column",
     "first",
     "first_many",
+    "first_texts",
     "merge",
     "now",
     "origin_of",
@@ -223,6 +227,70 @@ def _digests(values: list[Any]) -> list[str | None]:
             found = known[key] = digest(value)
         out[i] = found
     return out
+
+
+def digest_column(values: Sequence[Any] | np.ndarray[Any, Any]) -> list[str | None]:
+    """:func:`digest` of each value of one column (None for None), without a call per row.
+
+    Geometries are written to WKB in one call; columns of plain text or whole numbers
+    digest each distinct value once (:func:`pandas.factorize`); anything else goes
+    through :func:`_digests`. Every digest equals :func:`digest` of the same value.
+    """
+    if not len(values):
+        return []
+    array = _objects(values)
+    kind = pd.api.types.infer_dtype(array, skipna=True)
+    if kind not in ("string", "integer"):
+        return _digests(list(values))
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    digested = np.asarray([digest(v) for v in uniques.tolist()] + [None], dtype=object)
+    return list(digested[codes].tolist())
+
+
+def _objects(values: Sequence[Any] | np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """``values`` as a 1-D object array (lists stay elements, not rows)."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def first_texts(columns: Mapping[str, Sequence[Any]], *, origin: str, at: str) -> list[str]:
+    """:func:`first` of every row of ``columns``, serialised as :func:`json.dumps` does.
+
+    Built column by column: rows with the same fields present share a prefix, and the
+    digests are joined in with whole-array string additions, so the text is the same as
+    ``json.dumps(first(row))`` for every row without a dict per row.
+    """
+    keys = list(columns)
+    n = len(next(iter(columns.values()))) if keys else 0
+    if not n:
+        return []
+    digests = {k: _objects(digest_column(columns[k])) for k in keys}
+    present = np.zeros(n, dtype=np.int64)
+    for bit, key in enumerate(keys):
+        present |= (digests[key] != None).astype(np.int64) << bit  # noqa: E711 - elementwise
+    out = np.empty(n, dtype=object)
+    stamp = f'{{"by": {json.dumps(origin)}, "at": {json.dumps(at)}}}'
+    for pattern in np.unique(present).tolist():
+        names = [k for bit, k in enumerate(keys) if pattern >> bit & 1]
+        where = np.flatnonzero(present == pattern)
+        if not names:
+            out[where] = '{"fields": {}, "seen": {}}'
+            continue
+        fields = _escaped(", ".join(f"{json.dumps(k)}: {stamp}" for k in names))
+        seen = ", ".join(f'{_escaped(json.dumps(k))}: "%s"' for k in names)
+        key = _escaped(json.dumps(origin))
+        template = f'{{"fields": {{{fields}}}, "seen": {{{key}: {{{seen}}}}}}}'
+        picked = [digests[name][where].tolist() for name in names]
+        out[where] = [template % values for values in zip(*picked, strict=True)]
+    return list(out.tolist())
+
+
+def _escaped(text: str) -> str:
+    """``text`` as literal text of a ``%`` template."""
+    return text.replace("%", "%%")
 
 
 def _set(

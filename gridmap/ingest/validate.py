@@ -204,18 +204,21 @@ def check_geometries(
     """
     check = GeometryCheck(geometries=[None] * len(geoms))
     plain = _plain_points(geoms, kind, skip)
-    for position, geom in enumerate(geoms):
+    array = np.empty(len(geoms), dtype=object)
+    array[:] = list(geoms)
+    accepted = np.empty(len(geoms), dtype=object)
+    accepted[plain] = array[plain]
+    for position in np.flatnonzero(~plain).tolist():
         if position in skip:
             continue
-        if plain[position]:
-            check.geometries[position] = geom
-            continue
-        checked, reason, repaired = _check_one(geom, kind)
-        check.geometries[position] = checked
+        checked, reason, repaired = _check_one(array[position], kind)
+        accepted[position] = checked
         if reason is not None:
-            check.reject(position, reason)
+            check.problems.setdefault(position, []).append(reason)
+            accepted[position] = None
         if repaired:
             check.repaired.add(position)
+    check.geometries = list(accepted.tolist())
     originals = list(check.geometries)
     _reproject(check, source, region)
     for position, reason in far_reasons(check.geometries, originals, source, near).items():
@@ -224,25 +227,31 @@ def check_geometries(
 
 
 def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
-    positions = [i for i, g in enumerate(check.geometries) if g is not None]
-    if not positions:
+    current = np.empty(len(check.geometries), dtype=object)
+    current[:] = check.geometries
+    positions = np.flatnonzero(~shapely.is_missing(current))
+    if not len(positions):
         return
-    originals = np.asarray([check.geometries[i] for i in positions], dtype=object)
-    converted = shapely.transform(originals, converter(source, swap=False))
+    originals = current[positions]
+    converted = (
+        originals
+        if _identity(source)
+        else shapely.transform(originals, converter(source, swap=False))
+    )
     within = inside(list(converted), region)
+    current[positions] = converted
+    check.geometries = list(current.tolist())
+    outside = np.flatnonzero(~within)
+    if not len(outside):
+        return
     # only rows outside the region need the swapped reading (to say why they are rejected)
-    swapped_within = np.zeros(len(originals), dtype=np.bool_)
-    if not within.all():
-        swapped = shapely.transform(originals[~within], converter(source, swap=True))
-        swapped_within[~within] = inside(list(swapped), region)
+    swapped = shapely.transform(originals[outside], converter(source, swap=True))
+    swapped_within = inside(list(swapped), region)
     west, south, east, north = region
     extent = f"lon {west:g}..{east:g}, lat {south:g}..{north:g}"
-    for position, geom, ok, swapped_ok, original in zip(
-        positions, converted, within, swapped_within, originals, strict=True
-    ):
-        if ok:
-            check.geometries[position] = geom
-        elif swapped_ok:
+    for k, swapped_ok in zip(outside.tolist(), swapped_within.tolist(), strict=True):
+        position, original = int(positions[k]), originals[k]
+        if swapped_ok:
             check.reject(
                 position,
                 (
@@ -260,3 +269,8 @@ def _reproject(check: GeometryCheck, source: SourceCRS, region: Region) -> None:
                     "check the coordinates and --crs"
                 ),
             )
+
+
+def _identity(source: SourceCRS) -> bool:
+    """Whether coordinates in ``source`` are WGS-84 longitude/latitude already."""
+    return source.name == "EPSG:4326"

@@ -154,13 +154,22 @@ def parse_value(spec: FieldSpec, value: object) -> object:
 #: :func:`parse_float` does, so a whole column of them is read at once.
 _PLAIN_FLOAT: Final = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
 _PLAIN_COUNT: Final = r"[0-9]{1,15}"
+_PLAIN_FLOAT_RE: Final = re.compile(_PLAIN_FLOAT)
+_PLAIN_COUNT_RE: Final = re.compile(_PLAIN_COUNT)
 
 
 def _texts(series: pd.Series) -> pd.Series | None:
     """The column stripped, when every value is text or missing; else None."""
     if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         return None
-    return series.astype(object).where(series.notna(), "").str.strip()
+    values = series.astype(object).where(series.notna(), "").tolist()
+    return pd.Series([v.strip() for v in values], index=series.index, dtype=object)
+
+
+def _matches(texts: pd.Series, pattern: re.Pattern[str]) -> npt.NDArray[np.bool_]:
+    """Where each text matches ``pattern`` whole."""
+    match = pattern.fullmatch
+    return np.fromiter((match(v) is not None for v in texts.tolist()), np.bool_, len(texts))
 
 
 def plain_floats(series: pd.Series) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
@@ -173,8 +182,8 @@ def plain_floats(series: pd.Series) -> tuple[npt.NDArray[np.float64], npt.NDArra
     texts = _texts(series)
     if texts is None:
         return out, np.zeros(n, dtype=np.bool_)
-    ok = texts.str.fullmatch(_PLAIN_FLOAT).to_numpy(dtype=np.bool_)
-    out[ok] = [float(v) for v in texts[ok].tolist()]
+    ok = _matches(texts, _PLAIN_FLOAT_RE)
+    out[ok] = np.asarray(texts[ok].tolist(), dtype=np.str_).astype(np.float64)
     finite = np.isfinite(out)
     return out, ok & finite
 
@@ -192,13 +201,14 @@ def parse_column(spec: FieldSpec, series: pd.Series) -> tuple[list[object], dict
     if spec.value_type == "text":
         return texts.where(texts != "", None).tolist(), {}
     if spec.value_type == "count":
-        digits = texts.str.fullmatch(_PLAIN_COUNT).to_numpy(dtype=np.bool_)
-        values, errors = _one_by_one(spec, series.where(~digits, None).tolist())
-        for position, number in zip(
-            np.flatnonzero(digits).tolist(), texts[digits].astype(np.int64).tolist(), strict=True
-        ):
-            values[position] = number
-        return values, errors
+        digits = _matches(texts, _PLAIN_COUNT_RE)
+        values = np.empty(len(series), dtype=object)
+        values[digits] = np.asarray(texts[digits].tolist(), dtype=np.str_).astype(np.int64).tolist()
+        others = np.flatnonzero(~digits)
+        parsed, failed = _one_by_one(spec, series.iloc[others].tolist())
+        values[others] = parsed
+        positions = others.tolist()
+        return list(values.tolist()), {positions[k]: message for k, message in failed.items()}
     return _by_distinct(spec, texts)
 
 
@@ -217,11 +227,14 @@ def _one_by_one(spec: FieldSpec, cells: list[object]) -> tuple[list[object], dic
 def _by_distinct(spec: FieldSpec, texts: pd.Series) -> tuple[list[object], dict[int, str]]:
     codes, uniques = pd.factorize(texts)
     parsed, failed = _one_by_one(spec, list(uniques))
-    values: list[object] = []
+    if spec.value_type == "list":  # each row its own list
+        values: list[object] = [list(parsed[code]) for code in codes.tolist()]  # type: ignore[call-overload]
+    else:
+        distinct = np.empty(len(parsed), dtype=object)
+        distinct[:] = parsed
+        values = list(distinct[codes].tolist())
     errors: dict[int, str] = {}
-    for position, code in enumerate(codes.tolist()):
-        value = parsed[code]
-        values.append(list(value) if isinstance(value, list) else value)
-        if code in failed:
-            errors[position] = failed[code]
+    if failed:
+        bad = np.flatnonzero(np.isin(codes, list(failed)))
+        errors = {position: failed[int(codes[position])] for position in bad.tolist()}
     return values, errors
