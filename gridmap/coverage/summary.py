@@ -36,7 +36,7 @@ import pandas as pd
 
 from gridmap.domain import OrgStatus, UnitKind
 
-__all__ = ["area_lineage", "base_areas", "cell_summary", "rates", "rollup"]
+__all__ = ["area_lineage", "base_areas", "cell_summary", "rates", "rates_of_sums", "rollup"]
 
 _ORG = [OrgStatus.OWN.value, OrgStatus.JOINT.value, OrgStatus.HOSTED.value]
 
@@ -68,11 +68,14 @@ def _indicators(units: pd.DataFrame) -> pd.DataFrame:
 def rates(units: pd.DataFrame, idle_orgs: int = 0) -> dict[str, float | int | None]:
     """Counts and the organisational, work and service rates of a set of units."""
     sums = _indicators(units).sum()
-    return _rates_of(len(units), {k: sums[k] for k in _SUMMED}, idle_orgs)
+    return rates_of_sums(len(units), {k: sums[k] for k in _SUMMED}, idle_orgs)
 
 
-def _rates_of(n: int, sums: dict[str, Any], idle_orgs: int) -> dict[str, float | int | None]:
-    """:func:`rates` from the number of units and the sums of their indicators."""
+def rates_of_sums(n: int, sums: dict[str, Any], idle_orgs: int) -> dict[str, float | int | None]:
+    """:func:`rates` from the number of units and the sums of their indicators (keys: the
+    organisational statuses ``own``, ``joint``, ``hosted``, and ``instructor``, ``covered``,
+    ``population``, ``population_covered``, ``must``, ``idle``): what a reduction over
+    partitions (:mod:`gridmap.scale.reduce`) adds up."""
     parts = {kind: int(sums[kind]) for kind in _ORG}
     org = sum(parts.values())
     work = int(sums["instructor"])
@@ -202,7 +205,7 @@ def rollup(
                 "level": area["level"],
                 "code": area["code"],
                 "name": area["name"],
-                **_rates_of(int(sums["n"]), sums, idle_in[area_id]),
+                **rates_of_sums(int(sums["n"]), sums, idle_in[area_id]),
             }
         )
     rows.append(

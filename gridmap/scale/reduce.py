@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from gridmap.coverage.summary import area_lineage, base_areas
+from gridmap.coverage.summary import area_lineage, base_areas, rates_of_sums
 from gridmap.domain import OrgStatus
 
 __all__ = ["COUNTS", "TOTAL", "combine_rollups", "partial_rollup"]
@@ -95,39 +95,24 @@ def partial_rollup(
     return frame
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return None if whole == 0 else float(part) / float(whole)
+#: The sums :func:`gridmap.coverage.summary.rates_of_sums` takes, from these counts.
+_SUMS = {
+    "own": "own_covered",
+    "joint": "joint_covered",
+    "hosted": "hosted_covered",
+    "instructor": "work_covered",
+    "covered": "service_covered",
+    "population": "population",
+    "population_covered": "population_covered",
+    "must": "must_have_branch",
+    "idle": "branch_idle",
+}
 
 
 def _rates(c: pd.Series) -> dict[str, float | int | None]:
     """The row :func:`gridmap.coverage.summary.rates` gives, from summed counts."""
-    n = int(c["units"])
-    org = int(c["own_covered"] + c["joint_covered"] + c["hosted_covered"])
-    work = int(c["work_covered"])
-    split: dict[str, float | int | None] = {}
-    for kind in ("own", "joint", "hosted"):
-        split[f"{kind}_covered"] = int(c[f"{kind}_covered"])
-        split[f"{kind}_rate"] = _ratio(int(c[f"{kind}_covered"]), n)
-    service = int(c["service_covered"])
-    population, population_covered = int(c["population"]), int(c["population_covered"])
-    return {
-        "units": n,
-        **split,
-        "org_covered": org,
-        "work_covered": work,
-        "combined_covered": org + work,
-        "org_rate": _ratio(org, n),
-        "work_rate": _ratio(work, n),
-        "combined_rate": _ratio(org + work, n),
-        "service_covered": service,
-        "service_rate": _ratio(service, n),
-        "population": population,
-        "population_covered": population_covered,
-        "service_population_rate": _ratio(population_covered, population),
-        "must_have_branch": int(c["must_have_branch"]),
-        "branch_idle": int(c["branch_idle"]),
-        "idle_orgs": int(c["idle_orgs"]),
-    }
+    sums = {name: int(c[count]) for name, count in _SUMS.items()}
+    return rates_of_sums(int(c["units"]), sums, int(c["idle_orgs"]))
 
 
 def combine_rollups(
