@@ -39,7 +39,6 @@ from gridmap.ingest._plan import (
     absent_note,
     audit,
     close_absent,
-    jsonable,
     missing,
     overwrites_in,
     plan_load,
@@ -54,7 +53,7 @@ from gridmap.ingest._write import (
     insert_columns,
     type_problem,
 )
-from gridmap.ingest.provenance import Merge, first_texts, now
+from gridmap.ingest.provenance import first_texts, now
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
@@ -661,22 +660,6 @@ def _check_geometries(
             "stored; nothing was changed"
         )
         raise StoreError(msg)
-
-
-def _audit_update(
-    conn: Connection, table: str, record: Mapping[str, Any], change: Merge, options: Options
-) -> None:
-    detail: dict[str, Any] = {
-        "source": options.source,
-        "source_id": str(record["source_id"]),
-        "origin": options.origin,
-        "before": {k: jsonable(record.get(k)) for k in change.changed},
-        "after": {k: jsonable(v) for k, v in change.changed.items()},
-    }
-    by = {k: v for k, v in change.before_by.items() if v is not None}
-    if by:
-        detail["before_by"] = by
-    audit(conn, options.actor, "update", table, int(record["id"]), detail)
 
 
 def _check_types(
