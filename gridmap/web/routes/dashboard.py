@@ -310,9 +310,13 @@ async def siting_submit(request: Request, background: BackgroundTasks) -> Respon
     return await start_siting(request, background, viewer)
 
 
-def _run_id(request: Request, viewer: Account, run_id: int) -> int | Response:
+def _viewer_run(request: Request, run_id: int) -> tuple[Account, int] | Response:
+    """The signed-in viewer and ``run_id`` when the run is in their scope, else the answer."""
+    viewer = _viewer(request)
+    if not isinstance(viewer, Account):
+        return viewer
     runs = {int(r["id"]) for r in runs_in_scope(get_store(request), viewer.scope)}
-    return run_id if run_id in runs else _not_found(request, viewer)
+    return (viewer, run_id) if run_id in runs else _not_found(request, viewer)
 
 
 @router.get("/dashboard/runs/{run_id}/report.xlsx")
@@ -320,12 +324,10 @@ def run_report(run_id: int, request: Request) -> Response:
     """The workbook of a run, with only the user's area in it."""
     from gridmap.report import write_report
 
-    viewer = _viewer(request)
-    if not isinstance(viewer, Account):
-        return viewer
-    run = _run_id(request, viewer, run_id)
-    if not isinstance(run, int):
-        return run
+    found = _viewer_run(request, run_id)
+    if isinstance(found, Response):
+        return found
+    viewer, run = found
     result, _ = scoped_run(get_store(request), viewer.scope, get_settings(request).coverage, run)
     lang: Lang = "en" if _lang(request) == "en" else "zh"
     with tempfile.TemporaryDirectory() as tmp:
@@ -340,12 +342,10 @@ def run_map(run_id: int, request: Request) -> Response:
     from gridmap.maps import export_html
     from gridmap.maps.from_coverage import map_data
 
-    viewer = _viewer(request)
-    if not isinstance(viewer, Account):
-        return viewer
-    run = _run_id(request, viewer, run_id)
-    if not isinstance(run, int):
-        return run
+    found = _viewer_run(request, run_id)
+    if isinstance(found, Response):
+        return found
+    viewer, run = found
     store = get_store(request)
     result, inputs = scoped_run(store, viewer.scope, get_settings(request).coverage, run)
     lang: Lang = "en" if _lang(request) == "en" else "zh"
