@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -189,20 +190,32 @@ def _change(form: dict[str, str], task: dict[str, Any]) -> tuple[str | None, dic
     return kind, {}
 
 
-@router.post("/tasks/{task_id}/complete")
-async def task_complete_submit(task_id: str, request: Request) -> Response:
-    """Complete the task with a visit (its worker only) and go back to My cells."""
+async def _task_post(
+    request: Request, task_id: str, roles: Collection[str]
+) -> tuple[Account, dict[str, str], dict[str, Any]] | Response:
+    """A form posted to a task's page: the user, the form and the task when the task is in
+    the user's scope, their role one of ``roles`` and the CSRF token right; else the answer."""
     user = _page_user(request)
     if user is None:
         return _to("/", _lang(request))
     form = await _form(request)
-    store = get_store(request)
     try:
-        task = task_in_scope(store, user.scope, _id(task_id))
+        task = task_in_scope(get_store(request), user.scope, _id(task_id))
     except NotFoundError:
         return _not_found(request, user)
-    if user.role != "worker" or not _csrf_ok(request, form):
+    if user.role not in roles or not _csrf_ok(request, form):
         return _forbidden(request, user)
+    return user, form, task
+
+
+@router.post("/tasks/{task_id}/complete")
+async def task_complete_submit(task_id: str, request: Request) -> Response:
+    """Complete the task with a visit (its worker only) and go back to My cells."""
+    posted = await _task_post(request, task_id, {"worker"})
+    if isinstance(posted, Response):
+        return posted
+    user, form, task = posted
+    store = get_store(request)
     note = form.get("note", "").replace("\x00", "").strip()[:4000]
     key = (form.get("key") or "")[:100] or None
     try:
@@ -233,17 +246,11 @@ def _wants_json(request: Request) -> bool:
 @router.post("/tasks/{task_id}/cancel")
 async def task_cancel_submit(task_id: str, request: Request) -> Response:
     """Cancel an open task (departments and admins, in their area)."""
-    user = _page_user(request)
-    if user is None:
-        return _to("/", _lang(request))
-    form = await _form(request)
+    posted = await _task_post(request, task_id, DISPATCHERS)
+    if isinstance(posted, Response):
+        return posted
+    user, form, task = posted
     store = get_store(request)
-    try:
-        task = task_in_scope(store, user.scope, _id(task_id))
-    except NotFoundError:
-        return _not_found(request, user)
-    if user.role not in DISPATCHERS or not _csrf_ok(request, form):
-        return _forbidden(request, user)
     with contextlib.suppress(InvalidInputError):  # closed already: the list shows how it stands
         cancel_task(store, _actor(user), task["id"], form.get("reason", "")[:200] or None)
     return _redirect(request, "/tasks")
