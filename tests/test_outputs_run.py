@@ -99,14 +99,14 @@ def test_siting_reads_the_covered_units_a_full_run_finds(
     store: Store, demo: DemoResult, mode: str
 ) -> None:
     """site recommend measures only the reach, and finds what a coverage run finds."""
-    from gridmap.coverage import compute_coverage, read_inputs
+    from gridmap.coverage import compute_coverage, read_inputs, representative_points
     from gridmap.coverage.reach import ReachOptions
     from gridmap.siting.recommend import _covered_now
 
     rules = CoverageSettings()
     inputs = read_inputs(store, as_of=DEMO_AS_OF)
     options = ReachOptions(mode=mode)  # type: ignore[arg-type]
-    light = _covered_now(inputs, rules, options, None)
+    light = _covered_now(inputs, representative_points(inputs.units), rules, options, None)
     full = compute_coverage(inputs, rules, options).units
     assert 0 < light["service_covered"].sum() < len(full)
     assert light["service_covered"].tolist() == full["service_covered"].astype(bool).tolist()

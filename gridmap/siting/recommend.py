@@ -180,16 +180,12 @@ def _coverage_matrix(
     graph: RoadGraph | None,
 ) -> Any:
     crs = inputs.metric_crs
-    dxy = np.column_stack([demand.to_crs(crs).x, demand.to_crs(crs).y])
+    projected = demand.to_crs(crs)
+    dxy = np.column_stack([projected.x, projected.y])
     cand = candidates.geometry.to_crs(crs)
     cxy = np.column_stack([cand.x, cand.y])
     if options.mode == "radius":
-        pairs = cKDTree(cxy).query_ball_point(dxy, r=limit)
-        rows = np.repeat(np.arange(len(dxy)), [len(p) for p in pairs])
-        cols = np.concatenate([np.asarray(p, dtype=np.int64) for p in pairs]) if len(rows) else rows
-        return sparse.csr_array(
-            (np.ones(len(rows), dtype=bool), (rows, cols)), shape=(len(dxy), len(cxy))
-        )
+        return _within(dxy, cxy, limit)
     if graph is None:
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     weight: NetworkWeight = "time" if options.minutes is not None else "length"
@@ -198,6 +194,24 @@ def _coverage_matrix(
     return reach_matrix(
         graph, sources, targets, weight=weight, cutoff=limit, access_speed_kmh=rules.walk_kmh
     )
+
+
+def _within(demand: np.ndarray, candidates: np.ndarray, limit: float) -> Any:
+    """Demand x candidate matrix, True where a candidate lies within ``limit`` metres.
+
+    One ball query per candidate over a tree of the demand points (a county has about
+    100 times more units than candidates, so this is that many fewer queries).
+    """
+    shape = (len(demand), len(candidates))
+    if not len(demand) or not len(candidates):
+        return sparse.csr_array(shape, dtype=bool)
+    hits = cKDTree(demand).query_ball_point(candidates, r=limit)
+    counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
+    rows = np.concatenate([np.asarray(h, dtype=np.int64) for h in hits])
+    cols = np.repeat(np.arange(len(candidates)), counts)
+    matrix = sparse.csr_array((np.ones(len(rows), dtype=bool), (rows, cols)), shape=shape)
+    matrix.sort_indices()
+    return matrix
 
 
 def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (issue 13.2)
@@ -239,9 +253,9 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
     if options.mode == "network":
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     stage("reach", 0.15)
-    existing = _covered_now(inputs, rules, existing_reach, graph)
-    limit = _limit(options, rules)
     demand = representative_points(inputs.units)
+    existing = _covered_now(inputs, demand, rules, existing_reach, graph)
+    limit = _limit(options, rules)
     weights = _weights(inputs.units, weight)
     stage("candidates", 0.35)
     pool = _candidates(store, inputs, candidates, exclude)
@@ -284,11 +298,13 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
 
 def _covered_now(
     inputs: CoverageInputs,
+    points: gpd.GeoSeries,
     rules: CoverageSettings,
     options: ReachOptions,
     graph: RoadGraph | None,
 ) -> pd.DataFrame:
-    """Each unit and whether the counting stations already reach it.
+    """Each unit (at its representative point in ``points``) and whether the counting
+    stations already reach it.
 
     Only the service reach a coverage run would measure (the same stations count,
     by their activity): no organisational rules, cells, roll-up or blind zones.
@@ -299,7 +315,6 @@ def _covered_now(
     reach = service_reach(
         inputs, stations, options, rules, every_station=inputs.stations, graph=graph
     )
-    points = representative_points(units)
     return pd.DataFrame(
         {
             "unit_id": units.index.to_numpy(),
