@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Select, Table, insert, select
 
 from gridmap.coverage.inputs import CoverageInputs, _frame, _links
 from gridmap.coverage.reach import ReachOptions
@@ -27,8 +27,16 @@ from gridmap.coverage.result import CoverageResult
 from gridmap.crs import metric_crs_for
 from gridmap.domain import UnitKind
 from gridmap.store import Store, models, table_of
+from gridmap.store._columns import fetch_columns
 
-__all__ = ["OUTPUTS_VERSION", "plain_records", "save_outputs", "stored_result", "unit_rows"]
+__all__ = [
+    "OUTPUTS_VERSION",
+    "plain_columns",
+    "plain_records",
+    "save_outputs",
+    "stored_result",
+    "unit_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -86,21 +94,42 @@ _ZONE_COLUMNS: Final = (
 )
 
 
+def plain_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """One list of plain Python values per column; NaN, NA and ±inf become None.
+
+    Plain numpy columns (ints, booleans, floats) convert in one ``tolist`` call;
+    the others go through ``object`` with their missing values replaced.
+    """
+    return {str(column): _plain(frame[column]) for column in frame.columns}
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    kind = values.dtype
+    if isinstance(kind, np.dtype) and kind.kind in "iub":
+        plain: list[Any] = values.to_numpy().tolist()
+        return plain
+    if isinstance(kind, np.dtype) and kind.kind == "f":
+        array = values.to_numpy()
+        plain = array.tolist()
+        for i in np.flatnonzero(~np.isfinite(array)).tolist():
+            plain[i] = None
+        return plain
+    if pd.api.types.is_float_dtype(kind):
+        values = values.where(np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)))
+    objects = values.astype(object)
+    converted: list[Any] = objects.where(values.notna(), None).tolist()
+    return converted
+
+
 def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values; NaN, NA and ±inf become None."""
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_float_dtype(values.dtype):
-            values = values.where(np.isfinite(values.to_numpy(dtype=float)))
-        plain = values.astype(object)
-        out[column] = plain.where(values.notna(), None).tolist()
+    out = plain_columns(frame)
     columns = list(out)
     return [dict(zip(columns, row, strict=True)) for row in zip(*out.values(), strict=True)]
 
 
-def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The ``coverage_unit`` rows of a run's units, built column by column."""
+def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> dict[str, list[Any]]:
+    """The ``coverage_unit`` rows of a run's units, one list of plain values per column."""
     present = {k: v for k, v in _UNIT_COLUMNS.items() if v in units.columns}
     frame = pd.DataFrame({key: units[column] for key, column in present.items()})
     frame["name"] = frame["name"].astype(object).where(frame["name"].notna(), None)
@@ -112,7 +141,7 @@ def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     frame["point_lon"] = shapely.get_x(points) if len(points) else []
     frame["point_lat"] = shapely.get_y(points) if len(points) else []
     frame.insert(0, "run_id", run_id)
-    return plain_records(frame)
+    return plain_columns(frame)
 
 
 def _wkb(geoms: Any) -> list[bytes | None]:
@@ -228,8 +257,14 @@ def _with_sites(context: CoverageInputs, result: CoverageResult) -> CoverageInpu
 
 def _rows(conn: Connection, table: Table, run_id: int) -> pd.DataFrame:
     columns = [c for c in table.columns if c.name != "run_id"]
-    cursor = conn.execute(select(*columns).where(table.c.run_id == run_id))
-    return pd.DataFrame.from_records(cursor.all(), columns=[c.name for c in columns])
+    return _fetched(conn, select(*columns).where(table.c.run_id == run_id))
+
+
+def _fetched(conn: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The rows of ``query`` as a frame, read column by column from the cursor."""
+    names = [c.name for c in query.selected_columns]
+    values = fetch_columns(conn, query)
+    return pd.DataFrame(dict(zip(names, values, strict=True)), columns=names)
 
 
 def _result(
@@ -257,12 +292,12 @@ def _result(
 def _units(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
     table = table_of(models.CoverageUnit)
     wanted = [*_UNIT_COLUMNS, "point_lon", "point_lat"]
-    cursor = conn.execute(
+    raw = _fetched(
+        conn,
         select(*(table.c[c] for c in wanted))
         .where(table.c.run_id == run_id)
-        .order_by(table.c.unit_id)
+        .order_by(table.c.unit_id),
     )
-    raw = pd.DataFrame.from_records(cursor.all(), columns=wanted)
     frame = pd.DataFrame({_UNIT_COLUMNS[c]: raw[c] for c in _UNIT_COLUMNS})
     for column in _INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
@@ -312,12 +347,12 @@ def _geo_rows(
 def _sites(conn: Connection, run_id: int, role: str, kind_column: str) -> gpd.GeoDataFrame:
     table = table_of(models.CoverageSite)
     columns = [c for c in table.columns if c.name not in ("run_id", "role")]
-    cursor = conn.execute(
+    rows = _fetched(
+        conn,
         select(*columns)
         .where(table.c.run_id == run_id, table.c.role == role)
-        .order_by(table.c.site_id)
+        .order_by(table.c.site_id),
     )
-    rows = pd.DataFrame.from_records(cursor.all(), columns=[c.name for c in columns])
     frame = pd.DataFrame(
         {
             "id": rows["site_id"].astype(np.int64),
