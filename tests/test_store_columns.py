@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+import shapely
 from conftest import TOWN_AS_OF, TOWN_LAT, east, wkb
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point, Polygon
 from sqlalchemy import select
 
 from gridmap.coverage import ReachOptions, read_inputs
@@ -19,7 +21,7 @@ from gridmap.coverage.outputs import stored_result
 from gridmap.coverage.run import run_coverage
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns
+from gridmap.store._columns import fetch_columns, geometries_from_wkb
 
 _MODELS = (models.Unit, models.PartyOrg, models.Station, models.GridCell, models.OrgUnit)
 
@@ -78,3 +80,20 @@ def test_radius_runs_read_no_roads_network_inputs_do(town: Store) -> None:
     pd.testing.assert_frame_equal(pd.DataFrame(without.units), pd.DataFrame(full.units))
     run = run_coverage(town, CoverageSettings(), ReachOptions(), as_of=TOWN_AS_OF, save=False)
     assert run.inputs.roads.empty
+
+
+def test_point_columns_decode_to_the_doubles_their_wkb_holds() -> None:
+    """The fast path for 2-D points gives what ``shapely.from_wkb`` gives, else steps aside."""
+    rng = np.random.default_rng(16)
+    points = shapely.points(rng.uniform(-180, 180, (1000, 2)))
+    for order in (0, 1):  # big- and little-endian WKB
+        blobs = shapely.to_wkb(points, byte_order=order).tolist()
+        decoded = geometries_from_wkb(blobs)
+        assert (shapely.to_wkb(decoded) == shapely.to_wkb(points)).all()
+    mixed = [Point(1, 2), None, Polygon([(0, 0), (1, 0), (1, 1)]), Point(), Point(1, 2, 3)]
+    blobs = [None if g is None else shapely.to_wkb(g) for g in mixed]
+    decoded = geometries_from_wkb([*blobs, memoryview(blobs[0])])
+    assert decoded[1] is None and decoded[3].is_empty and decoded[4].has_z
+    assert all(
+        a.equals(b) for a, b in zip(decoded[[0, 2, 5]], [mixed[0], mixed[2], mixed[0]], strict=True)
+    )

@@ -23,6 +23,9 @@ from sqlalchemy import Connection, Select, Table
 
 __all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns"]
 
+#: Bytes of a 2-D point in WKB: byte order, geometry type, x, y.
+_POINT_WKB_BYTES = 21
+
 
 def fetch_columns(conn: Connection, query: Select[Any]) -> list[list[Any]]:
     """One list per selected column of ``query``, in row order.
@@ -62,11 +65,39 @@ def _processor(conn: Connection, kind: Any, coltype: Any) -> Callable[[Any], Any
 
 
 def geometries_from_wkb(blobs: Sequence[Any]) -> Any:
-    """Decode a column of WKB (bytes, memoryview or None) in one ``shapely.from_wkb`` call."""
-    array = np.asarray(
-        [b if b is None or isinstance(b, bytes) else bytes(b) for b in blobs], dtype=object
-    )
-    return shapely.from_wkb(array)
+    """Decode a column of WKB (bytes, memoryview or None) into a shapely array.
+
+    A column of plain 2-D points (every unit, organisation and station of a
+    county) is read straight from the bytes: the same doubles, 40 % less time than
+    ``shapely.from_wkb``, which decodes every other column.
+    """
+    array = np.asarray(blobs, dtype=object)
+    if not set(map(type, array)) <= {bytes, type(None)}:  # memoryview from some drivers
+        array = np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object)
+    points = _points(array)
+    return points if points is not None else shapely.from_wkb(array)
+
+
+def _points(array: np.ndarray[Any, Any]) -> Any:
+    """The points of a column of 2-D point WKB, or None when it holds anything else."""
+    try:
+        lengths = np.fromiter(map(len, array), dtype=np.int64, count=len(array))
+    except TypeError:  # a NULL
+        return None
+    if not len(array) or (lengths != _POINT_WKB_BYTES).any():
+        return None
+    raw = np.frombuffer(b"".join(array.tolist()), dtype=np.uint8).reshape(-1, _POINT_WKB_BYTES)
+    order = raw[0, 0]
+    if (raw[:, 0] != order).any() or order > 1:
+        return None
+    dtype = "<" if order == 1 else ">"
+    kinds = raw[:, 1:5].copy().view(f"{dtype}u4").ravel()
+    if (kinds != 1).any():  # plain 2-D points only: no SRID, Z or M flags
+        return None
+    xy = raw[:, 5:].copy().view(f"{dtype}f8").astype(np.float64)
+    if not np.isfinite(xy).all():  # empty points are NaN: GEOS decides what they are
+        return None
+    return shapely.points(xy)
 
 
 def insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
