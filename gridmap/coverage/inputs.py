@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Connection, Table, false, func, select
 
 from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns, geometries_from_wkb
+from gridmap.store._columns import fetch_columns, geometries_from_wkb, paused_gc
 
 __all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
 
@@ -142,7 +142,7 @@ def read_inputs(
         ``roads`` an empty frame with the road columns.
     """
     day = as_of or dt.date.today()
-    with store.engine.connect() as conn:
+    with paused_gc(), store.engine.connect() as conn:
         units = _frame(conn, models.Unit, "geom")
         orgs = _frame(conn, models.PartyOrg, "geom")
         stations = _frame(conn, models.Station, "geom")

@@ -27,7 +27,7 @@ from gridmap.coverage.result import CoverageResult
 from gridmap.crs import metric_crs_for
 from gridmap.domain import UnitKind
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns
+from gridmap.store._columns import fetch_columns, paused_gc
 
 __all__ = [
     "OUTPUTS_VERSION",
@@ -80,6 +80,8 @@ _INT_COLUMNS: Final = (
     "covering_station_id",
 )
 _INF_WHEN_MISSING: Final = ("nearest_station_m", "nearest_counting_station_m")
+_FLOAT_COLUMNS: Final = ("lon", "lat", "snap_m", *_INF_WHEN_MISSING)
+_BOOL_COLUMNS: Final = ("must_have_branch", "branch_idle", "service_covered", "far_from_road")
 _ZONE_COLUMNS: Final = (
     "rank",
     "area_m2",
@@ -207,7 +209,7 @@ def stored_result(store: Store, run_id: int | None = None) -> CoverageResult | N
     grid workers and their cells, and the run's own organisations and stations);
     their units, links and roads are empty.
     """
-    with store.engine.connect() as conn:
+    with paused_gc(), store.engine.connect() as conn:
         record = _run_row(conn, run_id)
         if record is None or record.get("outputs") != OUTPUTS_VERSION:
             return None
@@ -290,27 +292,47 @@ def _result(
 
 
 def _units(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
+    """The run's units, each column built at its type from the fetched values."""
     table = table_of(models.CoverageUnit)
     wanted = [*_UNIT_COLUMNS, "point_lon", "point_lat"]
-    raw = _fetched(
-        conn,
-        select(*(table.c[c] for c in wanted))
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.unit_id),
-    )
-    frame = pd.DataFrame({_UNIT_COLUMNS[c]: raw[c] for c in _UNIT_COLUMNS})
-    for column in _INT_COLUMNS:
-        frame[column] = frame[column].astype("Int64")
-    for column in ("lon", "lat", "snap_m", *_INF_WHEN_MISSING):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
-        frame[column] = frame[column].fillna(np.inf)
-    for column in ("must_have_branch", "branch_idle", "service_covered", "far_from_road"):
-        frame[column] = frame[column].fillna(False).astype(bool)
+    query = select(*(table.c[c] for c in wanted)).where(table.c.run_id == run_id)
+    raw = dict(zip(wanted, fetch_columns(conn, query.order_by(table.c.unit_id)), strict=True))
+    frame: dict[str, Any] = {}
+    for column, name in _UNIT_COLUMNS.items():
+        values = raw[column]
+        if column in _INT_COLUMNS:
+            frame[name] = _optional_ints(values)
+        elif column in _FLOAT_COLUMNS:
+            floats = np.array(values, dtype=float)  # NULL: NaN
+            if column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
+                floats[np.isnan(floats)] = np.inf
+            frame[name] = floats
+        elif column in _BOOL_COLUMNS:
+            frame[name] = _flags(values)
+        else:
+            frame[name] = pd.Series(values, dtype=None if values else object)
     frame["org_status"] = frame["org_status"].astype(object)
-    frame.index = pd.Index(frame["unit_id"].to_numpy(dtype=np.int64))
-    points = shapely.points(raw["point_lon"].to_numpy(float), raw["point_lat"].to_numpy(float))
-    return gpd.GeoDataFrame(frame, geometry=points, crs=WGS84)
+    units = pd.DataFrame(frame)
+    units.index = pd.Index(np.array(raw["unit_id"], dtype=np.int64))
+    points = shapely.points(
+        np.array(raw["point_lon"], dtype=float), np.array(raw["point_lat"], dtype=float)
+    )
+    return gpd.GeoDataFrame(units, geometry=points, crs=WGS84)
+
+
+def _optional_ints(values: list[Any]) -> pd.api.extensions.ExtensionArray:
+    """An ``Int64`` array; NULL is missing."""
+    array = np.array(values, dtype=object)
+    missing = pd.isna(array)
+    array[missing] = 0
+    return pd.arrays.IntegerArray(array.astype(np.int64), missing)
+
+
+def _flags(values: list[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Booleans; NULL (a run stored before the column existed) is False."""
+    array = np.array(values, dtype=object)
+    array[pd.isna(array)] = False
+    return array.astype(bool)
 
 
 def _cells(

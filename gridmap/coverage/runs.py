@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select
 from gridmap.coverage.outputs import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
 from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns, insert_columns
+from gridmap.store._columns import fetch_columns, insert_columns, paused_gc
 
 if TYPE_CHECKING:
     from gridmap.coverage.result import CoverageResult
@@ -72,7 +72,7 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
     runs = table_of(models.CoverageRun)
     unit_table = table_of(models.CoverageUnit)
     areas = plain_records(result.areas)  # floats exact: the report shows the run's rates
-    with store.engine.begin() as conn:
+    with paused_gc(), store.engine.begin() as conn:
         run_id = conn.execute(
             insert(runs)
             .values(

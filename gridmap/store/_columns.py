@@ -13,7 +13,9 @@ same pandas inference), at about a third of the cost for a million rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import gc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -21,10 +23,29 @@ import shapely
 from pandas._libs import lib
 from sqlalchemy import Connection, Select, Table
 
-__all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns"]
+__all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns", "paused_gc"]
 
 #: Bytes of a 2-D point in WKB: byte order, geometry type, x, y.
 _POINT_WKB_BYTES = 21
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a bulk read or write.
+
+    Creating a million tuples or geometries sets off full collections, and each
+    walks every live container, the fetched column lists included: with the
+    collector running, decoding 1M points beside the 25 columns of a stored run
+    took 4.1 s instead of 0.4 s. Bulk reads make no reference cycles; whatever
+    garbage there is waits for the collector to run again.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def fetch_columns(conn: Connection, query: Select[Any]) -> list[list[Any]]:
@@ -33,6 +54,11 @@ def fetch_columns(conn: Connection, query: Select[Any]) -> list[list[Any]]:
     Values are what a SQLAlchemy row would hold: each column type's result
     conversion is applied (skipped where the type has none).
     """
+    with paused_gc():
+        return _fetch_columns(conn, query)
+
+
+def _fetch_columns(conn: Connection, query: Select[Any]) -> list[list[Any]]:
     result = conn.execute(query)
     try:
         cursor = result.cursor
@@ -71,6 +97,11 @@ def geometries_from_wkb(blobs: Sequence[Any]) -> Any:
     county) is read straight from the bytes: the same doubles, 40 % less time than
     ``shapely.from_wkb``, which decodes every other column.
     """
+    with paused_gc():
+        return _geometries(blobs)
+
+
+def _geometries(blobs: Sequence[Any]) -> Any:
     array = np.asarray(blobs, dtype=object)
     if not set(map(type, array)) <= {bytes, type(None)}:  # memoryview from some drivers
         array = np.asarray([None if b is None else bytes(b) for b in blobs], dtype=object)
