@@ -25,6 +25,9 @@ from sqlalchemy import Connection, Select, Table
 
 __all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns", "paused_gc"]
 
+#: SQLite page cache for a bulk insert, in KiB (the default is 2 MB).
+BULK_CACHE_KIB = 262_144
+
 #: Bytes of a 2-D point in WKB: byte order, geometry type, x, y.
 _POINT_WKB_BYTES = 21
 
@@ -146,7 +149,25 @@ def insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequenc
         _copy(conn, f'COPY "{table.name}" ({names}) FROM STDIN', rows)
         return
     marks = ", ".join("?" for _ in keys)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(rows))
+    with _page_cache(conn, BULK_CACHE_KIB):
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(rows))
+
+
+@contextmanager
+def _page_cache(conn: Connection, kib: int) -> Iterator[None]:
+    """SQLite's page cache raised to ``kib`` for a bulk insert, then put back.
+
+    A run's units land in random order in the ``(run_id, cell_code)`` index; with
+    the default 2 MB cache every insert reads and writes index pages anew (1M units:
+    8.1 s CPU; 5.9 s with 256 MB; dropping the index and building it after takes
+    4.1 s here but grows with every run the table holds).
+    """
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size = {-kib}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
 
 
 def _copy(conn: Connection, statement: str, rows: Any) -> None:
