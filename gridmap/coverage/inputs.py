@@ -13,14 +13,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Table, false, func, select
 
 from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
+from gridmap.store._columns import fetch_columns, geometries_from_wkb, paused_gc
 
 __all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
 
@@ -77,8 +77,10 @@ def read_frame(
 ) -> gpd.GeoDataFrame:
     """Columns of ``table`` as a WGS-84 frame, read in bulk.
 
-    Geometries come as WKB in the same query and are decoded in one
-    ``shapely.from_wkb`` call over the whole column (no per-row objects).
+    The rows come through the driver's cursor as tuples and are turned into one
+    list per column (:func:`gridmap.store._columns.fetch_columns`, no SQLAlchemy
+    rows); geometries come as WKB in the same query and are decoded over the
+    whole column at once.
     """
     selected: list[Any] = [table.c[c] for c in columns]
     if geometry is not None:
@@ -88,27 +90,26 @@ def read_frame(
         query = query.where(where)
     if order_by:
         query = query.order_by(*order_by)
-    rows = conn.execute(query).all()
-    values = list(zip(*rows, strict=True)) if rows else [() for _ in selected]
-    data: dict[str, list[Any]] = {c: list(v) for c, v in zip(columns, values, strict=False)}
-    geoms: Any = [None] * len(rows)
+    values = fetch_columns(conn, query)
+    data: dict[str, list[Any]] = dict(zip(columns, values, strict=False))
+    n_rows = len(values[0]) if values else 0
+    geoms: Any = [None] * n_rows
     if geometry is not None:
-        geoms = _from_wkb(values[-1])
+        geoms = geometries_from_wkb(values[-1])
     return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84)
 
 
-def _from_wkb(blobs: Sequence[Any]) -> Any:
-    """Decode a column of WKB (bytes, memoryview or None) in one call."""
-    array = np.asarray(
-        [b if b is None or isinstance(b, bytes) else bytes(b) for b in blobs], dtype=object
-    )
-    return shapely.from_wkb(array)
-
-
-def _frame(conn: Connection, model: type[models.Base], geometry: str | None) -> gpd.GeoDataFrame:
+def _frame(
+    conn: Connection, model: type[models.Base], geometry: str | None, *, rows: bool = True
+) -> gpd.GeoDataFrame:
+    """The open records of ``model`` (or, with ``rows=False``, its empty frame)."""
     table = table_of(model)
     # records closed by an import with --sync are history only
-    where = table.c.closed_at.is_(None) if "closed_at" in table.c else None
+    where: ColumnElement[bool] | None = None
+    if not rows:
+        where = false()
+    elif "closed_at" in table.c:
+        where = table.c.closed_at.is_(None)
     columns = [c.name for c in table.columns if c.name not in (geometry, *_NOT_READ)]
     order = list(table.primary_key.columns)  # the same order on every backend
     frame = read_frame(conn, table, columns, geometry, where=where, order_by=order)
@@ -124,7 +125,9 @@ def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.name for c in table.columns])
 
 
-def read_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs:
+def read_inputs(
+    store: Store, *, as_of: dt.date | None = None, roads: bool = True
+) -> CoverageInputs:
     """Read every record a coverage run needs.
 
     Parameters
@@ -134,15 +137,18 @@ def read_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs
     as_of
         Evaluate as of this date (default today): organisations established
         after it do not exist yet, and activity is measured back from it.
+    roads
+        Read the roads (only network mode measures along them); False leaves
+        ``roads`` an empty frame with the road columns.
     """
     day = as_of or dt.date.today()
-    with store.engine.connect() as conn:
+    with paused_gc(), store.engine.connect() as conn:
         units = _frame(conn, models.Unit, "geom")
         orgs = _frame(conn, models.PartyOrg, "geom")
         stations = _frame(conn, models.Station, "geom")
         cells = _frame(conn, models.GridCell, "geom")
         areas = _frame(conn, models.AdminArea, "boundary")
-        roads = _frame(conn, models.Road, "geom")
+        road_frame = _frame(conn, models.Road, "geom", rows=roads)
         workers = pd.DataFrame(_frame(conn, models.Worker, None).drop(columns="geometry"))
         org_units = _links(conn, models.OrgUnit)
         instructor_units = _links(conn, models.InstructorUnit)
@@ -161,7 +167,7 @@ def read_inputs(store: Store, *, as_of: dt.date | None = None) -> CoverageInputs
         stations=stations,
         cells=cells,
         areas=areas,
-        roads=roads,
+        roads=road_frame,
         workers=workers,
         worker_cells=worker_cells,
         metric_crs=metric_crs_for(lon, lat),

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Select, Table, insert, select
 
 from gridmap.coverage.inputs import CoverageInputs, _frame, _links
 from gridmap.coverage.reach import ReachOptions
@@ -27,8 +27,16 @@ from gridmap.coverage.result import CoverageResult
 from gridmap.crs import metric_crs_for
 from gridmap.domain import UnitKind
 from gridmap.store import Store, models, table_of
+from gridmap.store._columns import fetch_columns, paused_gc
 
-__all__ = ["OUTPUTS_VERSION", "plain_records", "save_outputs", "stored_result", "unit_rows"]
+__all__ = [
+    "OUTPUTS_VERSION",
+    "plain_columns",
+    "plain_records",
+    "save_outputs",
+    "stored_result",
+    "unit_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +80,8 @@ _INT_COLUMNS: Final = (
     "covering_station_id",
 )
 _INF_WHEN_MISSING: Final = ("nearest_station_m", "nearest_counting_station_m")
+_FLOAT_COLUMNS: Final = ("lon", "lat", "snap_m", *_INF_WHEN_MISSING)
+_BOOL_COLUMNS: Final = ("must_have_branch", "branch_idle", "service_covered", "far_from_road")
 _ZONE_COLUMNS: Final = (
     "rank",
     "area_m2",
@@ -86,21 +96,42 @@ _ZONE_COLUMNS: Final = (
 )
 
 
+def plain_columns(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """One list of plain Python values per column; NaN, NA and ±inf become None.
+
+    Plain numpy columns (ints, booleans, floats) convert in one ``tolist`` call;
+    the others go through ``object`` with their missing values replaced.
+    """
+    return {str(column): _plain(frame[column]) for column in frame.columns}
+
+
+def _plain(values: pd.Series) -> list[Any]:
+    kind = values.dtype
+    if isinstance(kind, np.dtype) and kind.kind in "iub":
+        plain: list[Any] = values.to_numpy().tolist()
+        return plain
+    if isinstance(kind, np.dtype) and kind.kind == "f":
+        array = values.to_numpy()
+        plain = array.tolist()
+        for i in np.flatnonzero(~np.isfinite(array)).tolist():
+            plain[i] = None
+        return plain
+    if pd.api.types.is_float_dtype(kind):
+        values = values.where(np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)))
+    objects = values.astype(object)
+    converted: list[Any] = objects.where(values.notna(), None).tolist()
+    return converted
+
+
 def plain_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python values; NaN, NA and ±inf become None."""
-    out = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_float_dtype(values.dtype):
-            values = values.where(np.isfinite(values.to_numpy(dtype=float)))
-        plain = values.astype(object)
-        out[column] = plain.where(values.notna(), None).tolist()
+    out = plain_columns(frame)
     columns = list(out)
     return [dict(zip(columns, row, strict=True)) for row in zip(*out.values(), strict=True)]
 
 
-def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The ``coverage_unit`` rows of a run's units, built column by column."""
+def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> dict[str, list[Any]]:
+    """The ``coverage_unit`` rows of a run's units, one list of plain values per column."""
     present = {k: v for k, v in _UNIT_COLUMNS.items() if v in units.columns}
     frame = pd.DataFrame({key: units[column] for key, column in present.items()})
     frame["name"] = frame["name"].astype(object).where(frame["name"].notna(), None)
@@ -112,7 +143,7 @@ def unit_rows(run_id: int, units: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     frame["point_lon"] = shapely.get_x(points) if len(points) else []
     frame["point_lat"] = shapely.get_y(points) if len(points) else []
     frame.insert(0, "run_id", run_id)
-    return plain_records(frame)
+    return plain_columns(frame)
 
 
 def _wkb(geoms: Any) -> list[bytes | None]:
@@ -178,7 +209,7 @@ def stored_result(store: Store, run_id: int | None = None) -> CoverageResult | N
     grid workers and their cells, and the run's own organisations and stations);
     their units, links and roads are empty.
     """
-    with store.engine.connect() as conn:
+    with paused_gc(), store.engine.connect() as conn:
         record = _run_row(conn, run_id)
         if record is None or record.get("outputs") != OUTPUTS_VERSION:
             return None
@@ -228,8 +259,14 @@ def _with_sites(context: CoverageInputs, result: CoverageResult) -> CoverageInpu
 
 def _rows(conn: Connection, table: Table, run_id: int) -> pd.DataFrame:
     columns = [c for c in table.columns if c.name != "run_id"]
-    cursor = conn.execute(select(*columns).where(table.c.run_id == run_id))
-    return pd.DataFrame.from_records(cursor.all(), columns=[c.name for c in columns])
+    return _fetched(conn, select(*columns).where(table.c.run_id == run_id))
+
+
+def _fetched(conn: Connection, query: Select[Any]) -> pd.DataFrame:
+    """The rows of ``query`` as a frame, read column by column from the cursor."""
+    names = [c.name for c in query.selected_columns]
+    values = fetch_columns(conn, query)
+    return pd.DataFrame(dict(zip(names, values, strict=True)), columns=names)
 
 
 def _result(
@@ -255,27 +292,47 @@ def _result(
 
 
 def _units(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
+    """The run's units, each column built at its type from the fetched values."""
     table = table_of(models.CoverageUnit)
     wanted = [*_UNIT_COLUMNS, "point_lon", "point_lat"]
-    cursor = conn.execute(
-        select(*(table.c[c] for c in wanted))
-        .where(table.c.run_id == run_id)
-        .order_by(table.c.unit_id)
-    )
-    raw = pd.DataFrame.from_records(cursor.all(), columns=wanted)
-    frame = pd.DataFrame({_UNIT_COLUMNS[c]: raw[c] for c in _UNIT_COLUMNS})
-    for column in _INT_COLUMNS:
-        frame[column] = frame[column].astype("Int64")
-    for column in ("lon", "lat", "snap_m", *_INF_WHEN_MISSING):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
-        frame[column] = frame[column].fillna(np.inf)
-    for column in ("must_have_branch", "branch_idle", "service_covered", "far_from_road"):
-        frame[column] = frame[column].fillna(False).astype(bool)
+    query = select(*(table.c[c] for c in wanted)).where(table.c.run_id == run_id)
+    raw = dict(zip(wanted, fetch_columns(conn, query.order_by(table.c.unit_id)), strict=True))
+    frame: dict[str, Any] = {}
+    for column, name in _UNIT_COLUMNS.items():
+        values = raw[column]
+        if column in _INT_COLUMNS:
+            frame[name] = _optional_ints(values)
+        elif column in _FLOAT_COLUMNS:
+            floats = np.array(values, dtype=float)  # NULL: NaN
+            if column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
+                floats[np.isnan(floats)] = np.inf
+            frame[name] = floats
+        elif column in _BOOL_COLUMNS:
+            frame[name] = _flags(values)
+        else:
+            frame[name] = pd.Series(values, dtype=None if values else object)
     frame["org_status"] = frame["org_status"].astype(object)
-    frame.index = pd.Index(frame["unit_id"].to_numpy(dtype=np.int64))
-    points = shapely.points(raw["point_lon"].to_numpy(float), raw["point_lat"].to_numpy(float))
-    return gpd.GeoDataFrame(frame, geometry=points, crs=WGS84)
+    units = pd.DataFrame(frame)
+    units.index = pd.Index(np.array(raw["unit_id"], dtype=np.int64))
+    points = shapely.points(
+        np.array(raw["point_lon"], dtype=float), np.array(raw["point_lat"], dtype=float)
+    )
+    return gpd.GeoDataFrame(units, geometry=points, crs=WGS84)
+
+
+def _optional_ints(values: list[Any]) -> pd.api.extensions.ExtensionArray:
+    """An ``Int64`` array; NULL is missing."""
+    array = np.array(values, dtype=object)
+    missing = pd.isna(array)
+    array[missing] = 0
+    return pd.arrays.IntegerArray(array.astype(np.int64), missing)
+
+
+def _flags(values: list[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Booleans; NULL (a run stored before the column existed) is False."""
+    array = np.array(values, dtype=object)
+    array[pd.isna(array)] = False
+    return array.astype(bool)
 
 
 def _cells(
@@ -312,12 +369,12 @@ def _geo_rows(
 def _sites(conn: Connection, run_id: int, role: str, kind_column: str) -> gpd.GeoDataFrame:
     table = table_of(models.CoverageSite)
     columns = [c for c in table.columns if c.name not in ("run_id", "role")]
-    cursor = conn.execute(
+    rows = _fetched(
+        conn,
         select(*columns)
         .where(table.c.run_id == run_id, table.c.role == role)
-        .order_by(table.c.site_id)
+        .order_by(table.c.site_id),
     )
-    rows = pd.DataFrame.from_records(cursor.all(), columns=[c.name for c in columns])
     frame = pd.DataFrame(
         {
             "id": rows["site_id"].astype(np.int64),

@@ -249,7 +249,7 @@ def run_coverage(  # noqa: PLR0913 (keyword-only options, the CLI's)
     from gridmap.coverage.runs import save_run
 
     stage("inputs", 0.0)
-    inputs = read_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of, roads=options.mode == "network")
     if add_stations is not None or remove_stations:
         inputs = _what_if(inputs, add_stations, remove_stations)
     result = compute_coverage(inputs, rules, options, measure=measure)
@@ -286,7 +286,7 @@ def reproduce_run(
         stored_rules = record["summary"].get("rules")
         if stored_rules:
             rules = CoverageSettings.model_validate(stored_rules)
-    inputs = read_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of, roads=options.mode == "network")
     result = compute_coverage(inputs, rules, options)
     if record is not None and warn:
         changed = summary_drift(record["summary"], result.totals)

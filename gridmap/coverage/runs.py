@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, insert, select
 
 from gridmap.coverage.outputs import OUTPUTS_VERSION, plain_records, save_outputs, unit_rows
 from gridmap.errors import NotFoundError
 from gridmap.store import Store, models, table_of
+from gridmap.store._columns import fetch_columns, insert_columns, paused_gc
 
 if TYPE_CHECKING:
     from gridmap.coverage.result import CoverageResult
@@ -71,7 +72,7 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
     runs = table_of(models.CoverageRun)
     unit_table = table_of(models.CoverageUnit)
     areas = plain_records(result.areas)  # floats exact: the report shows the run's rates
-    with store.engine.begin() as conn:
+    with paused_gc(), store.engine.begin() as conn:
         run_id = conn.execute(
             insert(runs)
             .values(
@@ -84,28 +85,10 @@ def save_run(store: Store, result: CoverageResult, *, label: str | None = None) 
             )
             .returning(runs.c.id)
         ).scalar_one()
-        rows = unit_rows(run_id, result.units)
-        if rows:
-            _insert_many(conn, unit_table, rows)
+        insert_columns(conn, unit_table, unit_rows(run_id, result.units))
         _save_cells(conn, run_id, result)
         save_outputs(conn, run_id, result)
     return int(run_id)
-
-
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert plain rows with one ``executemany`` at the driver.
-
-    The rows hold plain Python values already (:func:`plain_records`), so SQLAlchemy's
-    per-value processing has nothing to convert; skipping it makes storing a run's
-    units 2.4x faster (6.1 s against 2.6 s for 100k units).
-    """
-    keys = list(rows[0])
-    compiled = insert(table).compile(dialect=conn.dialect, column_keys=keys)
-    if compiled.positional:
-        order = compiled.positiontup or []
-        conn.exec_driver_sql(str(compiled), [tuple(row[k] for k in order) for row in rows])
-    else:
-        conn.exec_driver_sql(str(compiled), rows)
 
 
 def _optional_int(value: Any) -> int | None:
@@ -213,8 +196,9 @@ def _run(store: Store, run_id: int) -> dict[str, Any]:
 def _units(store: Store, run_id: int) -> pd.DataFrame:
     table = table_of(models.CoverageUnit)
     with store.engine.connect() as conn:
-        rows = conn.execute(select(table).where(table.c.run_id == run_id)).mappings().all()
-    return pd.DataFrame(rows, columns=[c.name for c in table.columns]).set_index(
+        values = fetch_columns(conn, select(table).where(table.c.run_id == run_id))
+    names = [c.name for c in table.columns]
+    return pd.DataFrame(dict(zip(names, values, strict=True)), columns=names).set_index(
         ["source", "source_id"]
     )
 

@@ -243,7 +243,7 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         msg = "give either k (--k N: maximal covering) or cover_all (--cover-all: set covering)"
         raise GridmapError(msg)
     stage("inputs", 0.0)
-    inputs = read_inputs(store, as_of=as_of)
+    inputs = read_inputs(store, as_of=as_of, roads=options.mode == "network")
     if inputs.units.empty:
         raise GridmapError("no units in the store: import some before siting")
     # Existing stations keep their own per-tier reach; the options' reach is the new sites'.
