@@ -147,20 +147,23 @@ def _zone_of(points: Any, zones: Any) -> npt.NDArray[np.int64]:
     """The zone of each point: the one holding it (the first, on a shared edge), else
     the nearest one (a unit whose disc a service area cut away from its point).
 
-    One point-in-polygon query over the zones' index, then nearest only for the few
-    points left outside: the same answer as a nearest join of every point, without
-    measuring distances to large zones for the points inside them.
+    One point-in-polygon query, then nearest only for the few points left outside: the
+    same answer as a nearest join of every point, without measuring distances to large
+    zones for the points inside them. The index is over the points and each zone is
+    queried with it, so that each zone is prepared once (an indexed point-in-polygon
+    test) instead of every point being tested against an unprepared zone.
     """
-    tree = shapely.STRtree(zones)
     which = np.full(len(points), -1, dtype=np.int64)
-    point_at, zone_at = tree.query(points, predicate="intersects")
+    zone_at, point_at = shapely.STRtree(points).query(zones, predicate="intersects")
     order = np.lexsort((zone_at, point_at))  # per point, its lowest zone first
     point_at, zone_at = point_at[order], zone_at[order]
     first = np.r_[True, point_at[1:] != point_at[:-1]] if len(point_at) else point_at.astype(bool)
     which[point_at[first]] = zone_at[first]
     outside = np.flatnonzero(which < 0)
     if len(outside):
-        got_point, got_zone = tree.query_nearest(points[outside], all_matches=True)
+        got_point, got_zone = shapely.STRtree(zones).query_nearest(
+            points[outside], all_matches=True
+        )
         order = np.lexsort((got_zone, got_point))
         got_point, got_zone = got_point[order], got_zone[order]
         first = np.r_[True, got_point[1:] != got_point[:-1]]
