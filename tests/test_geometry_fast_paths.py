@@ -7,8 +7,10 @@ edge cases where a faster path could pick another answer.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
@@ -17,8 +19,11 @@ from pyproj import Transformer
 
 from gridmap.coverage.zones import _zone_of
 from gridmap.crs import metric_crs_for
-from gridmap.network import RoadGraph
+from gridmap.network import RoadGraph, snap_points
+from gridmap.network import snap as snap
+from gridmap.network.snap import Snapped
 
+METRIC = "EPSG:32650"
 SHENZHEN = Path(__file__).resolve().parents[2] / "shared/data/osm/shenzhen_futian_roads.graphml"
 
 
@@ -78,3 +83,61 @@ def test_zone_of_ties_go_to_the_first_zone() -> None:
         ]
     )
     np.testing.assert_array_equal(_zone_of(points, zones), [0, 1, 1, 0, 1, 0])
+
+
+def _probes(graph: RoadGraph, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random points over the graph, plus points on its vertices, on its segments and on
+    the perpendicular bisector of two links' ends (ties between segments)."""
+    rng = np.random.default_rng(21)
+    lo, hi = graph.node_xy.min(axis=0) - 200, graph.node_xy.max(axis=0) + 200
+    coords = shapely.get_coordinates(graph.link_geometry)
+    on_vertex = coords[rng.choice(len(coords), n // 10)]
+    on_line = shapely.get_coordinates(
+        shapely.line_interpolate_point(
+            graph.link_geometry[rng.choice(graph.n_links, n // 10)],
+            rng.uniform(0, 1, n // 10),
+            normalized=True,
+        )
+    )
+    near_vertex = on_vertex + rng.normal(0, 5, on_vertex.shape)
+    xy = np.concatenate([rng.uniform(lo, hi, (n, 2)), on_vertex, on_line, near_vertex])
+    return xy[:, 0], xy[:, 1]
+
+
+def _snapped_fields(snapped: Snapped) -> dict[str, np.ndarray]:
+    return {f.name: getattr(snapped, f.name) for f in dataclasses.fields(snapped)}
+
+
+def test_snap_candidates_equal_the_strtree_on_real_roads(
+    shenzhen: RoadGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = _probes(shenzhen, 40_000)
+    assert x.size >= snap.MIN_POINTS
+    fast = snap_points(shenzhen, x, y, max_snap_m=50.0)
+    monkeypatch.setattr(snap, "MIN_POINTS", 10**12)  # every point through the STRtree
+    plain = snap_points(shenzhen, x, y, max_snap_m=50.0)
+    for name, expected in _snapped_fields(plain).items():
+        np.testing.assert_array_equal(_snapped_fields(fast)[name], expected, err_msg=name)
+    _, segment = shenzhen.segment_index.tree.query_nearest(shapely.points(x, y), all_matches=False)
+    np.testing.assert_array_equal(fast.link, shenzhen.segment_index.link[segment])
+
+
+def test_snap_candidates_leave_ties_and_far_points_to_the_strtree(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a street grid: each crossing vertex is shared by four segments (ties), and points
+    # far off the grid see no piece that proves their nearest segment
+    lines = [shapely.LineString([(0, y), (2000, y)]) for y in range(0, 2001, 100)]
+    lines += [shapely.LineString([(x, 0), (x, 2000)]) for x in range(0, 2001, 100)]
+    graph = RoadGraph.from_lines(
+        gpd.GeoDataFrame(geometry=lines, crs=METRIC), profile="walk", walk_kmh=4.5
+    )
+    rng = np.random.default_rng(5)
+    grid = rng.integers(0, 21, (20_000, 2)) * 100.0
+    xy = np.concatenate([grid, rng.uniform(-3000, 5000, (20_000, 2))])
+    monkeypatch.setattr(snap, "CANDIDATES", 4)
+    fast = snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
+    monkeypatch.setattr(snap, "MIN_POINTS", 10**12)
+    plain = snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
+    for name, expected in _snapped_fields(plain).items():
+        np.testing.assert_array_equal(_snapped_fields(fast)[name], expected, err_msg=name)
