@@ -8,6 +8,7 @@ edge cases where a faster path could pick another answer.
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,8 +20,10 @@ from pyproj import Transformer
 
 from gridmap.coverage.zones import _zone_of
 from gridmap.crs import metric_crs_for
-from gridmap.network import RoadGraph, snap_points
+from gridmap.network import RoadGraph, multi_source_distances, snap_points
 from gridmap.network import snap as snap
+from gridmap.network._chains import chains
+from gridmap.network.isochrone import reached_edges
 from gridmap.network.snap import Snapped
 
 METRIC = "EPSG:32650"
@@ -141,3 +144,93 @@ def test_snap_candidates_leave_ties_and_far_points_to_the_strtree(
     plain = snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
     for name, expected in _snapped_fields(plain).items():
         np.testing.assert_array_equal(_snapped_fields(fast)[name], expected, err_msg=name)
+
+
+def _chains_reference(lines: np.ndarray) -> np.ndarray:  # noqa: C901 - the old code, as it was
+    """The pairing and joining of :func:`chains` as it was written first, end by end in
+    dictionaries (the reference the vectorised version must equal)."""
+    if len(lines) < 2:
+        return lines
+    xy, index = shapely.get_coordinates(lines, return_index=True)
+    coords = np.split(xy, np.flatnonzero(np.diff(index)) + 1)
+    at: dict[tuple[float, float], list[tuple[int, int, float]]] = {}
+    for i, c in enumerate(coords):
+        for side, (here, toward) in ((0, (c[0], c[1])), (1, (c[-1], c[-2]))):
+            heading = math.atan2(toward[1] - here[1], toward[0] - here[0])
+            at.setdefault((float(here[0]), float(here[1])), []).append((i, side, heading))
+    joined: dict[tuple[int, int], tuple[int, int]] = {}
+    for meeting in at.values():
+        while len(meeting) >= 2:
+            best, pair = math.inf, (0, 1)
+            for a in range(len(meeting)):
+                for b in range(a + 1, len(meeting)):
+                    bend = abs(abs(meeting[a][2] - meeting[b][2]) % (2 * math.pi) - math.pi)
+                    if bend < best:
+                        best, pair = bend, (a, b)
+            first, second = meeting[pair[0]], meeting[pair[1]]
+            joined[first[:2]] = second[:2]
+            joined[second[:2]] = first[:2]
+            meeting = [m for k, m in enumerate(meeting) if k not in pair]
+    seen = np.zeros(len(coords), dtype=bool)
+    out = []
+    for start in range(len(coords)):
+        if seen[start]:
+            continue
+        piece, entry = start, 0
+        for _ in range(len(joined) + 1):
+            before = joined.get((piece, entry))
+            if before is None or before[0] == start:
+                break
+            piece, entry = before[0], 1 - before[1]
+        points: list[np.ndarray] = []
+        while True:
+            seen[piece] = True
+            c = coords[piece] if entry == 0 else coords[piece][::-1]
+            points.append(c if not points else c[1:])
+            after = joined.get((piece, 1 - entry))
+            if after is None or seen[after[0]]:
+                break
+            piece, entry = after
+        out.append(shapely.LineString(np.concatenate(points)))
+    return np.asarray(out, dtype=object)
+
+
+def _assert_same_lines(got: np.ndarray, expected: np.ndarray) -> None:
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(shapely.get_coordinates(g), shapely.get_coordinates(e))
+
+
+def test_chains_equal_the_reference_on_real_service_areas(shenzhen: RoadGraph) -> None:
+    sources = np.random.default_rng(17).choice(shenzhen.n_nodes, 12, replace=False)
+    dist, nearest = multi_source_distances(shenzhen, sources, weight="length")
+    pieces = reached_edges(shenzhen, dist, 900.0, nearest_source=nearest).merged()
+    lines = pieces.lines(shenzhen)
+    lines = lines[shapely.length(lines) > 0]
+    assert len(lines) > 500
+    _assert_same_lines(chains(lines), _chains_reference(lines))
+    for i in range(len(sources)):  # per source, as service_areas joins them
+        mine = lines[pieces.source[shapely.length(pieces.lines(shenzhen)) > 0] == i]
+        _assert_same_lines(chains(mine), _chains_reference(mine))
+
+
+def test_chains_equal_the_reference_at_crossings_loops_and_ties() -> None:
+    # a street grid cut into pieces (4, 3 and 2 ends meeting, equally straight pairs at
+    # each crossing), pieces reversed at random, a closed loop, -0.0 beside 0.0, a piece
+    # returning to where it began, and bent pieces of several vertices
+    rng = np.random.default_rng(3)
+    pieces = []
+    for k in range(6):
+        for j in range(5):
+            pieces.append([(100.0 * j, 100.0 * k), (100.0 * (j + 1), 100.0 * k)])
+            pieces.append([(100.0 * k, 100.0 * j), (100.0 * k, 100.0 * (j + 1))])
+    pieces = [p[::-1] if rng.random() < 0.5 else p for p in pieces]
+    pieces += [[(1000.0, 0.0), (1100.0, 0.0), (1100.0, 100.0)], [(1100.0, 100.0), (1000.0, 0.0)]]
+    pieces += [[(-0.0, 0.0), (-50.0, -50.0)], [(0.0, -0.0), (20.0, -70.0), (0.0, -100.0)]]
+    pieces += [[(300.0, 300.0), (350.0, 340.0), (300.0, 300.0)]]
+    order = rng.permutation(len(pieces))
+    lines = np.asarray([shapely.LineString(pieces[i]) for i in order], dtype=object)
+    _assert_same_lines(chains(lines), _chains_reference(lines))
+    for _ in range(20):  # random subsets: dead ends and odd meetings
+        subset = lines[rng.random(len(lines)) < 0.6]
+        _assert_same_lines(chains(subset), _chains_reference(subset))
