@@ -18,12 +18,14 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from gridmap._threads import threads
+from gridmap.coverage._blind_area import blind_parts
 from gridmap.coverage.zones import _zone_of
 from gridmap.crs import metric_crs_for
 from gridmap.network import RoadGraph, multi_source_distances, snap_points
 from gridmap.network import snap as snap
 from gridmap.network._chains import chains
-from gridmap.network.isochrone import reached_edges
+from gridmap.network.isochrone import reached_edges, service_areas
 from gridmap.network.snap import Snapped
 
 METRIC = "EPSG:32650"
@@ -234,3 +236,24 @@ def test_chains_equal_the_reference_at_crossings_loops_and_ties() -> None:
     for _ in range(20):  # random subsets: dead ends and odd meetings
         subset = lines[rng.random(len(lines)) < 0.6]
         _assert_same_lines(chains(subset), _chains_reference(subset))
+
+
+def test_service_areas_and_blind_parts_on_threads_equal_one_thread(
+    shenzhen: RoadGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = np.random.default_rng(23).choice(shenzhen.n_nodes, 16, replace=False)
+    dist, nearest = multi_source_distances(shenzhen, sources, weight="length")
+    discs = shapely.buffer(shapely.points(shenzhen.node_xy), 100.0, quad_segs=16)
+
+    def compute() -> tuple[list, np.ndarray]:
+        areas = service_areas(shenzhen, dist, nearest, 700.0, buffer_m=50, n_sources=16)
+        return areas, blind_parts(discs, None, np.asarray(areas, dtype=object))
+
+    monkeypatch.setenv("GRIDMAP_THREADS", "4")
+    assert threads() == 4
+    areas, parts = compute()
+    monkeypatch.setenv("GRIDMAP_THREADS", "1")
+    alone_areas, alone_parts = compute()
+    assert len(parts) == len(alone_parts) > 10
+    assert all(shapely.equals_exact(areas, alone_areas, 0))
+    assert all(shapely.equals_exact(parts, alone_parts, 0))
