@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from gridmap._threads import threads
 from gridmap.coverage._blind_area import blind_parts
-from gridmap.coverage.zones import _zone_of
+from gridmap.coverage.zones import _footprints, _zone_of
 from gridmap.crs import metric_crs_for
 from gridmap.network import RoadGraph, multi_source_distances, snap_points
 from gridmap.network import snap as snap
@@ -257,3 +257,19 @@ def test_service_areas_and_blind_parts_on_threads_equal_one_thread(
     assert len(parts) == len(alone_parts) > 10
     assert all(shapely.equals_exact(areas, alone_areas, 0))
     assert all(shapely.equals_exact(parts, alone_parts, 0))
+
+
+def test_footprints_on_threads_equal_plain_buffers(
+    shenzhen: RoadGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # units at the road nodes and along the roads, a few of them polygons (kept as they are)
+    on_roads = shapely.line_interpolate_point(shenzhen.link_geometry, 0.3, normalized=True)
+    geoms = np.concatenate([shapely.points(shenzhen.node_xy), on_roads] * 8)
+    geoms[::500] = shapely.buffer(geoms[::500], 30.0)
+    units = gpd.GeoDataFrame(geometry=geoms, crs=METRIC)
+    monkeypatch.setenv("GRIDMAP_THREADS", "3")
+    got = _footprints(units, 100.0)
+    polygonal = shapely.get_type_id(geoms) >= 3
+    expected = np.where(polygonal, geoms, shapely.buffer(geoms, 100.0, quad_segs=16))
+    assert len(geoms) > 30_000 and polygonal.any()
+    assert all(shapely.equals_exact(got, expected, 0))

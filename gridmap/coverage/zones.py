@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap._threads import thread_map, threads
 from gridmap.coverage._blind_area import blind_parts
 
 __all__ = [
@@ -66,12 +67,20 @@ _COLUMNS = [
 
 
 def _footprints(units: gpd.GeoDataFrame, radius_m: float) -> npt.NDArray[np.object_]:
-    """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units)."""
+    """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units).
+
+    The discs are drawn in a few chunks on a thread per core (the same discs)."""
     geoms = np.asarray(units.geometry.array, dtype=object)
     polygonal = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
-    parts: npt.NDArray[np.object_] = np.where(
-        polygonal, geoms, shapely.buffer(geoms, radius_m, quad_segs=16)
-    )
+    points = np.flatnonzero(~polygonal)
+    chunks = np.array_split(points, max(1, min(threads(), points.size // 10_000)))
+    parts = geoms.copy()
+    for chunk, discs in zip(
+        chunks,
+        thread_map(lambda c: shapely.buffer(geoms[c], radius_m, quad_segs=16), chunks),
+        strict=True,
+    ):
+        parts[chunk] = discs
     return parts
 
 
