@@ -12,7 +12,8 @@ Tiles overlap by ``OVERLAP_M`` so that pieces of one zone in neighbouring tiles 
 too (pieces that only touched along a computed edge could miss each other by a
 rounding error); a piece that reaches into that seam is unioned with the pieces it
 meets, a piece inside its tile is a part as it is. The parts equal those of the global
-computation (same count, same areas to 1e-7 m² on the county benchmark).
+computation (same count, same areas to 1e-7 m² on the county benchmark). The tiles
+are independent: they are computed on a thread per core, each exactly as alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import numpy.typing as npt
 import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
+
+from gridmap._threads import thread_map
 
 __all__ = ["blind_parts"]
 
@@ -51,8 +54,12 @@ def blind_parts(discs: Geoms, cells: Geoms | None, services: Geoms) -> Geoms:
     serviced = _Grouped(services, boxes) if len(services) else None
     inner: list[Geoms] = []
     seam: list[Geoms] = []
-    for tile in holding.occupied():
-        area = _tile_area(tile, tiles[tile], holding, grid, cells is not None, serviced)
+    occupied = holding.occupied()
+    areas = thread_map(
+        lambda tile: _tile_area(tile, tiles[tile], holding, grid, cells is not None, serviced),
+        occupied,
+    )
+    for tile, area in zip(occupied, areas, strict=True):
         if area is None:
             continue
         parts = shapely.get_parts(area)

@@ -36,6 +36,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
+from gridmap._threads import thread_map, threads
 from gridmap.coverage._blind_area import blind_parts
 
 __all__ = [
@@ -66,12 +67,20 @@ _COLUMNS = [
 
 
 def _footprints(units: gpd.GeoDataFrame, radius_m: float) -> npt.NDArray[np.object_]:
-    """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units)."""
+    """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units).
+
+    The discs are drawn in a few chunks on a thread per core (the same discs)."""
     geoms = np.asarray(units.geometry.array, dtype=object)
     polygonal = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
-    parts: npt.NDArray[np.object_] = np.where(
-        polygonal, geoms, shapely.buffer(geoms, radius_m, quad_segs=16)
-    )
+    points = np.flatnonzero(~polygonal)
+    chunks = np.array_split(points, max(1, min(threads(), points.size // 10_000)))
+    parts = geoms.copy()
+    for chunk, discs in zip(
+        chunks,
+        thread_map(lambda c: shapely.buffer(geoms[c], radius_m, quad_segs=16), chunks),
+        strict=True,
+    ):
+        parts[chunk] = discs
     return parts
 
 
@@ -147,20 +156,23 @@ def _zone_of(points: Any, zones: Any) -> npt.NDArray[np.int64]:
     """The zone of each point: the one holding it (the first, on a shared edge), else
     the nearest one (a unit whose disc a service area cut away from its point).
 
-    One point-in-polygon query over the zones' index, then nearest only for the few
-    points left outside: the same answer as a nearest join of every point, without
-    measuring distances to large zones for the points inside them.
+    One point-in-polygon query, then nearest only for the few points left outside: the
+    same answer as a nearest join of every point, without measuring distances to large
+    zones for the points inside them. The index is over the points and each zone is
+    queried with it, so that each zone is prepared once (an indexed point-in-polygon
+    test) instead of every point being tested against an unprepared zone.
     """
-    tree = shapely.STRtree(zones)
     which = np.full(len(points), -1, dtype=np.int64)
-    point_at, zone_at = tree.query(points, predicate="intersects")
+    zone_at, point_at = shapely.STRtree(points).query(zones, predicate="intersects")
     order = np.lexsort((zone_at, point_at))  # per point, its lowest zone first
     point_at, zone_at = point_at[order], zone_at[order]
     first = np.r_[True, point_at[1:] != point_at[:-1]] if len(point_at) else point_at.astype(bool)
     which[point_at[first]] = zone_at[first]
     outside = np.flatnonzero(which < 0)
     if len(outside):
-        got_point, got_zone = tree.query_nearest(points[outside], all_matches=True)
+        got_point, got_zone = shapely.STRtree(zones).query_nearest(
+            points[outside], all_matches=True
+        )
         order = np.lexsort((got_zone, got_point))
         got_point, got_zone = got_point[order], got_zone[order]
         first = np.r_[True, got_point[1:] != got_point[:-1]]

@@ -35,6 +35,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
+from gridmap._threads import thread_map
 from gridmap.network._chains import chains
 from gridmap.network.graph import RoadGraph, Weight
 from gridmap.network.paths import access_cost
@@ -204,23 +205,21 @@ def _per_source(
 ) -> list[BaseGeometry]:
     """:func:`_geometry` of each source's pieces, with one pass over all pieces.
 
-    The pieces are buffered in one array call and grouped by a stable sort, so
-    each source unions exactly the buffers it did piece by piece (same order,
-    same shape), without scanning every piece once per source.
+    The pieces are grouped by a stable sort, so each source unions exactly the
+    buffers it did piece by piece (same order, same shape), without scanning every
+    piece once per source; the sources are buffered on a thread per core.
     """
     keep = shapely.length(lines) > 0 if lines.size else np.zeros(0, dtype=bool)
     lines, source = lines[keep], source[keep]
     order = np.argsort(source, kind="stable")
     lines, source = lines[order], source[order]
     bounds = np.searchsorted(source, np.arange(n_sources + 1))
-    areas: list[BaseGeometry] = []
-    for i in range(n_sources):
-        mine = lines[bounds[i] : bounds[i + 1]]
-        if buffer_m <= 0:
-            areas.append(shapely.multilinestrings(mine) if mine.size else shapely.MultiLineString())
-        else:
-            areas.append(_buffered(mine, buffer_m) if mine.size else shapely.Polygon())
-    return areas
+    groups = [lines[bounds[i] : bounds[i + 1]] for i in range(n_sources)]
+    if buffer_m <= 0:
+        return [
+            shapely.multilinestrings(m) if m.size else shapely.MultiLineString() for m in groups
+        ]
+    return thread_map(lambda m: _buffered(m, buffer_m) if m.size else shapely.Polygon(), groups)
 
 
 def _reach(dist: FloatArray, cost: FloatArray, limit: float) -> FloatArray:
