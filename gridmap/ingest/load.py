@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from gridmap.ingest._plan import (
     plan_load,
     rejected_ids,
 )
+from gridmap.ingest._refs import lookup
 from gridmap.ingest._stored import read_existing
 from gridmap.ingest._update import update_records, write_provenance
 from gridmap.ingest._write import (
@@ -389,16 +390,15 @@ def load_with(
 # -- references -------------------------------------------------------------------------
 
 
-def _lookup(conn: Connection, model: type[models.Base], key: str) -> dict[str, list[int]]:
-    """Map each value of ``key`` (and ``source:source_id`` for source ids) to row ids."""
-    table = table_of(model)
-    index: dict[str, list[int]] = {}
-    columns = [table.c.id, table.c[key]] + ([table.c.source] if key == "source_id" else [])
-    for row in conn.execute(select(*columns)):
-        index.setdefault(str(row[1]), []).append(row[0])
-        if key == "source_id":
-            index.setdefault(f"{row[2]}:{row[1]}", []).append(row[0])
-    return index
+def _lookup(
+    conn: Connection, model: type[models.Base], key: str, values: Iterable[object]
+) -> dict[str, list[int]]:
+    """Map each name in ``values`` (and ``source:source_id`` for source ids) to row ids.
+
+    Only the names the file uses are looked up (:func:`gridmap.ingest._refs.lookup`).
+    """
+    names = {str(v).strip() for v in values if not missing(v)}
+    return lookup(conn, table_of(model), key, names)
 
 
 def _find(index: Mapping[str, list[int]], value: str, what: str) -> tuple[int | None, str | None]:
@@ -439,9 +439,10 @@ def _resolve_references(
 ) -> dict[str, list[int | None]]:
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
-        index = _lookup(conn, model, key)
+        values = _column(frame, column)
+        index = _lookup(conn, model, key, values)
         ids: list[int | None] = []
-        for i, value in enumerate(_column(frame, column)):
+        for i, value in enumerate(values):
             if missing(value):
                 ids.append(None)
                 continue
@@ -460,8 +461,10 @@ def _resolve_links(
         return []
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
-    index = _lookup(conn, model, key)
-    for i, values in enumerate(_column(frame, column)):
+    lists = _column(frame, column)
+    named = (v for values in lists if isinstance(values, list | tuple) for v in values)
+    index = _lookup(conn, model, key, named)
+    for i, values in enumerate(lists):
         for value in values if isinstance(values, list | tuple) else []:
             found, problem = _find(index, str(value), column)
             if found is not None:
