@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from gridmap.ingest import _refs
 from gridmap.ingest.pipeline import ingest_layer
 from gridmap.store import Store, models
 
@@ -31,9 +33,11 @@ def _units(store: Store, tmp_path: Path) -> dict[tuple[str, str], int]:
         return {(str(a), str(b)): int(i) for a, b, i in rows}
 
 
+@pytest.mark.parametrize("per_source", [8, 1], ids=["by-source", "by-scan"])
 def test_references_resolve_by_id_or_source_and_id_and_reject_the_rest(
-    store: Store, tmp_path: Path
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, per_source: int
 ) -> None:
+    monkeypatch.setattr(_refs, "_PER_SOURCE", per_source, raising=False)
     units = _units(store, tmp_path)
     orgs = _write(
         tmp_path / "orgs.csv",

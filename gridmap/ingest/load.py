@@ -390,15 +390,27 @@ def load_with(
 # -- references -------------------------------------------------------------------------
 
 
-def _lookup(
-    conn: Connection, model: type[models.Base], key: str, values: Iterable[object]
-) -> dict[str, list[int]]:
-    """Map each name in ``values`` (and ``source:source_id`` for source ids) to row ids.
+#: The stored records each named one: (model, key) -> name -> ids.
+_Indexes = dict[tuple[type[models.Base], str], dict[str, list[int]]]
+
+
+def _named(values: Iterable[object]) -> set[str]:
+    return {str(v).strip() for v in values if not missing(v)}
+
+
+def _indexes(conn: Connection, kind: RecordKind, frame: pd.DataFrame) -> _Indexes:
+    """Look up every name the reference and link columns use, once per referenced table.
 
     Only the names the file uses are looked up (:func:`gridmap.ingest._refs.lookup`).
     """
-    names = {str(v).strip() for v in values if not missing(v)}
-    return lookup(conn, table_of(model), key, names)
+    wanted: dict[tuple[type[models.Base], str], set[str]] = {}
+    for column, (_, model, key) in _REFERENCES.get(kind, {}).items():
+        wanted.setdefault((model, key), set()).update(_named(_column(frame, column)))
+    if kind in _LINKS:
+        column, _, _, _, model, key = _LINKS[kind]
+        lists = [v for v in _column(frame, column) if isinstance(v, list | tuple)]
+        wanted.setdefault((model, key), set()).update(_named(v for vs in lists for v in vs))
+    return {(m, k): lookup(conn, table_of(m), k, names) for (m, k), names in wanted.items()}
 
 
 def _find(index: Mapping[str, list[int]], value: str, what: str) -> tuple[int | None, str | None]:
@@ -416,10 +428,11 @@ def _resolve(
     """Resolve reference and link columns; return ids per row and the rows to reject."""
     rejects: dict[int, str] = {}
     _reject_empty_required(kind, frame, rejects)
-    resolved = _resolve_references(conn, kind, frame, rejects)
+    indexes = _indexes(conn, kind, frame)
+    resolved = _resolve_references(kind, frame, rejects, indexes)
     if kind is RecordKind.CELL and "code" in frame:
         _check_cell_codes(conn, frame, source, rejects)
-    return resolved, _resolve_links(conn, kind, frame, rejects), rejects
+    return resolved, _resolve_links(kind, frame, rejects, indexes), rejects
 
 
 def _column(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -435,12 +448,12 @@ def _reject_empty_required(kind: RecordKind, frame: pd.DataFrame, rejects: dict[
 
 
 def _resolve_references(
-    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+    kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str], indexes: _Indexes
 ) -> dict[str, list[int | None]]:
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
         values = _column(frame, column)
-        index = _lookup(conn, model, key, values)
+        index = indexes[model, key]
         ids: list[int | None] = []
         for i, value in enumerate(values):
             if missing(value):
@@ -455,16 +468,14 @@ def _resolve_references(
 
 
 def _resolve_links(
-    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+    kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str], indexes: _Indexes
 ) -> list[list[int]]:
     if kind not in _LINKS:
         return []
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
-    lists = _column(frame, column)
-    named = (v for values in lists if isinstance(values, list | tuple) for v in values)
-    index = _lookup(conn, model, key, named)
-    for i, values in enumerate(lists):
+    index = indexes[model, key]
+    for i, values in enumerate(_column(frame, column)):
         for value in values if isinstance(values, list | tuple) else []:
             found, problem = _find(index, str(value), column)
             if found is not None:
