@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class Run:
     cpu: float
     peak_mb: float
     load: float  # the 1-minute load average when it ended
+    server_cpu: float | None = None  # PostGIS: CPU time of the server's processes (s)
 
 
 def _run(command: Sequence[str], env: dict[str, str] | None = None) -> Run:
@@ -202,9 +203,60 @@ class _Cluster:
         """The password for libpq clients, in the environment (never on a command line)."""
         return {"PGPASSWORD": str(self.url.password or "")}
 
+    def server_cpu(self) -> float | None:
+        """CPU seconds the server's processes have used so far, when it runs here (else None).
+
+        The postmaster's own time and that of its ended children, plus its live children's:
+        the backend that took the ``COPY``, the WAL writer, the checkpointer.
+        """
+        postmaster = self._postmaster()
+        if postmaster is None:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        fields = _proc_stat(postmaster)
+        total = sum(int(f) for f in fields[11:15]) if fields else 0
+        for child in Path("/proc").glob("[0-9]*"):
+            stat = _proc_stat(int(child.name))
+            if stat and int(stat[1]) == postmaster:
+                total += int(stat[11]) + int(stat[12])
+        return total / tick
+
+    def _postmaster(self) -> int | None:
+        state = ROOT / ".cache" / "pg" / "cluster.env"
+        if not self.started or not state.exists():
+            return None
+        values = dict(line.split("=", 1) for line in state.read_text().splitlines() if "=" in line)
+        pid_file = Path(values.get("DATA", "")) / "data" / "postmaster.pid"
+        try:
+            return int(pid_file.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def timed(self, command: Callable[[Any], Run]) -> Callable[[Any], Run]:
+        """``command``, with the server's CPU time during it added to its run."""
+
+        def run(state: Any) -> Run:
+            before = self.server_cpu()
+            done = command(state)
+            after = self.server_cpu()
+            if before is None or after is None:
+                return done
+            return replace(done, server_cpu=after - before)
+
+        return run
+
     def stop(self) -> None:
         if self.started:
             subprocess.run([str(ROOT / "scripts" / "pg-cluster.sh"), "stop"], check=False, cwd=ROOT)
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (state, ppid, ...)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
 
 
 def _postgis_cases(files: dict[str, Path], n: int, runs: int) -> list[Result]:
@@ -217,25 +269,27 @@ def _postgis_cases(files: dict[str, Path], n: int, runs: int) -> list[Result]:
             _run([*GRIDMAP, "ingest", "layer", str(files["areas"]), "--kind", "area"], env)
             return env
 
-        ours = _best(runs, store, _ingest(files["units"]))
+        ours = _best(runs, store, cluster.timed(_ingest(files["units"])))
         theirs = _best(
             runs,
             lambda: cluster.fresh("bench_ogr"),
-            lambda _: _run(
-                [
-                    OGR2OGR,
-                    "-f",
-                    "PostgreSQL",
-                    cluster.libpq("bench_ogr"),
-                    str(files["units"]),
-                    *CSV_POINTS,
-                    "-nln",
-                    "unit",
-                    "--config",
-                    "PG_USE_COPY",
-                    "YES",
-                ],
-                cluster.password(),
+            cluster.timed(
+                lambda _: _run(
+                    [
+                        OGR2OGR,
+                        "-f",
+                        "PostgreSQL",
+                        cluster.libpq("bench_ogr"),
+                        str(files["units"]),
+                        *CSV_POINTS,
+                        "-nln",
+                        "unit",
+                        "--config",
+                        "PG_USE_COPY",
+                        "YES",
+                    ],
+                    cluster.password(),
+                )
             ),
         )
     finally:
@@ -319,6 +373,9 @@ def _result(case: str, ours: Run, baseline: str, theirs: Run, within: float) -> 
     """
     ratio = ours.seconds / theirs.seconds
     cpu_ratio = ours.cpu / theirs.cpu if theirs.cpu else float("nan")
+    server = ""
+    if ours.server_cpu is not None and theirs.server_cpu is not None:
+        server = f", server CPU {ours.server_cpu:.1f} s vs {theirs.server_cpu:.1f} s"
     logger.info(
         "%s: %.1f s (CPU %.1f s) vs %s %.1f s (CPU %.1f s): %.2fx wall, %.2fx CPU",
         case,
@@ -332,7 +389,7 @@ def _result(case: str, ours: Run, baseline: str, theirs: Run, within: float) -> 
     )
     return Result(
         benchmark="ingest",
-        case=f"{case} (CPU {ours.cpu:.1f} s vs {theirs.cpu:.1f} s, load {ours.load:.1f})",
+        case=f"{case} (CPU {ours.cpu:.1f} s vs {theirs.cpu:.1f} s{server}, load {ours.load:.1f})",
         gridmap_s=ours.seconds,
         baseline=baseline,
         baseline_s=theirs.seconds,
@@ -346,8 +403,14 @@ def _result(case: str, ours: Run, baseline: str, theirs: Run, within: float) -> 
             "gridmap_cpu_s": round(ours.cpu, 2),
             "baseline_cpu_s": round(theirs.cpu, 2),
             "load_average": round(ours.load, 2),
+            "gridmap_server_cpu_s": _rounded(ours.server_cpu),
+            "baseline_server_cpu_s": _rounded(theirs.server_cpu),
         },
     )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def run(quick: bool) -> list[Result]:

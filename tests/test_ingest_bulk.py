@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from sqlalchemy import event, select, text
 
@@ -161,7 +163,9 @@ def test_units_move_into_cells_in_one_update(store: Store, tmp_path: Path) -> No
     assert report.assigned == N_UNITS
     updates = _writes(seen, "UPDATE", "unit")
     assert len(updates) == 1
-    assert updates[0][1] == N_UNITS
+    # SQLite: one executemany over the moved units; PostGIS: one UPDATE ... FROM the
+    # temporary table the moves were copied into
+    assert updates[0][1] == (N_UNITS if store.engine.dialect.name == "sqlite" else 1)
     with store.engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -170,3 +174,32 @@ def test_units_move_into_cells_in_one_update(store: Store, tmp_path: Path) -> No
             )
         ).scalar()
     assert rows == N_UNITS
+
+
+def test_only_the_units_whose_cell_changed_are_written(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest_layer(store, _units_csv(tmp_path / "units.csv"), "unit")
+    ingest_layer(store, _cells_geojson(tmp_path / "cells.geojson"), "cell")
+    with store.engine.begin() as conn:
+        right = dict(conn.execute(text("SELECT id, cell_id FROM unit")).all())
+        wrong = sorted(right)[:7]
+        other = {u: next(c for c in sorted(set(right.values())) if c != right[u]) for u in wrong}
+        for unit, cell in other.items():
+            conn.execute(text("UPDATE unit SET cell_id = :c WHERE id = :u"), {"c": cell, "u": unit})
+        conn.execute(text("UPDATE unit SET cell_id = NULL WHERE id = :u"), {"u": sorted(right)[-1]})
+
+    with _statements(store) as seen, caplog.at_level(logging.INFO, "gridmap.grid.stored"):
+        report = assign_units(store)
+
+    assert report.assigned == N_UNITS
+    assert "moved 8 units to another cell" in caplog.text
+    updates = _writes(seen, "UPDATE", "unit")
+    assert len(updates) == 1
+    assert updates[0][1] == (8 if store.engine.dialect.name == "sqlite" else 1)
+    with store.engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT id, cell_id FROM unit")).all()) == right
+
+    with _statements(store) as seen:
+        assign_units(store)  # nothing left to move: nothing written
+    assert _writes(seen, "UPDATE", "unit") == []

@@ -99,3 +99,35 @@ def test_a_row_the_database_refuses_is_rejected_and_the_rest_load(store: Store) 
     assert report.rejects["source_id"].tolist() == ["b"]
     assert "the store cannot take this record" in report.rejects["reason"].iloc[0]
     assert store.counts()["admin_area"] == 1
+
+
+def test_a_refused_chunk_among_several_is_retried_and_the_others_load(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gridmap.ingest import _write
+
+    monkeypatch.setattr(_write, "BULK_CHUNK", 2)  # 7 rows in 4 statements (COPYs on PostGIS)
+    n = 7
+    households = [10, 11, 12, -1, 14, 15, 16]  # the store's check refuses -1
+    report = load_records(
+        store,
+        RecordKind.UNIT,
+        _result(
+            {
+                "source_id": [f"u{i}" for i in range(n)],
+                "kind": ["building"] * n,
+                "name": [f"楼{i}" for i in range(n)],
+                "households": households,
+            },
+            [shapely.Point(117.2 + i / 1000, 28.3) for i in range(n)],
+        ),
+        source="test",
+    )
+
+    assert (report.n_read, report.inserted, report.rejected) == (7, 6, 1)
+    assert report.rejects["source_id"].tolist() == ["u3"]
+    assert "the store cannot take this record" in report.rejects["reason"].iloc[0]
+    with store.engine.connect() as conn:
+        table = models.Unit.__table__
+        stored = dict(conn.execute(select(table.c.source_id, table.c.households)).all())
+    assert stored == {f"u{i}": h for i, h in enumerate(households) if h >= 0}

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select
 
 from gridmap.coverage.inputs import read_frame, representative_points
 from gridmap.errors import GridmapError, NotFoundError
@@ -337,25 +337,16 @@ def _write_assignment(
     """Store each unit's cell and the shares, writing only what changed.
 
     ``stored`` is each unit's stored cell id (-1 for none), read with the units; without
-    it the stored cells are read here. They are compared as arrays and the changes written
-    in one prepared ``UPDATE`` run over every moved unit (``executemany``), not one
-    statement per cell.
+    it the stored cells are read here. They are compared as arrays and only the units
+    whose cell changed are written (:func:`_move_units`).
     """
-    unit_table = table_of(models.Unit)
     share_table = table_of(models.UnitCell)
     units = np.asarray(unit_ids, dtype=np.int64)
     before = _stored_cells(conn, units) if stored is None else np.asarray(stored, np.int64)
-    moves = _moves(units, np.asarray(cell_ids, np.int64), before)
-    if moves:
-        statement = (
-            update(unit_table)
-            .where(unit_table.c.id == bindparam("_unit"))
-            .values(cell_id=bindparam("_cell"))
-        )
-        # only cell_id changes: the per-row geometry checks on update have nothing to check
-        with lifted_triggers(conn, _CELL_UPDATE_TRIGGERS, len(moves)):
-            conn.execute(statement, moves)
-        logger.info("moved %d units to another cell", len(moves))
+    moved, to = _moves(units, np.asarray(cell_ids, np.int64), before)
+    if len(moved):
+        _move_units(conn, moved, to)
+        logger.info("moved %d units to another cell", len(moved))
     rows = [{"unit_id": u, "cell_id": c, "share": min(max(s, 0.0), 1.0)} for u, c, s in shares]
     old = {
         (int(u), int(c)): float(s)
@@ -369,6 +360,49 @@ def _write_assignment(
             conn.execute(insert(share_table), rows)
 
 
+def _move_units(conn: Connection, units: Any, cells: Any) -> None:
+    """Set the cell of each of ``units`` (-1: none) in one statement run over them all.
+
+    SQLite takes a prepared ``UPDATE`` run over plain tuples (``executemany``), with the
+    per-row geometry triggers lifted (only the cell changes); PostGIS a temporary table
+    filled by ``COPY`` and one ``UPDATE ... FROM``.
+    """
+    pairs = list(
+        zip(
+            [None if c < 0 else c for c in cells.tolist()],
+            units.tolist(),
+            strict=True,
+        )
+    )
+    if conn.dialect.name == "postgresql":
+        _move_by_copy(conn, pairs)
+        return
+    unit = table_of(models.Unit).name
+    with lifted_triggers(conn, _CELL_UPDATE_TRIGGERS, len(pairs)):
+        conn.exec_driver_sql(f'UPDATE "{unit}" SET cell_id = ? WHERE id = ?', pairs)
+
+
+#: The temporary table a PostGIS assignment copies its moves into.
+_MOVES = "gridmap_unit_moves"
+
+
+def _move_by_copy(conn: Connection, pairs: list[tuple[int | None, int]]) -> None:
+    unit = table_of(models.Unit).name
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_MOVES}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {_MOVES} (cell_id bigint, unit_id bigint)")
+    raw: Any = conn.connection.driver_connection
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {_MOVES} (cell_id, unit_id) FROM STDIN") as copy,
+    ):
+        for pair in pairs:
+            copy.write_row(pair)
+    conn.exec_driver_sql(
+        f'UPDATE "{unit}" AS u SET cell_id = m.cell_id FROM {_MOVES} AS m WHERE u.id = m.unit_id'
+    )
+    conn.exec_driver_sql(f"DROP TABLE {_MOVES}")
+
+
 def _stored_cells(conn: Connection, unit_ids: Any) -> Any:
     """The stored cell id of each unit (-1 for none, -2 for a unit not stored)."""
     unit_table = table_of(models.Unit)
@@ -380,14 +414,15 @@ def _stored_cells(conn: Connection, unit_ids: Any) -> Any:
     return now.reindex(unit_ids, fill_value=-2).to_numpy()
 
 
-def _moves(unit_ids: Any, cell_ids: Any, before: Any) -> list[dict[str, int | None]]:
-    """``{"_unit", "_cell"}`` for each unit whose stored cell ``before`` differs."""
+def _moves(unit_ids: Any, cell_ids: Any, before: Any) -> tuple[Any, Any]:
+    """The units whose stored cell ``before`` differs, and their new cells (-1: none).
+
+    In the order of their ids: the rows are written in the order the table keeps them.
+    """
     wanted = np.where(cell_ids >= 0, cell_ids, -1)
     changed = before != wanted
-    return [
-        {"_unit": int(u), "_cell": None if c < 0 else int(c)}
-        for u, c in zip(unit_ids[changed].tolist(), wanted[changed].tolist(), strict=True)
-    ]
+    order = np.argsort(unit_ids[changed], kind="stable")
+    return unit_ids[changed][order], wanted[changed][order]
 
 
 def check_area_grid(

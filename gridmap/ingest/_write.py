@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -119,28 +121,82 @@ def insert_columns(
         refused = {int(picked[k]): reason for k, reason in bad.items()}
     kept = [i for i in picked.tolist() if i not in refused] if refused else picked.tolist()
     with bulk_insert_triggers(conn, table, column, len(kept), checked=True):
-        chunks = range(0, len(kept), BULK_CHUNK)
-        for start in track(chunks, description=f"loading {table.name}"):
-            rows = kept[start : start + BULK_CHUNK]
-            batch = _pick(data, rows)
-            texts = derived(batch)
-            batch |= {k: [v] * len(rows) for k, v in fixed.items()}
-            batch |= texts
-            try:
-                with conn.begin_nested():
-                    write_many(conn, table, column, batch, raw=set(texts))
+        starts = range(0, len(kept), BULK_CHUNK)
+        chunks = (kept[start : start + BULK_CHUNK] for start in starts)
+        tracked = track(chunks, description=f"loading {table.name}", total=len(starts))
+        prepared = (_prepared(data, rows, fixed, derived) for rows in tracked)
+        for chunk, failed in _written(conn, table, column, prepared):
+            if failed is None:
                 continue
-            except DBAPIError as exc:
-                raise_if_interrupted(exc)
-                logger.info(
-                    "the store refused %d %s rows: retrying in chunks", len(rows), table.name
-                )
+            logger.info(
+                "the store refused %d %s rows: retrying in chunks", len(chunk.rows), table.name
+            )
+            batch, texts = chunk.batch, chunk.texts
             pairs = [
                 (i, {k: v[n] for k, v in batch.items()} | _parsed(batch, texts, n))
-                for n, i in enumerate(rows)
+                for n, i in enumerate(chunk.rows)
             ]
             refused |= _insert_chunks(conn, table, column, pairs)
     return refused
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """The rows of one bulk statement: positions, values by column, serialised JSON columns."""
+
+    rows: list[int]
+    batch: dict[str, Sequence[Any]]
+    texts: Mapping[str, Sequence[str]]
+
+
+def _prepared(
+    data: Mapping[str, Sequence[Any]],
+    rows: list[int],
+    fixed: Mapping[str, Any],
+    derived: Derived,
+) -> _Chunk:
+    batch = _pick(data, rows)
+    texts = derived(batch)
+    batch |= {k: [v] * len(rows) for k, v in fixed.items()}
+    batch |= texts
+    return _Chunk(rows, batch, texts)
+
+
+def _write_chunk(
+    conn: Connection, table: Table, column: str | None, chunk: _Chunk
+) -> DBAPIError | None:
+    """Write one chunk in a savepoint; the database's refusal is returned, not raised."""
+    try:
+        with conn.begin_nested():
+            write_many(conn, table, column, chunk.batch, raw=set(chunk.texts))
+    except DBAPIError as exc:
+        raise_if_interrupted(exc)
+        return exc
+    return None
+
+
+def _written(
+    conn: Connection, table: Table, column: str | None, prepared: Iterator[_Chunk]
+) -> Iterator[tuple[_Chunk, DBAPIError | None]]:
+    """Write each chunk; yield it with the database's refusal (None when it took it).
+
+    On PostGIS the next chunk is prepared (provenance, values) while the server takes
+    the last one's ``COPY`` in a writer thread: the two processes work at the same
+    time. Only one thread uses the connection at a time: a chunk is yielded once its
+    write is over, so the caller's retries run alone, before the next write starts.
+    """
+    if conn.dialect.name != "postgresql":
+        for chunk in prepared:
+            yield chunk, _write_chunk(conn, table, column, chunk)
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridmap-copy") as pool:
+        pending: tuple[_Chunk, Future[DBAPIError | None]] | None = None
+        for chunk in prepared:
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = (chunk, pool.submit(_write_chunk, conn, table, column, chunk))
+        if pending is not None:
+            yield pending[0], pending[1].result()
 
 
 def _pick(data: Mapping[str, Sequence[Any]], rows: list[int]) -> dict[str, Sequence[Any]]:

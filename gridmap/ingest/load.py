@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from gridmap.ingest._plan import (
     plan_load,
     rejected_ids,
 )
+from gridmap.ingest._refs import lookup
 from gridmap.ingest._stored import read_existing
 from gridmap.ingest._update import update_records, write_provenance
 from gridmap.ingest._write import (
@@ -389,16 +390,27 @@ def load_with(
 # -- references -------------------------------------------------------------------------
 
 
-def _lookup(conn: Connection, model: type[models.Base], key: str) -> dict[str, list[int]]:
-    """Map each value of ``key`` (and ``source:source_id`` for source ids) to row ids."""
-    table = table_of(model)
-    index: dict[str, list[int]] = {}
-    columns = [table.c.id, table.c[key]] + ([table.c.source] if key == "source_id" else [])
-    for row in conn.execute(select(*columns)):
-        index.setdefault(str(row[1]), []).append(row[0])
-        if key == "source_id":
-            index.setdefault(f"{row[2]}:{row[1]}", []).append(row[0])
-    return index
+#: The stored records each named one: (model, key) -> name -> ids.
+_Indexes = dict[tuple[type[models.Base], str], dict[str, list[int]]]
+
+
+def _named(values: Iterable[object]) -> set[str]:
+    return {str(v).strip() for v in values if not missing(v)}
+
+
+def _indexes(conn: Connection, kind: RecordKind, frame: pd.DataFrame) -> _Indexes:
+    """Look up every name the reference and link columns use, once per referenced table.
+
+    Only the names the file uses are looked up (:func:`gridmap.ingest._refs.lookup`).
+    """
+    wanted: dict[tuple[type[models.Base], str], set[str]] = {}
+    for column, (_, model, key) in _REFERENCES.get(kind, {}).items():
+        wanted.setdefault((model, key), set()).update(_named(_column(frame, column)))
+    if kind in _LINKS:
+        column, _, _, _, model, key = _LINKS[kind]
+        lists = [v for v in _column(frame, column) if isinstance(v, list | tuple)]
+        wanted.setdefault((model, key), set()).update(_named(v for vs in lists for v in vs))
+    return {(m, k): lookup(conn, table_of(m), k, names) for (m, k), names in wanted.items()}
 
 
 def _find(index: Mapping[str, list[int]], value: str, what: str) -> tuple[int | None, str | None]:
@@ -416,10 +428,11 @@ def _resolve(
     """Resolve reference and link columns; return ids per row and the rows to reject."""
     rejects: dict[int, str] = {}
     _reject_empty_required(kind, frame, rejects)
-    resolved = _resolve_references(conn, kind, frame, rejects)
+    indexes = _indexes(conn, kind, frame)
+    resolved = _resolve_references(kind, frame, rejects, indexes)
     if kind is RecordKind.CELL and "code" in frame:
         _check_cell_codes(conn, frame, source, rejects)
-    return resolved, _resolve_links(conn, kind, frame, rejects), rejects
+    return resolved, _resolve_links(kind, frame, rejects, indexes), rejects
 
 
 def _column(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -435,13 +448,14 @@ def _reject_empty_required(kind: RecordKind, frame: pd.DataFrame, rejects: dict[
 
 
 def _resolve_references(
-    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+    kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str], indexes: _Indexes
 ) -> dict[str, list[int | None]]:
     resolved: dict[str, list[int | None]] = {}
     for column, (fills, model, key) in _REFERENCES.get(kind, {}).items():
-        index = _lookup(conn, model, key)
+        values = _column(frame, column)
+        index = indexes[model, key]
         ids: list[int | None] = []
-        for i, value in enumerate(_column(frame, column)):
+        for i, value in enumerate(values):
             if missing(value):
                 ids.append(None)
                 continue
@@ -454,13 +468,13 @@ def _resolve_references(
 
 
 def _resolve_links(
-    conn: Connection, kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]
+    kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str], indexes: _Indexes
 ) -> list[list[int]]:
     if kind not in _LINKS:
         return []
     link_ids: list[list[int]] = [[] for _ in range(len(frame))]
     column, _, _, _, model, key = _LINKS[kind]
-    index = _lookup(conn, model, key)
+    index = indexes[model, key]
     for i, values in enumerate(_column(frame, column)):
         for value in values if isinstance(values, list | tuple) else []:
             found, problem = _find(index, str(value), column)
