@@ -26,8 +26,8 @@ polygon coverage's shared edges shared (no gaps, no overlaps).
 
 from __future__ import annotations
 
+import itertools
 import math
-import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -35,17 +35,19 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from gridmap.maps._columns import encode_chunks
+
 __all__ = [
     "encode_column",
+    "encode_point_chunks",
     "encode_points",
     "encode_polygons",
     "metres_to_degrees",
     "polyline",
+    "polyline_chunks",
     "simplify_coverage",
 ]
 
-_DIGITS: Final = re.compile(r"\d{1,15}")
-_DICT_RATIO: Final = 0.5
 _METRES_PER_DEGREE: Final = 111_320.0
 
 IntArray = npt.NDArray[np.int64]
@@ -75,8 +77,21 @@ def polyline(values: Sequence[int] | IntArray) -> str:
     """Write integers with the encoded-polyline code (5-bit groups, offset 63)."""
     if len(values) < _SHORT:
         return _polyline_loop([int(v) for v in values])
-    v = np.asarray(values, dtype=np.int64)
-    v = np.where(v < 0, ~(v << 1), v << 1)
+    return _polyline_codes(np.asarray(values, dtype=np.int64))[0]
+
+
+def polyline_chunks(values: IntArray, bounds: IntArray) -> list[str]:
+    """``polyline(values[a:b])`` for each chunk ``a, b`` of consecutive ``bounds``, coded once."""
+    if len(values) == 0:
+        return ["" for _ in range(len(bounds) - 1)]
+    text, counts = _polyline_codes(values)
+    offsets = np.concatenate([[0], np.cumsum(counts)])[bounds].tolist()
+    return [text[a:b] for a, b in itertools.pairwise(offsets)]
+
+
+def _polyline_codes(values: IntArray) -> tuple[str, IntArray]:
+    """The code of ``values`` (at least one) and how many characters each value took."""
+    v = np.where(values < 0, ~(values << 1), values << 1)
     shifts = _GROUPS[: max(1, (int(v.max()).bit_length() + 4) // 5)]
     rest = v[:, None] >> shifts
     count = np.maximum(1, np.count_nonzero(rest, axis=1))
@@ -84,7 +99,7 @@ def polyline(values: Sequence[int] | IntArray) -> str:
     codes = (rest & 0x1F) + 63 + np.where(position < (count - 1)[:, None], 0x20, 0)
     used = position < count[:, None]
     text: str = codes[used].astype(np.uint8).tobytes().decode("ascii")
-    return text
+    return text, count
 
 
 def _polyline_loop(values: list[int]) -> str:
@@ -173,59 +188,24 @@ def encode_points(
     return polyline(pairs)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+def encode_point_chunks(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    bounds: IntArray,
+    precision: int,
+) -> list[str]:
+    """``encode_points(lon[a:b], lat[a:b], precision)`` for each chunk of ``bounds``."""
+    scale = 10.0**precision
+    xs = np.rint(np.asarray(lon, dtype=np.float64) * scale).astype(np.int64)
+    ys = np.rint(np.asarray(lat, dtype=np.float64) * scale).astype(np.int64)
+    dx, dy = xs.copy(), ys.copy()
+    dx[1:] -= xs[:-1]
+    dy[1:] -= ys[:-1]
+    starts = bounds[:-1][np.diff(bounds) > 0]  # each chunk starts from 0, 0
+    dx[starts], dy[starts] = xs[starts], ys[starts]
+    return polyline_chunks(np.column_stack([dx, dy]).ravel(), 2 * bounds)
 
 
-def _number(value: object, decimals: int) -> float | int | None:
-    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return int(value)
-    number = float(value)  # type: ignore[arg-type]
-    rounded = round(number, decimals)
-    return int(rounded) if rounded.is_integer() else rounded
-
-
-def _digit_codes(texts: list[str]) -> dict[str, Any] | None:
-    if not texts or not all(_DIGITS.fullmatch(t) for t in texts):
-        return None
-    width = len(texts[0])
-    if any(len(t) != width for t in texts):
-        return None
-    values = np.array([int(t) for t in texts], dtype=np.int64)
-    return {"n": width, "v": np.diff(values, prepend=0).tolist()}
-
-
-def _front_coded(texts: list[str]) -> dict[str, Any]:
-    flat: list[Any] = []
-    previous = ""
-    for text in texts:
-        limit = min(len(text), len(previous))
-        head = 0
-        while head < limit and text[head] == previous[head]:
-            head += 1
-        tail = 0
-        while tail < limit - head and text[-1 - tail] == previous[-1 - tail]:
-            tail += 1
-        flat += [head, tail, text[head : len(text) - tail]]
-        previous = text
-    return {"f": flat}
-
-
-def encode_column(values: Sequence[object], *, decimals: int = 1) -> Any:
+def encode_column(values: Sequence[object] | npt.NDArray[Any], *, decimals: int = 1) -> Any:
     """Encode one property column (see the module docstring); None becomes ``""``/null."""
-    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if present and all(_is_number(v) or isinstance(v, bool | np.bool_) for v in present):
-        return [_number(v, decimals) for v in values]
-    texts = [
-        "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values
-    ]
-    codes = _digit_codes(texts)
-    if codes is not None:
-        return codes
-    unique = list(dict.fromkeys(texts))
-    if len(unique) <= max(1, int(len(texts) * _DICT_RATIO)):
-        index = {text: i for i, text in enumerate(unique)}
-        return {"d": unique, "i": [index[t] for t in texts]}
-    return _front_coded(texts)
+    return encode_chunks(values, [0, len(values)], decimals=decimals)[0]

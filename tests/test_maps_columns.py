@@ -1,0 +1,97 @@
+"""The map's columns encoded whole and cut per cell decode to exactly what each cell holds."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import itertools
+import json
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from test_maps_build import _decode_column, _decode_ints
+
+from gridmap.maps._by_cell import packed, unit_chunks
+from gridmap.maps._columns import encode_chunks, encode_values
+from gridmap.maps._encode import encode_point_chunks, encode_points
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _column(kind: str, n: int, rng: random.Random) -> list[Any]:
+    choices: dict[str, list[Any]] = {
+        # 0.35 and 2.675 sit just below .x5 as binary floats: Python rounds them down
+        "numbers": [None, float("nan"), 0.35, 2.675, -0.04, 1e17, 3, True, np.float64(3.25)],
+        "flags": [None, True, False],
+        "codes": ["360681100001", "360681100002", "360681200001", None],
+        "labels": ["社区", "村", "企业", None, "", " 空格 "],
+        "names": ["上塘村第1网格", "上塘村第12网格", "下坑村", "ab", "abc", "", 'a"\\\n', "😀名"],
+        "nul": ["a\x00", "a\x00b", "a", "\x00", None],
+        "mixed": [None, "1", 1, 2.5, "abc", float("nan")],
+    }
+    return [rng.choice(choices[kind]) for _ in range(n)]
+
+
+@pytest.mark.parametrize("kind", ["numbers", "flags", "codes", "labels", "names", "nul", "mixed"])
+def test_a_column_cut_into_chunks_is_each_chunk_encoded_alone(kind: str) -> None:
+    rng = random.Random(kind)
+    for _ in range(200):
+        n = rng.randint(0, 40)
+        values = _column(kind, n, rng)
+        bounds = [0, *sorted(rng.randint(0, n) for _ in range(rng.randint(0, 5))), n]
+        expected = [encode_values(values[a:b]) for a, b in itertools.pairwise(bounds)]
+        assert _text(encode_chunks(values, bounds)) == _text(expected), (values, bounds)
+
+
+def test_numbers_keep_one_decimal_as_python_rounds_it_and_missing_stays_empty() -> None:
+    values = [0.35, 2.675, 0.25, 1234.56, -0.04, 7.0, None, float("nan"), 2, True]
+    assert encode_chunks(values, [0, len(values)]) == [
+        [0.3, 2.7, 0.2, 1234.6, 0, 7, None, None, 2, 1]
+    ]
+    steps = np.random.default_rng(1).integers(0, 10**7, 100_000) / 200  # many x.x25, x.x75
+    encoded = encode_chunks(steps, [0, len(steps)])[0]
+    assert encoded == [int(r) if (r := round(v, 1)).is_integer() else r for v in steps.tolist()]
+
+
+def test_a_cell_with_no_value_in_a_column_shows_empty_texts() -> None:
+    assert encode_chunks([1.5, None, None], [0, 1, 3]) == [[1.5], {"d": [""], "i": [0, 0]}]
+
+
+def test_units_per_cell_decode_to_their_points_and_values() -> None:
+    rng = np.random.default_rng(3)
+    n = 5000
+    codes = np.sort(rng.choice([f"3606811{i:05d}" for i in range(300)], n)).astype(object)
+    names = np.array([f"村{i % 97}第{i}户" for i in range(n)], dtype=object)
+    names[::13] = None
+    metres = np.round(rng.random(n) * 3000, 1).astype(object)
+    metres[::7] = None
+    lon, lat = 117 + rng.random(n) * 0.5, 28 + rng.random(n) * 0.5
+    chunks = unit_chunks(codes, {"name": names, "m": metres}, lon, lat, 5)
+    data = json.loads(gzip.decompress(base64.b64decode(packed(chunks))))
+    assert data["codes"] == sorted(set(codes.tolist()))
+    start = 0
+    for code, chunk in zip(data["codes"], data["chunks"], strict=True):
+        end = start + chunk["n"]
+        assert set(codes[start:end].tolist()) == {code}
+        want_names = ["" if v is None else v for v in names[start:end]]
+        assert _decode_column(chunk["cols"]["name"]) == want_names
+        decoded = _decode_column(chunk["cols"]["m"])
+        assert [None if v in ("", None) else v for v in decoded] == list(metres[start:end])
+        xy = np.cumsum(np.reshape(_decode_ints(chunk["xy"]), (-1, 2)), axis=0)
+        assert np.array_equal(xy[:, 0], np.rint(lon[start:end] * 1e5))
+        assert np.array_equal(xy[:, 1], np.rint(lat[start:end] * 1e5))
+        start = end
+    assert start == n
+
+
+def test_points_cut_into_chunks_are_each_chunk_encoded_alone() -> None:
+    rng = np.random.default_rng(4)
+    lon, lat = 117 + rng.random(1000), 28 + rng.random(1000)
+    bounds = np.array([0, 1, 1, 200, 201, 1000])
+    got = encode_point_chunks(lon, lat, bounds, 6)
+    pairs = itertools.pairwise(bounds)
+    assert got == [encode_points(lon[a:b], lat[a:b], 6) for a, b in pairs]
