@@ -43,7 +43,7 @@ def cell_counts(cells: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoData
             "must": units["must_have_branch"].fillna(False).astype(bool),
         }
     )
-    kinds = pd.crosstab(frame["code"], frame["kind"])
+    kinds = frame.groupby(["code", "kind"]).size().unstack(fill_value=0)
     sums = frame.groupby("code")[["unserved", "no_org", "must"]].sum()
     out = cells.copy()
     for kind in UnitKind:

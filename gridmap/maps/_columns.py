@@ -176,19 +176,20 @@ class _Texts:
     def chunks(self) -> list[Any]:
         digit = self._digit_chunks()
         distinct, local, group_texts, group_start = self._dictionary()
-        front: ObjectArray | None = None
         out: list[Any] = []
+        front: list[int] = []  # chunks front-coded: filled in below, all at once
         for c, (a, b) in enumerate(itertools.pairwise(self.edges.tolist())):
-            n = b - a
             if digit[c] is not None:
                 out.append(digit[c])
-            elif distinct[c] <= max(1, int(n * _DICT_RATIO)):
+            elif distinct[c] <= max(1, int((b - a) * _DICT_RATIO)):
                 start = group_start[c]
                 names = group_texts[start : start + distinct[c]].tolist()
                 out.append({"d": names, "i": local[a:b].tolist()})
             else:
-                front = self._front_coded() if front is None else front
-                out.append({"f": front[3 * a : 3 * b].tolist()})
+                out.append(None)
+                front.append(c)
+        for c, flat in zip(front, self._front_coded(np.array(front, dtype=np.int64)), strict=True):
+            out[c] = {"f": flat}
         return out
 
     def _digit_chunks(self) -> list[dict[str, Any] | None]:
@@ -237,18 +238,25 @@ class _Texts:
         group_texts: ObjectArray = names[self.codes[first_at[by_first]]]
         return distinct, local, group_texts, group_start
 
-    def _front_coded(self) -> ObjectArray:
-        """``head, tail, middle`` of each value against the previous one of its chunk."""
-        texts: list[str] = self.texts.tolist()
+    def _front_coded(self, chunks: IntArray) -> list[list[Any]]:
+        """``head, tail, middle`` of each value of ``chunks`` against the one before it."""
+        if len(chunks) == 0:
+            return []
+        sizes = self.lengths[chunks]
+        edges = np.concatenate([[0], np.cumsum(sizes)])
+        at = np.repeat(self.edges[chunks] - edges[:-1], sizes) + np.arange(edges[-1])
+        codes = self.codes[at]
+        texts: list[str] = np.array(self.uniques, dtype=object)[codes].tolist()
         if any("\x00" in u for u in self.uniques):  # numpy's fixed-width text drops NULs
             heads, tails = _affixes_by_loop(texts)
         else:
+            backwards = np.array([u[::-1] for u in self.uniques], dtype=object)
             heads = _common_prefix(texts)
-            tails = _common_prefix([t[::-1] for t in texts])
-        lengths = np.array([len(t) for t in texts], dtype=np.int64)
+            tails = _common_prefix(backwards[codes].tolist())
+        lengths = self.widths[codes]
         limit = np.zeros(len(texts), dtype=np.int64)
         limit[1:] = np.minimum(lengths[1:], lengths[:-1])
-        limit[self.edges[:-1][self.lengths > 0]] = 0  # a chunk starts against ""
+        limit[edges[:-1]] = 0  # a chunk starts against ""
         heads = np.minimum(heads, limit)
         tails = np.minimum(tails, limit - heads)
         flat = np.empty(3 * len(texts), dtype=object)
@@ -256,7 +264,7 @@ class _Texts:
         flat[1::3] = tails.astype(object)
         ends = (lengths - tails).tolist()
         flat[2::3] = [t[h:e] for t, h, e in zip(texts, heads.tolist(), ends, strict=True)]
-        return flat
+        return [flat[3 * a : 3 * b].tolist() for a, b in itertools.pairwise(edges.tolist())]
 
 
 def _common_prefix(texts: list[str]) -> IntArray:
