@@ -1,4 +1,4 @@
-"""The map's columns encoded whole and cut per cell decode to exactly what each cell holds."""
+"""The map's columns, points and polygons encoded at once: what the page always decoded."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely
 from test_maps_build import _decode_column, _decode_ints
 
 from gridmap.maps._by_cell import packed, unit_chunks
 from gridmap.maps._columns import encode_chunks, encode_values
-from gridmap.maps._encode import encode_point_chunks, encode_points
+from gridmap.maps._encode import encode_point_chunks, encode_points, encode_polygons, polyline
 
 
 def _text(value: Any) -> str:
@@ -95,3 +96,68 @@ def test_points_cut_into_chunks_are_each_chunk_encoded_alone() -> None:
     got = encode_point_chunks(lon, lat, bounds, 6)
     pairs = itertools.pairwise(bounds)
     assert got == [encode_points(lon[a:b], lat[a:b], 6) for a, b in pairs]
+
+
+def _reference_polygons(geoms: list[Any], precision: int) -> list[Any]:
+    """The encoder as it was, ring by ring: what the page has always decoded."""
+    scale, cursor, out = 10.0**precision, [0, 0], []
+
+    def ring_text(coords: Any) -> str | None:
+        ring = np.rint(np.asarray(coords)[:, :2] * scale).astype(np.int64)
+        if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
+            ring = ring[:-1]
+        if len(ring) > 1:
+            ring = ring[np.r_[True, np.any(ring[1:] != ring[:-1], axis=1)]]
+        if len(ring) < 3:
+            return None
+        deltas = np.diff(ring, axis=0, prepend=[cursor])
+        cursor[:] = ring[-1].tolist()
+        return polyline(deltas.ravel())
+
+    def parts(geom: Any) -> list[Any]:
+        if geom is None or geom.is_empty:
+            return []
+        if geom.geom_type == "Polygon":
+            return [geom]
+        if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+            return [p for g in geom.geoms for p in parts(g)]
+        return []
+
+    for geom in geoms:
+        encoded = []
+        for polygon in parts(geom):
+            exterior = ring_text(polygon.exterior.coords)
+            if exterior is None:
+                continue
+            holes = [ring_text(h.coords) for h in polygon.interiors]
+            encoded.append([exterior, *(h for h in holes if h is not None)])
+        one = len(encoded) == 1 and len(encoded[0]) == 1
+        out.append(encoded[0][0] if one else encoded)
+    return out
+
+
+def _random_geometry(rng: random.Random) -> Any:
+    x, y, size = rng.uniform(117, 118), rng.uniform(28, 29), rng.choice([1e-6, 1e-4, 1e-2])
+    blob = shapely.Polygon([(x + size * rng.random(), y + size * rng.random()) for _ in range(9)])
+    polygon = blob.buffer(0)
+    holed = polygon.buffer(size).difference(shapely.Point(x, y).buffer(size / 5))
+    return rng.choice(
+        [
+            None,
+            shapely.Polygon(),
+            shapely.Point(x, y),
+            polygon,
+            holed,
+            shapely.box(x, y, x + 1e-7, y + 1e-7),  # collapses to one vertex
+            shapely.MultiPolygon([shapely.box(x, y, x + size, y + size), holed]),
+            shapely.GeometryCollection([shapely.LineString([(x, y), (0, 0)]), polygon]),
+        ]
+    )
+
+
+@pytest.mark.parametrize("precision", [0, 3, 5, 6])
+def test_polygons_encoded_at_once_are_what_the_ring_by_ring_encoder_wrote(precision: int) -> None:
+    rng = random.Random(precision)
+    for _ in range(100):
+        geoms = [_random_geometry(rng) for _ in range(rng.randint(0, 25))]
+        assert encode_polygons(geoms, precision) == _reference_polygons(geoms, precision)

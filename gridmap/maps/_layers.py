@@ -258,9 +258,9 @@ def _missing(values: pd.Series) -> BoolArray:
     """None, NaN, ±inf (e.g. a unit no station reaches), NaT or pandas.NA: shown as empty."""
     missing = np.array(values.isna(), dtype=bool)
     if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        return missing | ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
-    if values.dtype == object:
-        return missing | np.array(values.isin([np.inf, -np.inf]), dtype=bool)
+        missing |= ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    elif values.dtype == object:
+        missing |= np.array(values.isin([np.inf, -np.inf]), dtype=bool)
     return missing
 
 
