@@ -170,8 +170,11 @@ class _Texts:
         self.uniques: list[str] = list(uniques)
         self.lengths = np.diff(edges)
         self.chunk_of = np.repeat(np.arange(len(self.lengths)), self.lengths)
-        self.digits = np.array([_is_digits(u) for u in self.uniques], dtype=bool)
-        self.widths = np.array([len(u) for u in self.uniques], dtype=np.int64)
+        # str.isdigit holds for every \d (and a few more, such as "²"): a cheap first sieve
+        self.digits = np.array(list(map(str.isdigit, self.uniques)), dtype=bool)
+        for i in np.flatnonzero(self.digits).tolist():
+            self.digits[i] = _is_digits(self.uniques[i])
+        self.widths = np.array(list(map(len, self.uniques)), dtype=np.int64)
 
     def chunks(self) -> list[Any]:
         digit = self._digit_chunks()

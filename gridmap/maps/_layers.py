@@ -367,10 +367,13 @@ def _by_cell_units(
     frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
 ) -> LayerSpec:
     """The units layer as one encoded chunk per cell, for the page to draw on zoom."""
+    fields = _fields("units", include_personal)
+    wanted = [f.column for f in fields] + ["cell_code", "must_have_branch"]
+    shown = [c for c in dict.fromkeys(wanted) if c in frame.columns]  # sorted, not the rest
+    frame = frame[[*shown, frame.geometry.name]]
     frame = frame.sort_values("cell_code", kind="stable", na_position="last")
     lon, lat, keep = _points(frame)
     frame, lon, lat = frame[keep], lon[keep], lat[keep]
-    fields = _fields("units", include_personal)
     # a chunk is one cell's: its code is the chunk's key, not repeated per unit
     columns = {f.column: _column(frame, f, lang) for f in fields if f.column != "cell_code"}
     alert = _alert_column("units", frame)
