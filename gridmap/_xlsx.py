@@ -36,6 +36,9 @@ _MAIN: Final = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
 _ROWS_PER_WRITE: Final = 2000
+#: zlib level of the parts: at 1M units level 4 writes 39 MB in half the time level 6
+#: takes for 36 MB (level 1: 45 MB in a third of it).
+_LEVEL: Final = 4
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,9 @@ def write_workbook(path: Path | str, sheets: Iterable[SheetData]) -> Path:
     sheets = list(sheets)
     formats = sorted({f for sheet in sheets for f in sheet.formats if f})
     styles = {f: FIRST_FORMAT + i for i, f in enumerate(formats)}
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as book:
+    with zipfile.ZipFile(
+        target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_LEVEL
+    ) as book:
         for name, text in _package([s.name for s in sheets]).items():
             book.writestr(name, text)
         book.writestr("xl/styles.xml", _styles_xml(formats))
