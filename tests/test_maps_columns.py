@@ -161,3 +161,12 @@ def test_polygons_encoded_at_once_are_what_the_ring_by_ring_encoder_wrote(precis
     for _ in range(100):
         geoms = [_random_geometry(rng) for _ in range(rng.randint(0, 25))]
         assert encode_polygons(geoms, precision) == _reference_polygons(geoms, precision)
+
+
+@pytest.mark.parametrize("digits", [0, 2, 5, 8, 12, 17])
+def test_long_runs_of_integers_are_coded_as_value_by_value(digits: int) -> None:
+    rng = np.random.default_rng(digits)
+    values = rng.integers(-(10**digits), 10**digits + 1, 1000, dtype=np.int64)
+    values[::97] = 0
+    assert polyline(values) == "".join(polyline([v]) for v in values.tolist())
+    assert _decode_ints(polyline(values)) == values.tolist()

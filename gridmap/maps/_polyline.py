@@ -35,15 +35,25 @@ def polyline_chunks(values: IntArray, bounds: IntArray) -> list[str]:
 
 
 def _polyline_codes(values: IntArray) -> tuple[str, IntArray]:
-    """The code of ``values`` (at least one) and how many characters each value took."""
+    """The code of ``values`` and how many characters (5-bit groups) each value took.
+
+    One pass per group position over the values that have that many groups: most
+    deltas take one to three characters, so no values x 13 table is built.
+    """
     v = np.where(values < 0, ~(values << 1), values << 1)
-    shifts = _GROUPS[: max(1, (int(v.max()).bit_length() + 4) // 5)]
-    rest = v[:, None] >> shifts
-    count = np.maximum(1, np.count_nonzero(rest, axis=1))
-    position = np.arange(len(shifts))
-    codes = (rest & 0x1F) + 63 + np.where(position < (count - 1)[:, None], 0x20, 0)
-    used = position < count[:, None]
-    text: str = codes[used].astype(np.uint8).tobytes().decode("ascii")
+    count = np.ones(len(v), dtype=np.int64)
+    for shift in _GROUPS[1:].tolist():
+        longer = v >= (1 << shift)
+        if not longer.any():
+            break
+        count += longer
+    starts = np.cumsum(count) - count
+    out = np.empty(int(count.sum()), dtype=np.uint8)
+    for group in range(int(count.max(initial=0))):
+        at = np.flatnonzero(count > group) if group else np.arange(len(v))
+        more = np.where(count[at] - 1 > group, 0x20, 0)
+        out[starts[at] + group] = ((v[at] >> (5 * group)) & 0x1F) + 63 + more
+    text: str = out.tobytes().decode("ascii")
     return text, count
 
 
