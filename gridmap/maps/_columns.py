@@ -7,7 +7,7 @@ for that chunk alone. Here every decision and every encoded value is computed on
 over the whole column with numpy; a chunk is then a few slices. A million units in
 eight thousand cells take a second instead of twenty. Columns this module does not
 recognise (numbers mixed with text, dates, ``pandas.NA``) go through
-``encode_column`` chunk by chunk.
+:func:`encode_values` (the reference, value by value) chunk by chunk.
 """
 
 from __future__ import annotations
