@@ -16,10 +16,11 @@ neutralised.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -108,22 +109,41 @@ def _plain_column(values: pd.Series) -> list[Any]:
 
 def _width(header: object, values: pd.Series) -> float:
     """Column width from the longest text shown (as :func:`write_xlsx` callers size them)."""
-    shown = values.astype(object).where(values.notna(), "")
-    longest = shown.astype(str).str.len().max() if len(values) else 0
-    longest = max(int(longest or 0), len(str(header)))
+    longest = max(_longest_text(values), len(str(header)))
     return min(40.0, 4 + 1.6 * longest)
 
 
-def _rows(frame: pd.DataFrame) -> Iterator[list[Any]]:
-    """The frame's rows as Python values, formula-like text as quoted text."""
-    columns = [_plain_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    texts = [i for i, c in enumerate(columns) if any(isinstance(v, str) for v in c)]
-    for row in zip(*columns, strict=True):
-        values = list(row)
-        for i in texts:
-            if is_formula_like(values[i]):
-                values[i] = Quoted(values[i])
-        yield values
+def _longest_text(values: pd.Series) -> int:
+    """Characters of the longest value as text (missing values show nothing)."""
+    present = values[values.notna()]
+    if len(present) == 0:
+        return 0
+    if isinstance(present.dtype, np.dtype) and present.dtype.kind in "biuf":
+        distinct = np.unique(present.to_numpy()).tolist()  # one numpy type: no 1 == 1.0
+        return max(map(len, map(str, distinct)))
+    plain = present.astype(object).to_numpy()
+    if set(map(type, plain)) <= {str}:
+        return int(max(map(len, pd.unique(plain))))
+    return int(present.astype(object).astype(str).str.len().max())
+
+
+def _safe_column(values: pd.Series) -> list[Any]:
+    """A column as Python values (missing ones as None), formula-like text as quoted text."""
+    plain = _plain_column(values)
+    kinds = set(map(type, plain))
+    if not any(issubclass(k, str) for k in kinds):
+        return plain
+    if kinds <= {str, type(None)}:  # each distinct text checked once
+        codes, distinct = pd.factorize(np.array(plain, dtype=object))
+        flagged = [is_formula_like(v) for v in distinct.tolist()]
+        if not any(flagged):
+            return plain
+        safe = np.empty(len(distinct) + 1, dtype=object)
+        safe[:-1] = [Quoted(v) if f else v for v, f in zip(distinct.tolist(), flagged, strict=True)]
+        safe[-1] = None
+        quoted: list[Any] = safe[codes].tolist()
+        return quoted
+    return [Quoted(v) if is_formula_like(v) else v for v in plain]
 
 
 def stream_xlsx(
@@ -144,7 +164,8 @@ def stream_xlsx(
         formats = list((number_formats or {}).get(name, ())) or [""] * frame.shape[1]
         header = [Quoted(str(h)) if is_formula_like(h) else h for h in frame.columns]
         widths = [_width(h, frame.iloc[:, i]) for i, h in enumerate(frame.columns)]
-        data.append(SheetData(name, header, _rows(frame), formats, widths, n_rows=len(frame)))
+        columns = [_safe_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+        data.append(SheetData(name, header, (), formats, widths, len(frame), columns))
     return write_workbook(path, data)
 
 

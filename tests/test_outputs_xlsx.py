@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import openpyxl
 import pandas as pd
 
 from gridmap._spreadsheet import stream_xlsx
+from gridmap._xlsx import Quoted, SheetData, write_workbook
 
 
 def test_cells_keep_their_types_formats_and_stay_text(tmp_path: Path) -> None:
@@ -51,3 +53,38 @@ def test_read_only_readers_see_the_sheets_size(tmp_path: Path) -> None:
     path = stream_xlsx(tmp_path / "t.xlsx", {"盲区": frame})
     sheet = openpyxl.load_workbook(path, read_only=True)["盲区"]
     assert (sheet.max_row, sheet.max_column) == (8, 2)
+
+
+def _tricky_columns(n: int, seed: int) -> list[list[object]]:
+    rng = np.random.default_rng(seed)
+    texts: list[object] = [" 前后 ", "a<b&c>\x07", "名称", "", "x\x00y", "=SUM(A1)", None]
+    pick = lambda values: [values[i] for i in rng.integers(0, len(values), n)]  # noqa: E731
+    return [
+        [Quoted(v) if isinstance(v, str) and v.startswith("=") else v for v in pick(texts)],
+        pick([0.25, float("nan"), 1 / 3, 1e20, -0.0, float("inf"), 12.0, None]),
+        pick([-(10**12), 0, 7, None]),
+        pick([True, False, None]),
+        pick([dt.date(2026, 1, 2), dt.datetime(2026, 3, 4, 5, 6), None]),
+        pick([1, 2.5, "t", None, True]),
+        [None] * n,
+    ]
+
+
+def _sheet_xml(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as book:
+        return book.read("xl/worksheets/sheet1.xml")
+
+
+def test_a_sheet_written_by_columns_has_the_cells_written_one_by_one(tmp_path: Path) -> None:
+    n = 20_005  # more than one block of rows
+    columns = _tricky_columns(n, seed=3)
+    header = [f"列{i}" for i in range(len(columns))]
+    formats = ["", "0.0%", "#,##0", "", "yyyy-mm-dd", "", ""]
+    widths = [10.0] * len(columns)
+    by_rows = SheetData("表", header, list(zip(*columns, strict=True)), formats, widths, n)
+    by_columns = SheetData("表", header, (), formats, widths, n, columns)
+    one_by_one = write_workbook(tmp_path / "rows.xlsx", [by_rows])
+    at_once = write_workbook(tmp_path / "columns.xlsx", [by_columns])
+    assert _sheet_xml(at_once) == _sheet_xml(one_by_one)
+    cells = list(openpyxl.load_workbook(at_once)["表"].iter_rows(min_row=2, values_only=True))
+    assert len(cells) == n and cells[0][6] is None

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import gzip
-import itertools
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -23,9 +23,12 @@ import pandas as pd
 
 from gridmap.domain import UnitKind
 from gridmap.maps import _encode
+from gridmap.maps._columns import encode_chunks
 from gridmap.maps.i18n import Lang, tr
 
 __all__ = ["cell_counts", "count_fields", "packed", "unit_chunks"]
+
+ObjectArray = np.ndarray[Any, np.dtype[np.object_]]
 
 
 def cell_counts(cells: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -40,7 +43,7 @@ def cell_counts(cells: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoData
             "must": units["must_have_branch"].fillna(False).astype(bool),
         }
     )
-    kinds = pd.crosstab(frame["code"], frame["kind"])
+    kinds = frame.groupby(["code", "kind"]).size().unstack(fill_value=0)
     sums = frame.groupby("code")[["unserved", "no_org", "must"]].sum()
     out = cells.copy()
     for kind in UnitKind:
@@ -69,8 +72,8 @@ def count_fields(lang: Lang) -> list[list[str]]:
 
 
 def unit_chunks(
-    codes: list[object],
-    columns: dict[str, list[object]],
+    codes: Sequence[object] | ObjectArray,
+    columns: Mapping[str, Sequence[object] | ObjectArray],
     lon: np.ndarray[Any, np.dtype[np.float64]],
     lat: np.ndarray[Any, np.dtype[np.float64]],
     precision: int,
@@ -78,19 +81,31 @@ def unit_chunks(
     """One encoded chunk of points and columns per cell code, in first-seen code order.
 
     ``codes``, ``columns``, ``lon`` and ``lat`` are per unit, already sorted by code.
+    Each column is encoded once for all chunks (:func:`gridmap.maps._columns.encode_chunks`).
     """
-    keys = ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c) for c in codes]
-    starts = [0] + [i for i in range(1, len(keys)) if keys[i] != keys[i - 1]] + [len(keys)]
-    chunks: list[dict[str, Any]] = []
-    for a, b in itertools.pairwise(starts):
-        chunks.append(
-            {
-                "n": b - a,
-                "xy": _encode.encode_points(lon[a:b], lat[a:b], precision),
-                "cols": {k: _encode.encode_column(v[a:b]) for k, v in columns.items()},
-            }
-        )
-    return {"codes": [keys[a] for a in starts[:-1]], "chunks": chunks}
+    keys = _keys(codes)
+    if len(keys) == 0:
+        return {"codes": [], "chunks": []}
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    bounds = np.concatenate([[0], change, [len(keys)]]).astype(np.int64)
+    points = _encode.encode_point_chunks(lon, lat, bounds, precision)
+    encoded = {k: encode_chunks(v, bounds) for k, v in columns.items()}
+    chunks = [
+        {"n": int(b - a), "xy": xy, "cols": {k: v[i] for k, v in encoded.items()}}
+        for i, (a, b, xy) in enumerate(zip(bounds[:-1], bounds[1:], points, strict=True))
+    ]
+    return {"codes": keys[bounds[:-1]].tolist(), "chunks": chunks}
+
+
+def _keys(codes: Sequence[object] | ObjectArray) -> ObjectArray:
+    """Each code as text, a missing one (None, NaN) as ``""``."""
+    keys = np.empty(len(codes), dtype=object)
+    keys[:] = codes if isinstance(codes, np.ndarray) else list(codes)
+    missing = np.asarray(pd.isna(keys), dtype=bool)
+    keys[missing] = ""
+    if not all(k is str for k in set(map(type, keys))):
+        keys = np.array([str(k) for k in keys.tolist()], dtype=object)
+    return keys
 
 
 def packed(chunks: dict[str, Any]) -> str:

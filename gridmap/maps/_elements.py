@@ -57,12 +57,14 @@ class DataLayer(JSCSSMixin, Layer):
     of the page script, V8 would compile megabytes of literals in one long task.
     """
 
-    _template = Template("""
+    _data_template = Template("""
         {% macro html(this, kwargs) %}
             <script type="application/json" id="{{ this.get_name() }}_data">
                 {{- this.body_json -}}
             </script>
         {% endmacro %}
+    """)
+    _template = Template("""
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = {{ this.factory }}({{ this.group_options|tojavascript }});
             GridMap.addLayer({{ this._parent.get_name() }}, {{ this.get_name() }},
@@ -104,6 +106,29 @@ class DataLayer(JSCSSMixin, Layer):
                 ("markercluster_css", _assets.CLUSTER_CSS[0]),
                 ("markercluster_default_css", _assets.CLUSTER_CSS[1]),
             ]
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Render as folium does; the data block goes into the page as it is.
+
+        folium would wrap the block in an ``Element``, whose text Jinja then parses
+        as a template: seconds of lexing for the megabytes of a county's units.
+        """
+        block = self._data_template.module.html(self, kwargs)
+        figure: Any = self.get_root()
+        figure.html.add_child(_Text(str(block)), name=self.get_name())
+        super().render(**kwargs)  # type: ignore[no-untyped-call]
+
+
+class _Text(Element):
+    """Finished page text: written as it is, never parsed as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text."""
+        return self._text
 
 
 class StartLoader(MacroElement):

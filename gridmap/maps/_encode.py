@@ -27,7 +27,6 @@ polygon coverage's shared edges shared (no gaps, no overlaps).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -35,67 +34,24 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
+from gridmap.maps import _polygons
+from gridmap.maps._columns import encode_chunks
+from gridmap.maps._polyline import polyline, polyline_chunks
+
 __all__ = [
     "encode_column",
+    "encode_point_chunks",
     "encode_points",
     "encode_polygons",
     "metres_to_degrees",
     "polyline",
+    "polyline_chunks",
     "simplify_coverage",
 ]
 
-_DIGITS: Final = re.compile(r"\d{1,15}")
-_DICT_RATIO: Final = 0.5
 _METRES_PER_DEGREE: Final = 111_320.0
 
 IntArray = npt.NDArray[np.int64]
-
-
-class _Cursor:
-    """Running position for delta coding across rings and features."""
-
-    def __init__(self) -> None:
-        self.x = 0
-        self.y = 0
-
-    def deltas(self, ring: IntArray) -> str:
-        xs = np.diff(ring[:, 0], prepend=self.x)
-        ys = np.diff(ring[:, 1], prepend=self.y)
-        self.x, self.y = int(ring[-1, 0]), int(ring[-1, 1])
-        return polyline(np.column_stack([xs, ys]).ravel())
-
-
-#: Below this many values the plain loop is faster than the array code.
-_SHORT = 128
-#: 5-bit groups of a 64-bit value.
-_GROUPS = np.arange(13, dtype=np.int64) * 5
-
-
-def polyline(values: Sequence[int] | IntArray) -> str:
-    """Write integers with the encoded-polyline code (5-bit groups, offset 63)."""
-    if len(values) < _SHORT:
-        return _polyline_loop([int(v) for v in values])
-    v = np.asarray(values, dtype=np.int64)
-    v = np.where(v < 0, ~(v << 1), v << 1)
-    shifts = _GROUPS[: max(1, (int(v.max()).bit_length() + 4) // 5)]
-    rest = v[:, None] >> shifts
-    count = np.maximum(1, np.count_nonzero(rest, axis=1))
-    position = np.arange(len(shifts))
-    codes = (rest & 0x1F) + 63 + np.where(position < (count - 1)[:, None], 0x20, 0)
-    used = position < count[:, None]
-    text: str = codes[used].astype(np.uint8).tobytes().decode("ascii")
-    return text
-
-
-def _polyline_loop(values: list[int]) -> str:
-    out: list[str] = []
-    for value in values:
-        v = ~(value << 1) if value < 0 else value << 1
-        while v >= 0x20:
-            out.append(chr((0x20 | (v & 0x1F)) + 63))
-            v >>= 5
-        out.append(chr(v + 63))
-    return "".join(out)
 
 
 def metres_to_degrees(metres: float, latitude: float) -> float:
@@ -118,48 +74,9 @@ def simplify_coverage(
     return simplified
 
 
-def _quantise_ring(coords: npt.NDArray[np.float64], scale: float) -> IntArray | None:
-    ring = np.rint(coords[:, :2] * scale).astype(np.int64)
-    if len(ring) > 1 and np.array_equal(ring[0], ring[-1]):
-        ring = ring[:-1]
-    if len(ring) > 1:
-        keep = np.ones(len(ring), dtype=bool)
-        keep[1:] = np.any(ring[1:] != ring[:-1], axis=1)
-        ring = ring[keep]
-    return ring if len(ring) >= 3 else None
-
-
-def _polygon_rings(polygon: Any, scale: float) -> list[IntArray]:
-    exterior = _quantise_ring(shapely.get_coordinates(polygon.exterior), scale)
-    if exterior is None:
-        return []
-    holes = (_quantise_ring(shapely.get_coordinates(h), scale) for h in polygon.interiors)
-    return [exterior, *(h for h in holes if h is not None)]
-
-
-def _parts(geom: Any) -> list[Any]:
-    if geom is None or geom.is_empty:
-        return []
-    if geom.geom_type == "Polygon":
-        return [geom]
-    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
-        return [p for g in geom.geoms for p in _parts(g)]
-    return []
-
-
 def encode_polygons(geoms: Sequence[Any], precision: int) -> list[Any]:
     """Encode (multi)polygons as described in the module docstring; empty ones as ``[]``."""
-    scale = 10.0**precision
-    cursor = _Cursor()
-    out: list[Any] = []
-    for geom in geoms:
-        polygons = [rings for p in _parts(geom) if (rings := _polygon_rings(p, scale))]
-        encoded = [[cursor.deltas(ring) for ring in rings] for rings in polygons]
-        if len(encoded) == 1 and len(encoded[0]) == 1:
-            out.append(encoded[0][0])
-        else:
-            out.append(encoded)
-    return out
+    return _polygons.encode_polygons(geoms, precision, polyline_chunks)
 
 
 def encode_points(
@@ -173,59 +90,24 @@ def encode_points(
     return polyline(pairs)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+def encode_point_chunks(
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    bounds: IntArray,
+    precision: int,
+) -> list[str]:
+    """``encode_points(lon[a:b], lat[a:b], precision)`` for each chunk of ``bounds``."""
+    scale = 10.0**precision
+    xs = np.rint(np.asarray(lon, dtype=np.float64) * scale).astype(np.int64)
+    ys = np.rint(np.asarray(lat, dtype=np.float64) * scale).astype(np.int64)
+    dx, dy = xs.copy(), ys.copy()
+    dx[1:] -= xs[:-1]
+    dy[1:] -= ys[:-1]
+    starts = bounds[:-1][np.diff(bounds) > 0]  # each chunk starts from 0, 0
+    dx[starts], dy[starts] = xs[starts], ys[starts]
+    return polyline_chunks(np.column_stack([dx, dy]).ravel(), 2 * bounds)
 
 
-def _number(value: object, decimals: int) -> float | int | None:
-    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return int(value)
-    number = float(value)  # type: ignore[arg-type]
-    rounded = round(number, decimals)
-    return int(rounded) if rounded.is_integer() else rounded
-
-
-def _digit_codes(texts: list[str]) -> dict[str, Any] | None:
-    if not texts or not all(_DIGITS.fullmatch(t) for t in texts):
-        return None
-    width = len(texts[0])
-    if any(len(t) != width for t in texts):
-        return None
-    values = np.array([int(t) for t in texts], dtype=np.int64)
-    return {"n": width, "v": np.diff(values, prepend=0).tolist()}
-
-
-def _front_coded(texts: list[str]) -> dict[str, Any]:
-    flat: list[Any] = []
-    previous = ""
-    for text in texts:
-        limit = min(len(text), len(previous))
-        head = 0
-        while head < limit and text[head] == previous[head]:
-            head += 1
-        tail = 0
-        while tail < limit - head and text[-1 - tail] == previous[-1 - tail]:
-            tail += 1
-        flat += [head, tail, text[head : len(text) - tail]]
-        previous = text
-    return {"f": flat}
-
-
-def encode_column(values: Sequence[object], *, decimals: int = 1) -> Any:
+def encode_column(values: Sequence[object] | npt.NDArray[Any], *, decimals: int = 1) -> Any:
     """Encode one property column (see the module docstring); None becomes ``""``/null."""
-    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
-    if present and all(_is_number(v) or isinstance(v, bool | np.bool_) for v in present):
-        return [_number(v, decimals) for v in values]
-    texts = [
-        "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values
-    ]
-    codes = _digit_codes(texts)
-    if codes is not None:
-        return codes
-    unique = list(dict.fromkeys(texts))
-    if len(unique) <= max(1, int(len(texts) * _DICT_RATIO)):
-        index = {text: i for i, text in enumerate(unique)}
-        return {"d": unique, "i": [index[t] for t in texts]}
-    return _front_coded(texts)
+    return encode_chunks(values, [0, len(values)], decimals=decimals)[0]

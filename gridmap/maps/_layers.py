@@ -15,6 +15,7 @@ from typing import Any, Final
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import shapely
 
 from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
@@ -52,6 +53,7 @@ _OTHER_COLOR: Final = "#777777"
 _UNIT_PRECISION: Final = 5
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
 #: Ring of units flagged 应建未建 (``must_have_branch``).
 ALERT_COLOR: Final = "#e31a1c"
 
@@ -214,39 +216,52 @@ _DEFS: Final[dict[str, _Def]] = {
 }
 
 
-def _enum_values(values: Any, enum: type[DomainEnum], lang: Lang) -> list[object]:
-    labels: dict[object, object] = {}
-    for value in values.dropna().unique():
-        try:
-            labels[value] = enum.parse(value).label(lang)
-        except ValueError:
-            labels[value] = str(value)
-    return [labels.get(v, v) if not _missing(v) else None for v in values]
-
-
-def _column(frame: gpd.GeoDataFrame, field: _Field, lang: Lang) -> list[object]:
+def _column(frame: gpd.GeoDataFrame, field: _Field, lang: Lang) -> ObjectArray:
+    """The values the page shows: enumerations and statuses translated, missing as None."""
     if field.column not in frame.columns:
-        return [None] * len(frame)
+        return np.full(len(frame), None, dtype=object)
     values = frame[field.column]
     if field.enum is not None:
-        return _enum_values(values, field.enum, lang)
-    if field.column == "status":
-        return [None if _missing(v) else status_label(str(v), lang) for v in values]
-    if field.fmt == "bool":
-        return [None if _missing(v) else bool(v) for v in values]
-    return [None if _missing(v) else _plain(v) for v in values.tolist()]
+        enum = field.enum
+        out = _each_distinct(values, lambda v: _enum_label(enum, v, lang))
+    elif field.column == "status":
+        out = _each_distinct(values, lambda v: status_label(str(v), lang))
+    elif field.fmt == "bool":
+        out = _each_distinct(values, bool)
+    else:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values.tolist()
+        if any(issubclass(k, np.generic) for k in set(map(type, out))):
+            out[:] = [_plain(v) for v in out.tolist()]
+    out[_missing(values)] = None
+    return out
 
 
-def _missing(value: object) -> bool:
-    """None, NaN, ±inf, NaT or pandas.NA (the last compares to nothing, not even itself)."""
-    if value is None:
-        return True
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return True  # NaN and ±inf (e.g. a unit no station reaches) are shown as empty
+def _each_distinct(values: pd.Series, convert: Callable[[Any], object]) -> ObjectArray:
+    """``convert`` applied once per distinct value (None where missing)."""
+    codes, distinct = pd.factorize(values)
+    converted = np.empty(len(distinct) + 1, dtype=object)
+    converted[:-1] = [convert(v) for v in distinct.tolist()]
+    converted[-1] = None  # code -1: missing
+    out: ObjectArray = converted[codes]
+    return out
+
+
+def _enum_label(enum: type[DomainEnum], value: object, lang: Lang) -> object:
     try:
-        return bool(value != value)
-    except TypeError:  # pandas.NA refuses bool()
-        return True
+        return enum.parse(value).label(lang)
+    except ValueError:
+        return str(value)
+
+
+def _missing(values: pd.Series) -> BoolArray:
+    """None, NaN, ±inf (e.g. a unit no station reaches), NaT or pandas.NA: shown as empty."""
+    missing = np.array(values.isna(), dtype=bool)
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        missing |= ~np.isfinite(values.to_numpy(dtype=np.float64, na_value=np.nan))
+    elif values.dtype == object:
+        missing |= np.array(values.isin([np.inf, -np.inf]), dtype=bool)
+    return missing
 
 
 def _plain(value: object) -> object:
@@ -352,15 +367,18 @@ def _by_cell_units(
     frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
 ) -> LayerSpec:
     """The units layer as one encoded chunk per cell, for the page to draw on zoom."""
+    fields = _fields("units", include_personal)
+    wanted = [f.column for f in fields] + ["cell_code", "must_have_branch"]
+    shown = [c for c in dict.fromkeys(wanted) if c in frame.columns]  # sorted, not the rest
+    frame = frame[[*shown, frame.geometry.name]]
     frame = frame.sort_values("cell_code", kind="stable", na_position="last")
     lon, lat, keep = _points(frame)
     frame, lon, lat = frame[keep], lon[keep], lat[keep]
-    fields = _fields("units", include_personal)
     # a chunk is one cell's: its code is the chunk's key, not repeated per unit
     columns = {f.column: _column(frame, f, lang) for f in fields if f.column != "cell_code"}
     alert = _alert_column("units", frame)
     if alert is not None:
-        columns["_alert"] = list(alert)
+        columns["_alert"] = np.array(alert, dtype=object)
     precision = min(opts.point_precision, _UNIT_PRECISION)
     chunks = _by_cell.unit_chunks(frame["cell_code"].tolist(), columns, lon, lat, precision)
     base = _spec("units", frame.iloc[:0], lang, opts, include_personal)

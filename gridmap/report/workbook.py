@@ -12,17 +12,18 @@ formula (:mod:`gridmap._spreadsheet`).
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from gridmap._spreadsheet import stream_xlsx
 from gridmap.coverage import CoverageInputs, CoverageResult
-from gridmap.domain import AdminLevel, OrgKind, OrgStatus, StationTier, UnitKind
+from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
 from gridmap.report.labels import COLUMN_LABELS, Lang, column_label
 
 __all__ = ["COLUMN_LABELS", "PERCENT_FORMAT", "column_label", "report_tables", "write_report"]
@@ -52,12 +53,10 @@ def _is_flag(values: pd.Series) -> bool:
     """A yes/no column: booleans, possibly with gaps (counts are numbers, never flags)."""
     if pd.api.types.is_bool_dtype(values.dtype):
         return True
-    present = values.dropna()
-    return (
-        values.dtype == object
-        and len(present) > 0
-        and bool(present.map(lambda v: isinstance(v, bool | np.bool_)).all())
-    )
+    if values.dtype != object:
+        return False
+    kinds = set(map(type, values.dropna().to_numpy()))
+    return len(kinds) > 0 and all(issubclass(k, bool | np.bool_) for k in kinds)
 
 
 def _labels(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
@@ -65,21 +64,44 @@ def _labels(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     out = frame.copy()
     for column, enum in _ENUMS.items():
         if column in out:
-            out[column] = out[column].map(lambda v, e=enum: _label(e, v, lang))
+            out[column] = _each_distinct(out[column], functools.partial(_label, enum, lang=lang))
     yes, no = _YES_NO[lang]
     for column in out.columns:
         if _is_flag(out[column]):
-            out[column] = out[column].map(lambda v: None if pd.isna(v) else yes if v else no)
+            out[column] = _yes_no(out[column], yes, no)
     return out
 
 
-def _label(
-    enum: type[AdminLevel] | type[UnitKind] | type[OrgStatus], value: object, lang: Lang
-) -> object:
+def _yes_no(values: pd.Series, yes: str, no: str) -> pd.Series:
+    """A flag as words: ``yes`` where true, ``no`` where false, None where missing."""
+    present = np.array(values.notna(), dtype=bool)
+    plain = values.to_numpy(dtype=object)
+    words = np.full(len(values), None, dtype=object)
+    words[present] = np.where(plain[present].astype(bool), yes, no)
+    return pd.Series(words, index=values.index, dtype=object)
+
+
+def _each_distinct(values: pd.Series, convert: Callable[[object], object]) -> pd.Series:
+    """``values.map(convert)``, ``convert`` called once per distinct value (missing as is)."""
+    codes, distinct = pd.factorize(values)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = [convert(v) for v in distinct.tolist()]
+    out = table[codes]
+    missing = np.flatnonzero(codes < 0)  # converted too, one by one, as Series.map does
+    if len(missing):
+        out[missing] = [convert(v) for v in values.to_numpy(dtype=object)[missing].tolist()]
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _label(enum: type[DomainEnum], value: object, lang: Lang) -> object:
     try:
         return enum(str(value)).label(lang)
     except ValueError:
         return value
+
+
+def _kind_label(enum: type[OrgKind] | type[StationTier], lang: Lang, value: Any) -> str:
+    return enum(value).label(lang)
 
 
 def _rollup_order(columns: Iterable[str]) -> list[str]:
@@ -119,13 +141,15 @@ def _idle(result: CoverageResult, lang: Lang) -> pd.DataFrame:
         (result.orgs, org_label, "kind", OrgKind),
         (result.stations, station_label, "tier", StationTier),
     ):
-        for _, row in frame[frame["idle"].astype(bool)].iterrows():
-            last = row["last_activity"]
+        idle = frame[frame["idle"].astype(bool)]
+        kinds = _each_distinct(idle[enum_col], functools.partial(_kind_label, enum, lang))
+        columns = (idle["name"].tolist(), kinds.tolist(), idle["last_activity"].tolist())
+        for name, kind, last in zip(*columns, strict=True):
             rows.append(
                 {
                     "what": what,
-                    "name": row["name"],
-                    "kind": enum(row[enum_col]).label(lang),
+                    "name": name,
+                    "kind": kind,
                     "last_activity": last,
                     "idle_days": None if pd.isna(last) else int((day - pd.Timestamp(last)).days),
                 }
