@@ -299,3 +299,19 @@ def town(store: Store) -> Iterator[Store]:
             ]
         )
     yield store
+
+
+@pytest.fixture(scope="module")
+def shenzhen() -> Any:
+    """The real Shenzhen (Futian) road graph of ``shared/data``, in metres (UTM-like)."""
+    import networkx as nx
+    from pyproj import Transformer
+
+    from gridmap.crs import metric_crs_for
+    from gridmap.network import RoadGraph
+
+    raw = nx.read_graphml(SHARED_DATA / "osm/shenzhen_futian_roads.graphml")
+    to_metric = Transformer.from_crs(4326, metric_crs_for(114.05, 22.54), always_xy=True)
+    for _, data in raw.nodes(data=True):
+        data["x"], data["y"] = to_metric.transform(float(data["x"]), float(data["y"]))
+    return RoadGraph.from_networkx(raw, weight="length", crs=to_metric.target_crs)

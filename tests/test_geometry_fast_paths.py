@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from pyproj import Transformer
 
 from gridmap._threads import threads
 from gridmap.coverage._blind_area import blind_parts
 from gridmap.coverage.zones import _footprints, _zone_of
-from gridmap.crs import metric_crs_for
 from gridmap.network import RoadGraph, multi_source_distances, snap_points
 from gridmap.network import snap as snap
 from gridmap.network._chains import chains
@@ -29,16 +25,6 @@ from gridmap.network.isochrone import reached_edges, service_areas
 from gridmap.network.snap import Snapped
 
 METRIC = "EPSG:32650"
-SHENZHEN = Path(__file__).resolve().parents[2] / "shared/data/osm/shenzhen_futian_roads.graphml"
-
-
-@pytest.fixture(scope="module")
-def shenzhen() -> RoadGraph:
-    raw = nx.read_graphml(SHENZHEN)
-    to_metric = Transformer.from_crs(4326, metric_crs_for(114.05, 22.54), always_xy=True)
-    for _, data in raw.nodes(data=True):
-        data["x"], data["y"] = to_metric.transform(float(data["x"]), float(data["y"]))
-    return RoadGraph.from_networkx(raw, weight="length", crs=to_metric.target_crs)
 
 
 def _zone_of_reference(points: np.ndarray, zones: np.ndarray) -> np.ndarray:

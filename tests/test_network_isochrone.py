@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from pyproj import Transformer
 from shapely.geometry import LineString
 
-from gridmap.crs import metric_crs_for
 from gridmap.network import (
     RoadGraph,
     distances_to_points,
@@ -25,7 +20,6 @@ from gridmap.network import (
 
 METRIC = "EPSG:32650"
 # The real data beside the checkout (../shared/data), as in conftest.SHARED_DATA.
-SHENZHEN = Path(__file__).resolve().parents[2] / "shared/data/osm/shenzhen_futian_roads.graphml"
 
 
 def _straight_km(oneway: str = "no") -> RoadGraph:
@@ -132,15 +126,6 @@ def test_source_reaching_nothing_gets_an_empty_area() -> None:
     dist, nearest = multi_source_distances(graph, [_node(graph, 1000.0)], weight="length")
     (area,) = service_areas(graph, dist, nearest, 100.0, buffer_m=10, n_sources=1)
     assert area.is_empty
-
-
-@pytest.fixture(scope="module")
-def shenzhen() -> RoadGraph:
-    raw = nx.read_graphml(SHENZHEN)
-    to_metric = Transformer.from_crs(4326, metric_crs_for(114.05, 22.54), always_xy=True)
-    for _, data in raw.nodes(data=True):
-        data["x"], data["y"] = to_metric.transform(float(data["x"]), float(data["y"]))
-    return RoadGraph.from_networkx(raw, weight="length", crs=to_metric.target_crs)
 
 
 def test_real_graph_areas_partition_the_union(shenzhen: RoadGraph) -> None:
