@@ -19,11 +19,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import create_engine, text
+from web_support import World, seed, settings_for
 
 from gridmap.store import Store, models
+from gridmap.web import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -315,3 +318,19 @@ def shenzhen() -> Any:
     for _, data in raw.nodes(data=True):
         data["x"], data["y"] = to_metric.transform(float(data["x"]), float(data["y"]))
     return RoadGraph.from_networkx(raw, weight="length", crs=to_metric.target_crs)
+
+
+# -- the web tests' small world (tests/web_support.py) and a client of its app -----------
+
+
+@pytest.fixture
+def world(store: Store) -> World:
+    """Two townships, three cells, two workers, every role (tests/web_support.py)."""
+    return seed(store)
+
+
+@pytest.fixture
+def client(world: World) -> Iterator[TestClient]:
+    """The web app on ``world``'s store; modules with another app define their own."""
+    with TestClient(create_app(settings_for(world.store))) as test_client:
+        yield test_client

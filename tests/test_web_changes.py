@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from web_support import CELL_A1, World, bearer, login, seed, settings_for
+from web_support import CELL_A1, World, bearer, login
 
-from gridmap.store import Store, models
-from gridmap.web import create_app
-
-
-@pytest.fixture
-def world(store: Store) -> World:
-    return seed(store)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(world.store))) as test_client:
-        yield test_client
+from gridmap.store import models
 
 
 def _report(client: TestClient, world: World, change: dict[str, object]) -> int:

@@ -8,16 +8,14 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from geoalchemy2.shape import from_shape
 from openpyxl import load_workbook
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import insert
-from web_support import CELL_A1, CELL_A2, CELL_B1, TOWN_A, World, password, seed, settings_for
+from web_support import CELL_A1, CELL_A2, CELL_B1, TOWN_A, World, password, settings_for
 
 from gridmap.coverage import ReachOptions, run_coverage
 from gridmap.settings import Settings
@@ -25,17 +23,6 @@ from gridmap.store import Store, models, table_of
 from gridmap.web import create_app
 
 FOREIGN = (CELL_B1, "东门企业", "东门街道")  # township B's cell, unit and name
-
-
-@pytest.fixture
-def world(store: Store) -> World:
-    return seed(store)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(world.store))) as c:
-        yield c
 
 
 def _sign_in(client: TestClient, username: str) -> None:

@@ -6,34 +6,19 @@ that fails never fails the run."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from web_support import World, password, seed, settings_for
+from web_support import World, password
 
 from gridmap.coverage import ReachOptions, run_coverage
 from gridmap.progress import reporting, stage
 from gridmap.query.jobs import create_job, follow_job, job_of, run_job
 from gridmap.settings import CoverageSettings
 from gridmap.siting.recommend import recommend_sites
-from gridmap.store import Store
-from gridmap.web import create_app
 
 COVERAGE_STAGES = ["inputs", "rules", "reach", "cells", "zones", "saving"]
 SITING_STAGES = ["inputs", "reach", "candidates", "solving", "saving"]
-
-
-@pytest.fixture
-def world(store: Store) -> World:
-    return seed(store)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(world.store))) as c:
-        yield c
 
 
 def _followed(work: object) -> list[tuple[str, float]]:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from web_support import CELL_A1, CELL_A2, CELL_B1, World, password, seed, settings_for
+from web_support import CELL_A1, CELL_A2, CELL_B1, World, password
 
-from gridmap.store import Store
-from gridmap.web import create_app
 from gridmap.web.i18n import MESSAGES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "gridmap" / "web" / "templates"
-
-
-@pytest.fixture
-def world(store: Store) -> World:
-    return seed(store)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(world.store))) as c:
-        yield c
 
 
 def _sign_in(client: TestClient, username: str, secret: str | None = None) -> str:

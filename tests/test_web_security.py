@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select, update
-from web_support import CELL_A1, World, bearer, login, password, seed, settings_for
+from web_support import CELL_A1, World, bearer, login, password, settings_for
 
 import gridmap.coverage.run
 from gridmap.errors import ConfigurationError
 from gridmap.settings import Settings
-from gridmap.store import Store, models
+from gridmap.store import models
 from gridmap.web import create_app
-
-
-@pytest.fixture
-def world(store: Store) -> World:
-    return seed(store)
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(settings_for(world.store))) as test_client:
-        yield test_client
 
 
 def _login(client: TestClient, username: str, secret: str) -> Any:
