@@ -11,6 +11,7 @@ away, farther than any reach (the nearest station is certified, not assumed).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from gridmap.grid import CellIndex
 from gridmap.scale import ClusterOptions, connect, distributed_measure, halo_m
 from gridmap.scale.exchange import Manifest, read_near
 from gridmap.scale.kernel import measure_to_parquet
+from gridmap.scale.store_read import PASSWORD_VARIABLE
 from gridmap.scale.synthetic import Province, write_county, write_manifest
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store, models, table_of
@@ -52,7 +54,9 @@ def north(metres: float) -> float:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with connect(ClusterOptions(workers=2, memory_limit="1GiB")) as c:
+    # the workers find the PostGIS test store's password where gridmap puts it for them
+    env = {PASSWORD_VARIABLE: os.environ.get("GRIDMAP_TEST_POSTGIS_URL", "")}
+    with connect(ClusterOptions(workers=2, memory_limit="1GiB", worker_env=env)) as c:
         yield c
 
 

@@ -10,6 +10,7 @@ zones merged from per-partition pieces are the run's zones.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pytest
+from distributed.diagnostics.plugin import SchedulerPlugin
 from shapely.geometry import box
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from test_scale import _same, _stored
 
 from gridmap.coverage.inputs import read_inputs, representative_points
@@ -34,7 +36,13 @@ from gridmap.scale.blind import combine_zones, count_zone_units, merge_pieces, z
 from gridmap.scale.exchange import read_partition
 from gridmap.scale.partition import county_keys, export_inputs, split_keys
 from gridmap.scale.reduce import combine_rollups, partial_rollup
-from gridmap.scale.store_read import export_county_units, export_store_units
+from gridmap.scale.store_read import (
+    PASSWORD_VARIABLE,
+    export_county_units,
+    export_store_units,
+    with_worker_password,
+    without_password,
+)
 from gridmap.settings import CoverageSettings
 from gridmap.store import Store
 
@@ -46,7 +54,9 @@ CHUNK = 40
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with connect(ClusterOptions(workers=2, memory_limit="1GiB")) as c:
+    # the workers find the PostGIS test store's password where gridmap puts it for them
+    env = {PASSWORD_VARIABLE: os.environ.get("GRIDMAP_TEST_POSTGIS_URL", "")}
+    with connect(ClusterOptions(workers=2, memory_limit="1GiB", worker_env=env)) as c:
         yield c
 
 
@@ -186,3 +196,41 @@ def test_blind_zones_from_partition_pieces_are_the_whole_runs_zones(demo: Store)
     np.testing.assert_allclose(combined["area_m2"], whole["area_m2"], rtol=1e-9)
     gap = combined.geometry.symmetric_difference(whole.geometry, align=True).area
     assert float(gap.max()) < 1e-3  # m²: the same areas, up to rounding
+
+
+def test_worker_tasks_carry_the_store_url_without_its_password(
+    demo: Store, client: Any, tmp_path: Path
+) -> None:
+    url = demo.url
+    bare = without_password(url)
+    assert make_url(bare).password is None
+    assert make_url(bare).database == make_url(url).database
+    # the worker's environment gives the password back, for the same database only
+    os.environ[PASSWORD_VARIABLE] = url
+    try:
+        assert with_worker_password(bare) == url
+        other = make_url(bare).set(database="another")
+        assert with_worker_password(other.render_as_string(hide_password=False)) != url
+    finally:
+        os.environ.pop(PASSWORD_VARIABLE)
+    if make_url(url).password is None:
+        return  # a SpatiaLite file has no password to keep out of the tasks
+    seen: list[str] = []
+    scheduler = client.cluster.scheduler
+
+    class Record(SchedulerPlugin):  # type: ignore[misc]
+        def transition(self, key: Any, start: str, finish: str, *a: Any, **k: Any) -> None:
+            task = scheduler.tasks.get(key)
+            if task is not None and task.run_spec is not None:
+                spec = task.run_spec
+                seen.append(repr((getattr(spec, "args", spec), getattr(spec, "kwargs", None))))
+
+    scheduler.add_plugin(Record(), name="record-task-args")
+    try:
+        inputs = read_inputs(demo)
+        export_store_units(client, demo, tmp_path, inputs.metric_crs)
+    finally:
+        scheduler.remove_plugin(name="record-task-args")
+    password = make_url(url).password
+    assert seen and password
+    assert not any(password in s for s in seen)

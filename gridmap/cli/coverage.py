@@ -194,7 +194,7 @@ def run(
     what_if = added is not None or bool(remove_station)
     with (
         open_store(config) as store,
-        _engine(engine, scheduler, workers, memory_limit) as client,
+        _engine(engine, scheduler, workers, memory_limit, store.url) as client,
         stage_bar("coverage run"),
     ):
         measure = None
@@ -222,8 +222,14 @@ def run(
 
 
 @contextmanager
-def _engine(engine: str, scheduler: str | None, workers: int, memory_limit: str) -> Iterator[Any]:
-    """A dask client for ``--engine dask`` (dask imported only here), else None."""
+def _engine(
+    engine: str, scheduler: str | None, workers: int, memory_limit: str, url: str
+) -> Iterator[Any]:
+    """A dask client for ``--engine dask`` (dask imported only here), else None.
+
+    A local cluster's workers get the store's ``url`` (password included) in their
+    environment when they start; the tasks carry it without the password.
+    """
     if engine != "dask":
         if scheduler is not None:
             msg = "--scheduler needs --engine dask"
@@ -232,6 +238,7 @@ def _engine(engine: str, scheduler: str | None, workers: int, memory_limit: str)
         return
     try:
         from gridmap.scale import ClusterOptions, connect
+        from gridmap.scale.store_read import PASSWORD_VARIABLE
     except ModuleNotFoundError as exc:
         msg = (
             f"--engine dask needs dask and distributed ({exc.name} is not installed): "
@@ -239,7 +246,12 @@ def _engine(engine: str, scheduler: str | None, workers: int, memory_limit: str)
         )
         raise GridmapError(msg) from None
 
-    cluster = ClusterOptions(scheduler=scheduler, workers=workers, memory_limit=memory_limit)
+    cluster = ClusterOptions(
+        scheduler=scheduler,
+        workers=workers,
+        memory_limit=memory_limit,
+        worker_env={PASSWORD_VARIABLE: url},
+    )
     with connect(cluster) as client:
         yield client
 

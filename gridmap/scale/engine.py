@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,10 @@ class ClusterOptions:
     workers: int = 2
     memory_limit: str = "2GiB"
     timeout_s: float = 5.0
+    #: Environment of the local cluster's workers, set when they start (not sent through
+    #: the scheduler): the store's URL with its password goes here. Workers of an
+    #: existing cluster need it in their own environment.
+    worker_env: Mapping[str, str] = field(default_factory=dict)
 
 
 #: distributed's own loggers, quieter: its INFO lines are its start and stop, and its
@@ -114,6 +118,7 @@ def _connect(options: ClusterOptions) -> Iterator[Any]:
             processes=True,
             memory_limit=options.memory_limit,
             dashboard_address=":0",  # any free port: a second cluster must not collide
+            env=dict(options.worker_env),
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):

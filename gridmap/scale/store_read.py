@@ -18,6 +18,7 @@ Counties are not cut into strips here (that needs every unit of a county at once
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import URL, Select, case, func, make_url, select
+from sqlalchemy.exc import ArgumentError
 
 from gridmap.coverage.inputs import representative_points
 from gridmap.scale.exchange import Box, union, write_chunk
@@ -37,11 +39,65 @@ from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ChunkedExport", "export_county_units", "export_store_units", "unit_counties"]
+__all__ = [
+    "PASSWORD_VARIABLE",
+    "ChunkedExport",
+    "export_county_units",
+    "export_store_units",
+    "unit_counties",
+    "with_worker_password",
+    "without_password",
+]
 
 WGS84 = "EPSG:4326"
 #: Store rows a worker reads (and writes) at once.
 CHUNK_ROWS = 200_000
+
+
+#: Where a worker finds the store's password: the store's whole URL, the variable gridmap
+#: reads everywhere. Tasks carry the URL without it (task arguments pass through the
+#: scheduler, its logs and dashboards); libpq's ``PGPASSWORD`` or ``~/.pgpass`` do too.
+PASSWORD_VARIABLE = "GRIDMAP_DATABASE_URL"
+
+
+def without_password(url: str) -> str:
+    """``url`` with no password at all (what a worker task is given)."""
+    parsed = make_url(url)
+    if parsed.password is None:
+        return url
+    bare = URL.create(
+        parsed.drivername,
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
+    return bare.render_as_string(hide_password=False)
+
+
+def _same_database(a: URL, b: URL) -> bool:
+    keys = ("drivername", "username", "host", "port", "database")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
+
+
+def with_worker_password(url: str) -> str:
+    """On a worker: ``url`` with the password of :data:`PASSWORD_VARIABLE` for the same database.
+
+    Without one (or for another database) ``url`` stays as it is, and the PostgreSQL
+    driver looks in ``PGPASSWORD`` and ``~/.pgpass``, as libpq does everywhere.
+    """
+    parsed = make_url(url)
+    own = os.environ.get(PASSWORD_VARIABLE)
+    if parsed.password is not None or not own:
+        return url
+    try:
+        known = make_url(own)
+    except ArgumentError:
+        return url
+    if known.password is None or not _same_database(parsed, known):
+        return url
+    return parsed.set(password=known.password).render_as_string(hide_password=False)
 
 
 def _county_of_area() -> Any:
@@ -133,10 +189,12 @@ def export_county_units(
 ) -> ChunkedExport:
     """Stream the units of ``county`` (``None``: those without one) into ``folder``.
 
-    Runs on a worker; ``url`` is the store's. Every chunk becomes one file of its
-    partition (see the module docstring); the returned boxes go into the manifest.
+    Runs on a worker; ``url`` is the store's, without its password
+    (:func:`with_worker_password` finds it on the worker). Every chunk becomes one
+    file of its partition (see the module docstring); the returned boxes go into the
+    manifest.
     """
-    store = Store(url, spatialite_library=spatialite_library)
+    store = Store(with_worker_password(url), spatialite_library=spatialite_library)
     crs = CRS.from_user_input(metric_crs)
     done = ChunkedExport()
     try:
@@ -164,7 +222,10 @@ def export_store_units(
     """Have the workers of ``client`` export every county's units; the boxes per partition.
 
     One task per county (and one for the units without a county); the client reads
-    no unit. ``store.url`` must open the same store on every worker.
+    no unit. ``store.url`` must open the same store on every worker; the tasks carry it
+    without its password, which each worker finds in its own environment
+    (:func:`with_worker_password`; a local cluster of :func:`gridmap.scale.connect` is
+    given it at start, not through the scheduler).
     """
     import shutil
 
@@ -173,7 +234,7 @@ def export_store_units(
     counties = sorted(unit_counties(store), key=lambda c: (c is None, c or ""))
     futures = client.map(
         export_county_units,
-        [store.url] * len(counties),
+        [without_password(store.url)] * len(counties),
         counties,
         folder=folder,
         metric_crs=metric_crs.to_string(),
