@@ -162,3 +162,25 @@ def test_an_import_after_the_migration_adds_to_the_migrated_headers(
         (new_id,) = conn.execute(text("SELECT id FROM unit WHERE source_id = 'n1'")).one()
     assert found[new_id]["fields"]["name"]["by"] == "town/units.csv"
     assert [found[i] for i in sorted(found) if i != new_id] == SAMPLES[:2]
+
+
+def test_digest_matrix_holds_the_digest_of_every_value() -> None:
+    import datetime as dt
+
+    import shapely
+
+    from gridmap.ingest.provenance import digest, digest_matrix
+
+    columns: list[list[Any]] = [
+        ["a", None, "金港", "a"],
+        [1, None, 3, 1],
+        [shapely.Point(1, 2), None, shapely.box(0, 0, 1, 1), shapely.Point(1, 2)],
+        [dt.date(2020, 1, 1), None, 1.5, ["x"]],
+        [None] * 4,
+        [True, None, False, True],
+    ]
+    for column in columns:
+        matrix, present = digest_matrix(column)
+        for value, row, has in zip(column, matrix, present, strict=True):
+            assert has == (value is not None)
+            assert row.tobytes().hex() == (digest(value) if has else "0" * 12)

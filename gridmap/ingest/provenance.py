@@ -411,10 +411,29 @@ def digest_matrix(
 ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
     """:func:`digest` of each value of a column as raw bytes, one row of
     :data:`DIGEST_BYTES` each (zeros where there is no value), and which rows have one."""
+    n = len(values)
+    array = _objects(values) if n else np.empty(0, dtype=object)
+    kind = pd.api.types.infer_dtype(array, skipna=True) if n else "empty"
+    blake2b = hashlib.blake2b
+    if kind in ("string", "integer"):  # each distinct value digested once (as digest_column)
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
+        texts = map(repr, uniques.tolist())
+        raw = b"".join(blake2b(t.encode(), digest_size=DIGEST_BYTES).digest() for t in texts)
+        table = np.frombuffer(raw + bytes(DIGEST_BYTES), dtype=np.uint8).reshape(-1, DIGEST_BYTES)
+        return table[codes], np.asarray(codes >= 0, dtype=np.bool_)
+    if n and bool(shapely.is_valid_input(array).all()) and not shapely.is_missing(array).all():
+        present = ~shapely.is_missing(array)
+        blobs = shapely.to_wkb(array, output_dimension=2).tolist()
+        zero = bytes(DIGEST_BYTES)
+        raw = b"".join(
+            zero if b is None else blake2b(b, digest_size=DIGEST_BYTES).digest() for b in blobs
+        )
+        matrix = np.frombuffer(raw, dtype=np.uint8).reshape(n, DIGEST_BYTES)
+        return matrix, np.asarray(present, dtype=np.bool_)
     hexes = digest_column(values)
     present = np.asarray([h is not None for h in hexes], dtype=np.bool_)
-    zero = "0" * (2 * DIGEST_BYTES)
-    raw = bytes.fromhex("".join(zero if h is None else h for h in hexes))
+    zero_hex = "0" * (2 * DIGEST_BYTES)
+    raw = bytes.fromhex("".join(zero_hex if h is None else h for h in hexes))
     matrix = np.frombuffer(raw, dtype=np.uint8).reshape(len(hexes), DIGEST_BYTES)
     return matrix, present
 
