@@ -24,8 +24,8 @@ from sqlalchemy import select, text
 import gridmap.ingest._plan as plan_module
 from gridmap.errors import StoreError
 from gridmap.ingest import _bulk, load
-from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest._headers import read_provenance
+from gridmap.ingest.pipeline import ingest_layer
 from gridmap.ingest.provenance import (
     decoded,
     first,

@@ -122,7 +122,7 @@ def test_migration_0010_converts_provenance_and_back(empty_store: Store) -> None
     compact = stored["u0"]
     assert compact is not None
     assert len(compact) < 40  # three digests of 6 bytes and a header id
-    header_id, digests = parse_stored(compact)
+    _, digests = parse_stored(compact)
     assert len(digests) == 18
     assert stored[f"u{len(values) - 1}"] is None
 
