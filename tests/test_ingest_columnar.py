@@ -24,9 +24,16 @@ from sqlalchemy import select, text
 import gridmap.ingest._plan as plan_module
 from gridmap.errors import StoreError
 from gridmap.ingest import _bulk, load
+from gridmap.ingest._headers import read_provenance
 from gridmap.ingest.pipeline import ingest_layer
-from gridmap.ingest.provenance import first, first_texts
-from gridmap.store import Store, models
+from gridmap.ingest.provenance import (
+    decoded,
+    first,
+    first_stored,
+    parse_stored,
+    present_patterns,
+)
+from gridmap.store import Store, models, table_of
 
 N = 3000  # above the size from which inserts go in bulk and the index is built after
 WEST, SOUTH = 117.20, 28.29
@@ -67,13 +74,13 @@ def merges(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def _provenance(store: Store, source: str = "unit") -> dict[str, Any]:
+    """Each record's provenance, decoded, by source id."""
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(models.Unit.source_id, models.Unit.provenance).where(
-                models.Unit.source == source
-            )
-        )
-        return {str(sid): p for sid, p in rows}
+            select(models.Unit.id, models.Unit.source_id).where(models.Unit.source == source)
+        ).all()
+        decoded = read_provenance(conn, table_of(models.Unit), [i for i, _ in rows])
+        return {str(sid): decoded[i] for i, sid in rows}
 
 
 def _audits(store: Store, action: str) -> list[dict[str, Any]]:
@@ -86,7 +93,7 @@ def _audits(store: Store, action: str) -> list[dict[str, Any]]:
         return [dict(d) for (d,) in rows]
 
 
-def test_provenance_texts_are_the_json_of_first_for_every_row() -> None:
+def test_stored_provenance_decodes_to_first_for_every_row() -> None:
     columns: dict[str, list[Any]] = {
         "kind": ["building", "firm", None, "building"],
         "name": ["金港1号楼", None, "b%s", "c"],
@@ -95,11 +102,17 @@ def test_provenance_texts_are_the_json_of_first_for_every_row() -> None:
         "covers": [["U1"], [], None, ["U2", "U3"]],
         "geom": [shapely.Point(117.2, 28.3), None, shapely.box(0, 0, 1, 1), None],
     }
-    for origin in ("月报/企业名单_#年#月.csv", "a%s/b%%.csv"):
-        texts = first_texts(columns, origin=origin, at="2026-12-01T09:00:00")
+    at = "2026-12-01T09:00:00"
+    for origin in ("月报/企业名单_#年#月.csv", 'a%s/b%%"\\.csv'):
+        patterns = present_patterns(columns, range(4), origin=origin, at=at)
+        ids = {header: 10 + n for n, header in enumerate(patterns)}
+        headers = {i: json.loads(h) for h, i in ids.items()}
+        texts = first_stored(columns, origin=origin, at=at, header_ids=ids)
         for i, made in enumerate(texts):
             row = {k: v[i] for k, v in columns.items()}
-            assert made == json.dumps(first(row, origin=origin, at="2026-12-01T09:00:00"))
+            header_id, digests = parse_stored(made)
+            assert decoded(headers[header_id], digests) == first(row, origin=origin, at=at)
+        assert len(texts[0]) == len("13:") + 8 * 6  # six digests of 6 bytes in base64
 
 
 def test_reimporting_the_same_file_merges_no_row_and_changes_nothing(

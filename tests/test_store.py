@@ -29,7 +29,7 @@ def test_upgrade_creates_every_table_on_an_empty_database(empty_store: Store) ->
     tables = set(inspect(empty_store.engine).get_table_names())
     expected = {m.__tablename__ for m in models.Base.__subclasses__() if hasattr(m, "__table__")}
     assert expected <= tables
-    assert empty_store.current_revision() == "0009"
+    assert empty_store.current_revision() == "0010"
     empty_store.upgrade()  # idempotent
     assert empty_store.counts() == dict.fromkeys(empty_store.counts(), 0)
 

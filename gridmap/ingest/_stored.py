@@ -2,9 +2,10 @@
 
 :func:`read_existing` reads the records of a source (of every source for areas, which
 also match by code) in one query: values through the column types, geometries as WKB
-decoded in one :func:`shapely.from_wkb` call, and from the provenance JSON, extracted
-by the database, the digest each field's value had when this origin last supplied it
-and the origin that set it (``seen.<origin>.<field>``, ``fields.<field>.by``). With
+decoded in one :func:`shapely.from_wkb` call, and from the stored provenance (split by
+the database into its header id and digests, decoded per header with whole-array
+operations, :meth:`gridmap.ingest._headers.Headers.origin_digests`) the digest each
+field's value had when this origin last supplied it and the origin that set it. With
 those, :func:`unchanged_rows` decides for every matched row at once whether the
 import would change nothing (:func:`gridmap.ingest.provenance.merge` on such a row
 returns no change and the same provenance); only the other rows are merged one by one.
@@ -12,7 +13,6 @@ returns no change and the same provenance); only the other rows are merged one b
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, LargeBinary, Table, Text, cast, func, select, true, type_coerce
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, Integer, LargeBinary, Table, cast, func, select, type_coerce
 
-from gridmap.ingest.provenance import digest_column
+from gridmap.ingest._headers import Headers, digest_ints
+from gridmap.ingest.provenance import digest_matrix
 
 __all__ = ["Existing", "read_existing", "unchanged_rows"]
 
@@ -35,9 +35,10 @@ Mask = npt.NDArray[np.bool_]
 class Existing:
     """Stored records, one list per column, and where to find them by source id and code.
 
-    The provenance JSON itself is read only for the records that need it (merged one by
+    The provenance itself is decoded only for the records that need it (merged one by
     one, or absent from the file): :meth:`load_provenance`. For every record there is,
-    per field, the digest this origin supplied last time (``digests``, ``b""`` for none)
+    per field, the digest this origin supplied last time (``digests``, as integers, -1
+    for none)
     and whether the field's value was set by anyone (``owned``) or by this origin
     (``mine``), decided by the database from the JSON.
     """
@@ -48,30 +49,27 @@ class Existing:
     values: dict[str, list[Any]]
     has_provenance: Mask
     closed: list[Any]
-    digests: dict[str, npt.NDArray[np.bytes_]] = field(default_factory=dict)
+    digests: dict[str, npt.NDArray[np.int64]] = field(default_factory=dict)
     owned: dict[str, Mask] = field(default_factory=dict)
     mine: dict[str, Mask] = field(default_factory=dict)
     by_sid: dict[str, int] = field(default_factory=dict)
     by_code: dict[str, int] = field(default_factory=dict)
-    conn: Connection | None = None
-    table: Table | None = None
+    stored: list[str | None] = field(default_factory=list)
+    headers: Headers | None = None
     provenances: dict[int, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def load_provenance(self, positions: Sequence[int]) -> None:
-        """Read and parse the provenance of the records at ``positions``, in a few queries."""
-        wanted = [self.ids[j] for j in positions if self.ids[j] not in self.provenances]
-        if not wanted or self.conn is None or self.table is None:
+        """Decode the provenance of the records at ``positions``."""
+        if self.headers is None:
             return
-        table = self.table
-        for start in range(0, len(wanted), 900):
-            chunk = wanted[start : start + 900]
-            query = select(table.c.id, cast(table.c.provenance, Text)).where(table.c.id.in_(chunk))
-            for record_id, text in self.conn.execute(query):
-                parsed = None if text is None else json.loads(text)
-                self.provenances[int(record_id)] = parsed if isinstance(parsed, dict) else None
+        for j in positions:
+            record_id = self.ids[j]
+            if record_id not in self.provenances:
+                parsed = self.headers.decode(self.stored[j])
+                self.provenances[record_id] = parsed if isinstance(parsed, dict) else None
 
     def provenance(self, j: int) -> dict[str, Any] | None:
         """The parsed provenance of record ``j`` (read now if :meth:`load_provenance` did not)."""
@@ -91,11 +89,6 @@ class Existing:
         }
 
 
-def _safe_origin(origin: str) -> bool:
-    """Whether ``origin`` can be a key of a JSON path on every backend."""
-    return not any(c in origin for c in '"\\')
-
-
 def read_existing(
     conn: Connection,
     table: Table,
@@ -113,13 +106,14 @@ def read_existing(
     """
     names = [c for c in columns if c != geometry]
     fields = [*names, *([geometry] if geometry else [])]
-    query, paths = _query(conn, table, names, geometry, fields, source, origin, by_code=by_code)
+    query = _query(conn, table, names, geometry, source, by_code=by_code)
+    headers = Headers(conn)
     parts: list[Existing] = []
     result = conn.execute(query)
     while rows := result.fetchmany(PARTITION):
-        parts.append(_part(rows, names, geometry, fields if paths else [], origin))
+        parts.append(_part(rows, names, geometry, fields, origin, headers))
     found = _joined(parts, names, geometry)
-    found.conn, found.table = conn, table
+    found.headers = headers
     _index(found, source, by_code=by_code)
     return found
 
@@ -133,38 +127,30 @@ def _query(
     table: Table,
     names: Sequence[str],
     geometry: str | None,
-    fields: Sequence[str],
     source: str,
-    origin: str,
     *,
     by_code: bool,
-) -> tuple[Any, bool]:
-    postgres = conn.dialect.name == "postgresql"
-    base: Any = table
-    if postgres:  # the json column parsed once per row, not once per field
-        base = (
-            select(table, cast(table.c.provenance, JSONB).label("_p"))
-            .where(table.c.source == source if not by_code else true())
-            .subquery()
-        )
-    kind = func.json_typeof(base.c.provenance) if postgres else func.json_type(base.c.provenance)
+) -> Any:
+    stored = table.c.provenance
+    if conn.dialect.name == "postgresql":
+        header = cast(func.split_part(stored, ":", 1), Integer)
+    else:
+        header = cast(stored, Integer)  # SQLite reads the leading digits
     selected: list[Any] = [
-        base.c.id,
-        base.c.source,
-        base.c.source_id,
-        kind == "object",
-        base.c.closed_at,
-        *(base.c[c] for c in names),
+        table.c.id,
+        table.c.source,
+        table.c.source_id,
+        header,
+        table.c.closed_at,
+        *(table.c[c] for c in names),
     ]
     if geometry:
-        selected.append(type_coerce(func.ST_AsBinary(base.c[geometry]), LargeBinary))
-    paths = _safe_origin(origin)
-    if paths:
-        selected += _digest_columns(base, origin, fields, postgres=postgres)
+        selected.append(type_coerce(func.ST_AsBinary(table.c[geometry]), LargeBinary))
+    selected.append(stored)
     query = select(*selected)
-    if not by_code and not postgres:
+    if not by_code:
         query = query.where(table.c.source == source)
-    return query, paths
+    return query
 
 
 def _part(
@@ -173,36 +159,41 @@ def _part(
     geometry: str | None,
     fields: Sequence[str],
     origin: str,
+    headers: Headers,
 ) -> Existing:
     """One partition of stored records as compact columns."""
     data = [list(c) for c in zip(*rows, strict=True)]
+    header_ids = np.asarray([-1 if h is None else h for h in data[3]], dtype=np.int64)
+    stored: list[str | None] = data[-1]
+    headers.load(np.unique(header_ids[header_ids >= 0]).tolist())
     part = Existing(
         ids=data[0],
         sources=data[1],
         source_ids=[str(s) for s in data[2]],
         values={name: data[5 + i] for i, name in enumerate(names)},
-        has_provenance=np.asarray([bool(v) for v in data[3]], dtype=np.bool_),
+        has_provenance=_has_provenance(headers, header_ids),
         closed=data[4],
+        stored=stored,
     )
     at = 5 + len(names)
     if geometry:
         blobs = np.asarray([None if b is None else bytes(b) for b in data[at]], dtype=object)
         part.values[geometry] = list(shapely.from_wkb(blobs).tolist())
-        at += 1
-    if fields:
-        width = 2 * len(fields)  # PostGIS: a column each; SQLite: one JSON array of them
-        extracted = data[at:] if len(data) - at == width else _split(data[at], width)
-        for i, name in enumerate(fields):
-            part.digests[name] = _digest_bytes(extracted[2 * i])
-            owners = _objects(extracted[2 * i + 1])
-            part.owned[name] = np.asarray(pd.notna(owners), dtype=np.bool_)
-            part.mine[name] = np.asarray(owners == origin, dtype=np.bool_)
+    bodies = [t.partition(":")[2] if t else "" for t in stored]
+    for name in fields:
+        last, owned, mine = headers.origin_digests(header_ids, bodies, origin, name)
+        part.digests[name], part.owned[name], part.mine[name] = last, owned, mine
     return part
 
 
-def _digest_bytes(values: Sequence[str | None]) -> npt.NDArray[np.bytes_]:
-    """Digests as 12-byte strings (``b""`` where there is none), compared as arrays."""
-    return np.asarray([v or "" for v in values], dtype="S12")
+def _has_provenance(headers: Headers, header_ids: npt.NDArray[np.int64]) -> Mask:
+    """Which rows have a provenance that is a JSON object (as merged and written)."""
+    out = header_ids >= 0
+    for header_id in np.unique(header_ids[out]).tolist():
+        header = headers.header(header_id)
+        if "raw" in header and not isinstance(header["raw"], dict):
+            out[header_ids == header_id] = False
+    return np.asarray(out, dtype=np.bool_)
 
 
 def _joined(parts: list[Existing], names: Sequence[str], geometry: str | None) -> Existing:
@@ -223,26 +214,8 @@ def _joined(parts: list[Existing], names: Sequence[str], geometry: str | None) -
         digests={k: np.concatenate([p.digests[k] for p in parts]) for k in first.digests},
         owned={k: np.concatenate([p.owned[k] for p in parts]) for k in first.owned},
         mine={k: np.concatenate([p.mine[k] for p in parts]) for k in first.mine},
+        stored=[t for p in parts for t in p.stored],
     )
-
-
-def _digest_columns(base: Any, origin: str, fields: Sequence[str], *, postgres: bool) -> list[Any]:
-    """Per field: the digest ``origin`` supplied last time and the origin that set it.
-
-    PostGIS: one text column each, from the row's provenance parsed once (jsonb);
-    SQLite: one ``json_extract`` of every path, a JSON array per row.
-    """
-    keys = [(("seen", origin, name), ("fields", name, "by")) for name in fields]
-    if postgres:
-        return [base.c._p[path].as_string() for pair in keys for path in pair]
-    texts = ['$."' + '"."'.join(path) + '"' for pair in keys for path in pair]
-    return [func.json_extract(base.c.provenance, *texts)]
-
-
-def _split(arrays: Sequence[str | None], width: int) -> list[list[Any]]:
-    """JSON arrays of ``width`` values (None: a row without provenance) as columns."""
-    rows = [[None] * width if a is None else json.loads(a) for a in arrays]
-    return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
 
 
 def _index(found: Existing, source: str, *, by_code: bool) -> None:
@@ -289,10 +262,10 @@ def unchanged_rows(
     A row is unchanged when its record is open, has provenance, and for every field:
     an empty new value that this origin neither supplied last time nor set; or a value
     equal to the stored one, whose setter is known and whose digest is the one this
-    origin supplied last time. Rows that are not (or cannot be told from the columns:
-    an origin a JSON path cannot name) go through :func:`~gridmap.ingest.provenance.merge`.
+    origin supplied last time. Rows that are not go through
+    :func:`~gridmap.ingest.provenance.merge`.
     """
-    del origin  # decided by the database when the stored records were read
+    del origin  # decided when the stored records were read
     n = len(matched)
     if not n or not existing.digests:
         return np.zeros(n, dtype=np.bool_)
@@ -307,10 +280,10 @@ def unchanged_rows(
         old = _objects(existing.values[name])[matched]
         last = existing.digests[name][matched]
         owned, mine = existing.owned[name][matched], existing.mine[name][matched]
-        had = last != b""
+        had = last != -1
         old_empty = shapely.is_missing(old) if is_geometry else np.asarray(pd.isna(old))
         keep_empty = empty & ~had & (old_empty | ~mine)
         same = _same(old, column, is_geometry) & owned
-        keep_value = ~empty & same & (last == _digest_bytes(digest_column(column)))
+        keep_value = ~empty & same & (last == digest_ints(*digest_matrix(column)))
         ok &= keep_empty | keep_value
     return np.asarray(ok & supplied, dtype=np.bool_)

@@ -22,6 +22,7 @@ from gridmap.store import models, table_of
 from gridmap.store._engine import raise_if_interrupted
 
 if TYPE_CHECKING:
+    from gridmap.ingest._headers import Headers
     from gridmap.ingest._plan import Options
     from gridmap.ingest.provenance import Merge
 
@@ -40,23 +41,28 @@ def update_records(
     updates: Sequence[Update],
     options: Options,
     rejects: dict[int, str],
+    headers: Headers,
 ) -> int:
-    """Write ``updates``; refused ones join ``rejects``. Returns how many were written."""
+    """Write ``updates``; refused ones join ``rejects``. Returns how many were written.
+
+    Provenance headers are added (``headers``) before the savepoints of the writes.
+    """
+    headers.encode_many([u[2].provenance for u in updates])
     stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     groups: dict[tuple[str, ...], list[Update]] = {}
     for update_ in updates:
         groups.setdefault(tuple(sorted(update_[2].changed)), []).append(update_)
     done: list[Update] = []
     for keys, group in groups.items():
-        if not _write_group(conn, table, column, keys, group, stamp):
-            group = _one_by_one(conn, table, column, group, stamp, rejects)
+        if not _write_group(conn, table, column, keys, group, stamp, headers):
+            group = _one_by_one(conn, table, column, group, stamp, rejects, headers)
         done += group
     _audit(conn, table.name, done, options)
     return len(done)
 
 
-def _values(change: Merge, stamp: dt.datetime) -> dict[str, Any]:
-    return change.changed | {"provenance": change.provenance, "updated_at": stamp}
+def _values(change: Merge, stamp: dt.datetime, headers: Headers) -> dict[str, Any]:
+    return change.changed | {"provenance": headers.encode(change.provenance), "updated_at": stamp}
 
 
 def _write_group(
@@ -66,6 +72,7 @@ def _write_group(
     keys: tuple[str, ...],
     group: list[Update],
     stamp: dt.datetime,
+    headers: Headers,
 ) -> bool:
     """One statement for a group of updates of the same fields; False if it must be split."""
     import shapely
@@ -78,7 +85,7 @@ def _write_group(
     statement = update(table).where(table.c.id == bindparam(_ID)).values(values)
     params = []
     for _, record, change in group:
-        new = _values(change, stamp)
+        new = _values(change, stamp, headers)
         row = {f"_v_{k}": new[k] for k in names} | {_ID: int(record["id"])}
         if geometry is not None:
             geom = new[geometry]
@@ -120,10 +127,11 @@ def _one_by_one(
     group: list[Update],
     stamp: dt.datetime,
     rejects: dict[int, str],
+    headers: Headers,
 ) -> list[Update]:
     done: list[Update] = []
     for i, record, change in group:
-        problem = update_row(conn, table, column, record["id"], _values(change, stamp))
+        problem = update_row(conn, table, column, record["id"], _values(change, stamp, headers))
         if problem is None:
             done.append((i, record, change))
         else:
@@ -159,13 +167,17 @@ def _audit(conn: Connection, table: str, done: Sequence[Update], options: Option
         conn.execute(insert(table_of(models.AuditLog)), entries)
 
 
-def write_provenance(conn: Connection, table: Table, rows: Sequence[tuple[int, Any]]) -> None:
+def write_provenance(
+    conn: Connection, table: Table, rows: Sequence[tuple[int, Any]], headers: Headers
+) -> None:
     """Set the provenance of records ``(id, provenance)`` whose values stay as they are."""
     if not rows:
         return
+    texts = headers.encode_many([p for _, p in rows])
     statement = (
         update(table)
         .where(table.c.id == bindparam(_ID))
         .values(provenance=bindparam("_provenance", type_=table.c.provenance.type))
     )
-    conn.execute(statement, [{_ID: int(i), "_provenance": p} for i, p in rows])
+    params = [{_ID: int(i), "_provenance": t} for (i, _), t in zip(rows, texts, strict=True)]
+    conn.execute(statement, params)

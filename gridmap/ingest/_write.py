@@ -11,7 +11,6 @@ transaction instead of the statement.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -107,7 +106,7 @@ def insert_columns(
     """Insert rows ``positions`` of ``data``; return the positions the store refused, why.
 
     ``fixed`` values go into every row (the source); ``derived`` makes, from a chunk's
-    values, JSON columns already serialised (the provenance), so that they exist for one
+    values, text columns in their stored form (the provenance), so that they exist for one
     chunk at a time. Rows go in chunks of one statement each
     (:func:`gridmap.ingest._bulk.write_many`, in a savepoint); a chunk the store refuses
     is retried in small chunks, and a small chunk row by row, to find the rows at fault.
@@ -131,11 +130,8 @@ def insert_columns(
             logger.info(
                 "the store refused %d %s rows: retrying in chunks", len(chunk.rows), table.name
             )
-            batch, texts = chunk.batch, chunk.texts
-            pairs = [
-                (i, {k: v[n] for k, v in batch.items()} | _parsed(batch, texts, n))
-                for n, i in enumerate(chunk.rows)
-            ]
+            batch = chunk.batch
+            pairs = [(i, {k: v[n] for k, v in batch.items()}) for n, i in enumerate(chunk.rows)]
             refused |= _insert_chunks(conn, table, column, pairs)
     return refused
 
@@ -204,12 +200,6 @@ def _pick(data: Mapping[str, Sequence[Any]], rows: list[int]) -> dict[str, Seque
     if rows and rows[-1] - rows[0] == len(rows) - 1:
         return {k: v[rows[0] : rows[-1] + 1] for k, v in data.items()}
     return {k: [v[i] for i in rows] for k, v in data.items()}
-
-
-def _parsed(
-    batch: Mapping[str, Sequence[Any]], json_texts: Mapping[str, Any], n: int
-) -> dict[str, Any]:
-    return {k: json.loads(batch[k][n]) for k in json_texts}
 
 
 def _insert_chunks(

@@ -29,6 +29,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
 
 from gridmap.errors import StoreError
+from gridmap.ingest._headers import Headers
 from gridmap.ingest._plan import (
     Columns,
     ConfirmOverwrite,
@@ -54,7 +55,7 @@ from gridmap.ingest._write import (
     insert_columns,
     type_problem,
 )
-from gridmap.ingest.provenance import first_texts, now
+from gridmap.ingest.provenance import first_stored, now, present_patterns
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
 
@@ -597,16 +598,24 @@ def _write(
     last = _max_id(conn, table)
     fields = [k for k in columns if k != "source_id"]
 
+    headers = Headers(conn)
+    header_ids = headers.prepare(  # before the chunks' savepoints and the writer thread
+        present_patterns(
+            {k: columns[k] for k in fields}, plan.inserts, origin=options.origin, at=options.at
+        )
+    )
+
     def provenance(batch: Mapping[str, Sequence[Any]]) -> dict[str, list[str]]:
         values = {k: batch[k] for k in fields}
-        return {"provenance": first_texts(values, origin=options.origin, at=options.at)}
+        texts = first_stored(values, origin=options.origin, at=options.at, header_ids=header_ids)
+        return {"provenance": texts}
 
     fixed = {"source": options.source}
     rejects |= insert_columns(conn, table, column, columns, plan.inserts, fixed, provenance)
     if column is not None and plan.inserts:
         _drop_lost_geometries(conn, table, column, columns, plan, last, rejects)
-    updated = update_records(conn, table, column, plan.updates, options, rejects)
-    write_provenance(conn, table, [(r["id"], r["provenance"]) for _, r in plan.silent])
+    updated = update_records(conn, table, column, plan.updates, options, rejects, headers)
+    write_provenance(conn, table, [(r["id"], r["provenance"]) for _, r in plan.silent], headers)
     if column is not None:
         _check_geometries(conn, table, column, columns, plan, last, rejects)
     inserted = sum(1 for i in plan.inserts if i not in rejects)

@@ -23,10 +23,26 @@ An *origin* names a file's family (:func:`origin_of`): its folder and its name
 with every run of digits read as ``#``, so ``企业名单_2026年12月.csv`` and
 ``企业名单_2027年01月.csv`` in one folder are the same list, while
 ``townA/firms.csv`` and ``townB/firms.csv`` are not.
+
+Stored form
+-----------
+A record stores its provenance compactly (:func:`encoded`, :func:`decoded`): what
+many records share (field names, origins, time stamps: the *header*) is kept once in
+the ``provenance_header`` table, and the record keeps ``"<header id>:<digests>"``,
+the 6-byte digests its origins supplied in the header's order, in base64 (8
+characters each). The header of the record above is::
+
+    {"fields": {"households": ["sample/units.csv", "2026-12-01T09:00:00"]},
+     "seen": {"osm/guixi.osm.pbf": ["name", "geom"], "sample/units.csv": ["households"]}}
+
+A provenance of any other shape (hand-written JSON) is kept whole in its header
+(``{"raw": ...}``). :func:`decoded` gives back exactly the structure above.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import json
@@ -37,22 +53,32 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 __all__ = [
+    "DIGEST_BYTES",
     "Merge",
+    "decoded",
     "digest",
     "digest_column",
+    "digest_matrix",
+    "encoded",
     "first",
+    "first_header",
     "first_many",
-    "first_texts",
+    "first_stored",
+    "header_text",
     "merge",
     "now",
     "origin_of",
     "origins_of",
+    "parse_stored",
+    "present_patterns",
     "same_value",
+    "stored_text",
 ]
 
 _DIGITS = re.compile(r"\d+")
@@ -263,43 +289,6 @@ def _objects(values: Sequence[Any] | np.ndarray[Any, Any]) -> np.ndarray[Any, np
     return out
 
 
-def first_texts(columns: Mapping[str, Sequence[Any]], *, origin: str, at: str) -> list[str]:
-    """:func:`first` of every row of ``columns``, serialised as :func:`json.dumps` does.
-
-    Built column by column: rows with the same fields present share a prefix, and the
-    digests are joined in with whole-array string additions, so the text is the same as
-    ``json.dumps(first(row))`` for every row without a dict per row.
-    """
-    keys = list(columns)
-    n = len(next(iter(columns.values()))) if keys else 0
-    if not n:
-        return []
-    digests = {k: _objects(digest_column(columns[k])) for k in keys}
-    present = np.zeros(n, dtype=np.int64)
-    for bit, key in enumerate(keys):
-        present |= (digests[key] != None).astype(np.int64) << bit  # noqa: E711 - elementwise
-    out = np.empty(n, dtype=object)
-    stamp = f'{{"by": {json.dumps(origin)}, "at": {json.dumps(at)}}}'
-    for pattern in np.unique(present).tolist():
-        names = [k for bit, k in enumerate(keys) if pattern >> bit & 1]
-        where = np.flatnonzero(present == pattern)
-        if not names:
-            out[where] = '{"fields": {}, "seen": {}}'
-            continue
-        fields = _escaped(", ".join(f"{json.dumps(k)}: {stamp}" for k in names))
-        seen = ", ".join(f'{_escaped(json.dumps(k))}: "%s"' for k in names)
-        key = _escaped(json.dumps(origin))
-        template = f'{{"fields": {{{fields}}}, "seen": {{{key}: {{{seen}}}}}}}'
-        picked = [digests[name][where].tolist() for name in names]
-        out[where] = [template % values for values in zip(*picked, strict=True)]
-    return list(out.tolist())
-
-
-def _escaped(text: str) -> str:
-    """``text`` as literal text of a ``%`` template."""
-    return text.replace("%", "%%")
-
-
 def _set(
     result: Merge,
     fields: dict[str, dict[str, Any]],
@@ -318,3 +307,184 @@ def _normal(provenance: Mapping[str, Any] | None) -> dict[str, Any]:
     if not provenance:
         return {"fields": {}, "seen": {}}
     return {"fields": provenance.get("fields", {}), "seen": provenance.get("seen", {})}
+
+
+# -- stored form ----------------------------------------------------------------------------
+
+#: Bytes of each digest (:func:`digest`: 12 hex characters).
+DIGEST_BYTES = 6
+_HEX_DIGEST = re.compile(r"[0-9a-f]{12}")
+
+
+def header_text(header: Mapping[str, Any]) -> str:
+    """The one text of a header (its key in the ``provenance_header`` table)."""
+    return json.dumps(header, ensure_ascii=False, separators=(",", ":"))
+
+
+def encoded(provenance: Any) -> tuple[str, bytes]:
+    """The header text and the digests (raw bytes) of one record's provenance.
+
+    The inverse of :func:`decoded`: ``decoded(json.loads(h), d) == provenance`` for
+    ``h, d = encoded(provenance)``, for any JSON value.
+    """
+    compact = _compact(provenance)
+    if compact is None:
+        return header_text({"raw": provenance}), b""
+    return compact
+
+
+def _compact(provenance: Any) -> tuple[str, bytes] | None:
+    """:func:`encoded` of a provenance of the shape :func:`merge` writes, else None."""
+    if not isinstance(provenance, dict) or set(provenance) != {"fields", "seen"}:
+        return None
+    fields, seen = provenance["fields"], provenance["seen"]
+    if not isinstance(fields, dict) or not isinstance(seen, dict):
+        return None
+    stamps: dict[str, Any] = {}
+    for name, stamp in fields.items():
+        if not isinstance(stamp, dict) or list(stamp) != ["by", "at"]:
+            return None
+        stamps[name] = [stamp["by"], stamp["at"]]
+    names: dict[str, list[str]] = {}
+    digests: list[str] = []
+    for origin, supplied in seen.items():
+        if not isinstance(supplied, dict):
+            return None
+        for value in supplied.values():
+            if not isinstance(value, str) or not _HEX_DIGEST.fullmatch(value):
+                return None
+        names[origin] = list(supplied)
+        digests += supplied.values()
+    return header_text({"fields": stamps, "seen": names}), bytes.fromhex("".join(digests))
+
+
+def decoded(header: Mapping[str, Any], digests: bytes) -> Any:
+    """The provenance a record stores as ``header`` (parsed) and ``digests`` (raw bytes).
+
+    The one decoder of the stored form: every reader of provenance goes through it.
+    """
+    if "raw" in header:
+        return header["raw"]
+    text = digests.hex()
+    size = 2 * DIGEST_BYTES
+    if len(text) != size * sum(len(names) for names in header["seen"].values()):
+        msg = f"provenance digests do not match their header ({len(digests)} bytes)"
+        raise ValueError(msg)
+    seen: dict[str, dict[str, str]] = {}
+    at = 0
+    for origin, names in header["seen"].items():
+        seen[origin] = {}
+        for name in names:
+            seen[origin][name] = text[at : at + size]
+            at += size
+    fields = {name: {"by": by, "at": at_} for name, (by, at_) in header["fields"].items()}
+    return {"fields": fields, "seen": seen}
+
+
+def stored_text(header_id: int, digests: bytes) -> str:
+    """The text a record stores: ``"<header id>:<digests in base64>"``."""
+    return f"{header_id}:{base64.b64encode(digests).decode()}"
+
+
+def parse_stored(text: str) -> tuple[int, bytes]:
+    """The header id and raw digests of a stored text (:func:`stored_text`)."""
+    head, sep, body = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(head), base64.b64decode(body, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        msg = f"not a stored provenance: {text[:40]!r}"
+        raise ValueError(msg) from exc
+
+
+def first_header(names: Sequence[str], *, origin: str, at: str) -> str:
+    """The header text of records an import creates with the fields ``names`` present."""
+    if not names:
+        return header_text({"fields": {}, "seen": {}})
+    stamps = {name: [origin, at] for name in names}
+    return header_text({"fields": stamps, "seen": {origin: list(names)}})
+
+
+def digest_matrix(
+    values: Sequence[Any] | np.ndarray[Any, Any],
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]:
+    """:func:`digest` of each value of a column as raw bytes, one row of
+    :data:`DIGEST_BYTES` each (zeros where there is no value), and which rows have one."""
+    n = len(values)
+    array = _objects(values) if n else np.empty(0, dtype=object)
+    kind = pd.api.types.infer_dtype(array, skipna=True) if n else "empty"
+    blake2b = hashlib.blake2b
+    if kind in ("string", "integer"):  # each distinct value digested once (as digest_column)
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
+        texts = map(repr, uniques.tolist())
+        raw = b"".join(blake2b(t.encode(), digest_size=DIGEST_BYTES).digest() for t in texts)
+        table = np.frombuffer(raw + bytes(DIGEST_BYTES), dtype=np.uint8).reshape(-1, DIGEST_BYTES)
+        return table[codes], np.asarray(codes >= 0, dtype=np.bool_)
+    if n and bool(shapely.is_valid_input(array).all()) and not shapely.is_missing(array).all():
+        present = ~shapely.is_missing(array)
+        blobs = shapely.to_wkb(array, output_dimension=2).tolist()
+        zero = bytes(DIGEST_BYTES)
+        raw = b"".join(
+            zero if b is None else blake2b(b, digest_size=DIGEST_BYTES).digest() for b in blobs
+        )
+        matrix = np.frombuffer(raw, dtype=np.uint8).reshape(n, DIGEST_BYTES)
+        return matrix, np.asarray(present, dtype=np.bool_)
+    hexes = digest_column(values)
+    present = np.asarray([h is not None for h in hexes], dtype=np.bool_)
+    zero_hex = "0" * (2 * DIGEST_BYTES)
+    raw = bytes.fromhex("".join(zero_hex if h is None else h for h in hexes))
+    matrix = np.frombuffer(raw, dtype=np.uint8).reshape(len(hexes), DIGEST_BYTES)
+    return matrix, present
+
+
+def first_stored(
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    origin: str,
+    at: str,
+    header_ids: Mapping[str, int],
+) -> list[str]:
+    """The stored provenance (:func:`stored_text`) of :func:`first` for every row of
+    ``columns``, column by column; ``header_ids`` gives the id of each header
+    (:func:`first_header`) the rows need (:func:`present_patterns`)."""
+    keys = list(columns)
+    n = len(next(iter(columns.values()))) if keys else 0
+    if not n:
+        return []
+    matrices = {k: digest_matrix(columns[k]) for k in keys}
+    present = np.zeros(n, dtype=np.int64)
+    for bit, key in enumerate(keys):
+        present |= matrices[key][1].astype(np.int64) << bit
+    out = np.empty(n, dtype=object)
+    for pattern in np.unique(present).tolist():
+        names = [k for bit, k in enumerate(keys) if pattern >> bit & 1]
+        where = np.flatnonzero(present == pattern)
+        prefix = f"{header_ids[first_header(names, origin=origin, at=at)]}:"
+        if not names:
+            out[where] = prefix
+            continue
+        joined = np.concatenate([matrices[k][0][where] for k in names], axis=1)
+        width = 4 * len(names) * DIGEST_BYTES // 3
+        text = base64.b64encode(np.ascontiguousarray(joined).tobytes())
+        bodies = np.frombuffer(text, dtype=f"S{width}").astype(f"U{width}").tolist()
+        out[where] = [prefix + body for body in bodies]
+    return list(out.tolist())
+
+
+def present_patterns(
+    columns: Mapping[str, Sequence[Any]], positions: Sequence[int], *, origin: str, at: str
+) -> list[str]:
+    """The headers (:func:`first_header`) the rows ``positions`` of ``columns`` need."""
+    keys = list(columns)
+    if not len(positions) or not keys:
+        return []
+    picked = np.asarray(positions, dtype=np.int64)
+    present = np.zeros(len(picked), dtype=np.int64)
+    for bit, key in enumerate(keys):
+        column = _objects(columns[key])[picked]
+        present |= (column != None).astype(np.int64) << bit  # noqa: E711 - elementwise
+    return [
+        first_header([k for bit, k in enumerate(keys) if pattern >> bit & 1], origin=origin, at=at)
+        for pattern in np.unique(present).tolist()
+    ]

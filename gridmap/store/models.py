@@ -103,9 +103,10 @@ class _Sourced:
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime, server_default=func.current_timestamp()
     )
-    #: Field-level provenance: which file set each field, when, and what each file supplied
-    #: (see :mod:`gridmap.ingest.provenance`).
-    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Field-level provenance: which file set each field, when, and what each file supplied,
+    #: stored compactly as ``"<provenance_header id>:<digests>"`` (read it through
+    #: :func:`gridmap.ingest._headers.read_provenance`; see :mod:`gridmap.ingest.provenance`).
+    provenance: Mapped[str | None] = mapped_column(Text, nullable=True)
     #: When a ``--sync`` import found the record gone from its file; closed records stay
     #: in the store (history) but are left out of runs, maps and reports.
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
@@ -336,6 +337,20 @@ class Visit(Base):
     # migration 0009: the system the phone gave lon/lat in (stored as WGS-84), its accuracy
     location_crs: Mapped[str | None] = mapped_column(String(10))
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+
+
+class ProvenanceHeader(Base):
+    """What the provenance of many records shares (fields, origins, time stamps), kept once.
+
+    Records refer to a header by id in their ``provenance`` (see
+    :mod:`gridmap.ingest.provenance`, *Stored form*); ``key`` is a digest of ``header``.
+    """
+
+    __tablename__ = "provenance_header"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    header: Mapped[str] = mapped_column(Text)
 
 
 class AuditLog(Base):
