@@ -16,7 +16,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, delete, insert, select
 
-from gridmap.coverage.inputs import read_frame, representative_points
 from gridmap.errors import GridmapError, NotFoundError
 from gridmap.grid import (
     BEIJING_DB11_T_2157_2023,
@@ -30,6 +29,7 @@ from gridmap.grid import (
     compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
+from gridmap.grid._stored_units import read_frame, read_outside, read_unit_points
 from gridmap.grid.assign import AssignReport
 from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
@@ -288,42 +288,27 @@ def has_grid(conn: Connection) -> bool:
 def assign_units_on(conn: Connection) -> AssignReport:
     """:func:`assign_units` on an open connection, inside the caller's transaction."""
     cells = _frame(conn, models.GridCell, ("id", "code"))
-    units = _frame(conn, models.Unit, ("id", "source_id", "kind", "name", "cell_id"))
-    cell_ids = np.full(len(units), -1, dtype=np.int64)
+    units = read_unit_points(conn)
+    cell_ids = np.full(len(units.ids), -1, dtype=np.int64)
     shares: list[tuple[int, int, float]] = []
     multi = 0
-    if len(cells) and len(units):
-        polygonal = units.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-        points = units[~polygonal]
-        index = CellIndex(cells)
-        located = index.locate(points.geometry.x.to_numpy(), points.geometry.y.to_numpy())
-        cell_ids[~polygonal] = np.where(located >= 0, cells.index.to_numpy()[located], -1)
+    if len(cells) and len(units.ids):
+        ids = cells.index.to_numpy()
+        points = units.points
+        located = CellIndex(cells).locate(units.x[points], units.y[points])
+        cell_ids[points] = np.where(located >= 0, ids[located], -1)
+        polygonal = units.polygonal
         if polygonal.any():
-            main, touched = assign_polygons(units[polygonal], cells)
-            ids = cells.index.to_numpy()
+            main, touched = assign_polygons(units.polygons, cells)
             cell_ids[polygonal] = np.where(main >= 0, ids[main], -1)
-            unit_ids = units.index.to_numpy()[polygonal]
+            unit_ids = units.ids[polygonal]
             for polygon, cell, share in touched:
                 shares.append((int(unit_ids[polygon]), int(ids[cell]), float(share)))
             counts = pd.Series([s[0] for s in shares]).value_counts()
             multi = int((counts > 1).sum())
-    stored = units["cell_id"].fillna(-1).to_numpy(dtype=np.int64)
-    _write_assignment(conn, units.index.to_numpy(), cell_ids, shares, stored=stored)
-    outside = units[cell_ids < 0]
-    points = representative_points(outside)
-    report = pd.DataFrame(
-        {
-            "id": outside.index,
-            "source_id": outside["source_id"],
-            "kind": outside["kind"],
-            "name": outside["name"],
-            "lon": points.x.round(7),
-            "lat": points.y.round(7),
-        }
-    )
-    return AssignReport(
-        len(units), int((cell_ids >= 0).sum()), report.reset_index(drop=True), multi, len(cells)
-    )
+    _write_assignment(conn, units.ids, cell_ids, shares, stored=units.cells)
+    outside = read_outside(conn, units.ids[cell_ids < 0])
+    return AssignReport(len(units.ids), int((cell_ids >= 0).sum()), outside, multi, len(cells))
 
 
 def _write_assignment(
