@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 from conftest import TOWN_AS_OF, TOWN_LAT, east, wkb
 from shapely.geometry import LineString, Point, Polygon
@@ -97,3 +98,32 @@ def test_point_columns_decode_to_the_doubles_their_wkb_holds() -> None:
     assert all(
         a.equals(b) for a, b in zip(decoded[[0, 2, 5]], [mixed[0], mixed[2], mixed[0]], strict=True)
     )
+
+
+def test_column_inserts_share_the_transaction_and_raise_integrity_errors(town: Store) -> None:
+    """The rows go through the connection's own cursor: a failure rolls them back with the rest."""
+    from sqlalchemy import func, insert
+    from sqlalchemy.exc import IntegrityError
+
+    from gridmap.store._columns import insert_columns
+
+    runs, table = table_of(models.CoverageRun), table_of(models.CoverageUnit)
+    rows = {
+        "run_id": [None, None],
+        "unit_id": [1, 1],  # the same key twice
+        "source": ["s", "s"],
+        "source_id": ["a", "b"],
+        "org_status": ["none", "none"],
+        "must_have_branch": [False, True],
+        "service_covered": [True, False],
+    }
+    with pytest.raises(IntegrityError), town.engine.begin() as conn:
+        run_id = conn.execute(
+            insert(runs)
+            .values(as_of=TOWN_AS_OF, params={}, summary={}, areas=[])
+            .returning(runs.c.id)
+        ).scalar_one()
+        insert_columns(conn, table, rows | {"run_id": [run_id, run_id]})
+    with town.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(runs)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(table)).scalar() == 0

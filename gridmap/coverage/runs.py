@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, insert, select
 
@@ -36,6 +37,9 @@ RATE_KEYS = (
     "service_rate",
     "service_population_rate",
 )
+#: What a comparison of two runs reports per unit, in this order.
+_CHANGE_FIELDS = ("org_status", "must_have_branch", "service_covered")
+_CHANGE_COLUMNS = ["source", "source_id", "name", "change", "before", "after"]
 COUNT_KEYS = (
     "units",
     "must_have_branch",
@@ -194,10 +198,12 @@ def _run(store: Store, run_id: int) -> dict[str, Any]:
 
 
 def _units(store: Store, run_id: int) -> pd.DataFrame:
+    """A run's units keyed by ``(source, source_id)``: what :func:`_changed_units` compares."""
     table = table_of(models.CoverageUnit)
+    names = ["source", "source_id", "name", *_CHANGE_FIELDS]
+    query = select(*(table.c[name] for name in names)).where(table.c.run_id == run_id)
     with store.engine.connect() as conn:
-        values = fetch_columns(conn, select(table).where(table.c.run_id == run_id))
-    names = [c.name for c in table.columns]
+        values = fetch_columns(conn, query)
     return pd.DataFrame(dict(zip(names, values, strict=True)), columns=names).set_index(
         ["source", "source_id"]
     )
@@ -239,34 +245,44 @@ def compare_runs(store: Store, run_a: int, run_b: int) -> RunComparison:
 
 
 def _changed_units(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    fields = ("org_status", "must_have_branch", "service_covered")
-    rows = []
-    for key in a.index.union(b.index):
-        in_a, in_b = key in a.index, key in b.index
-        name = (b if in_b else a).loc[key, "name"]
-        if not in_a or not in_b:
-            rows.append(
-                {
-                    "source": key[0],
-                    "source_id": key[1],
-                    "name": name,
-                    "change": "added" if in_b else "removed",
-                    "before": None,
-                    "after": None,
-                }
+    """Units added, removed, or whose status fields differ between runs ``a`` and ``b``.
+
+    Rows follow the sorted union of the two runs' ``(source, source_id)`` keys and,
+    within a unit, the order of :data:`_CHANGE_FIELDS`; each field is compared as a
+    whole column (a million units: one comparison per field, not per unit).
+    """
+    keys = a.index.union(b.index)
+    in_a, in_b = keys.isin(a.index), keys.isin(b.index)
+    names = np.where(in_b, _aligned(b, "name", keys), _aligned(a, "name", keys))
+    found: list[tuple[int, int, str, Any, Any]] = []
+    for position in np.flatnonzero(~(in_a & in_b)).tolist():
+        found.append((position, -1, "added" if in_b[position] else "removed", None, None))
+    both = np.flatnonzero(in_a & in_b)
+    shared = keys[both]
+    for order, field in enumerate(_CHANGE_FIELDS):
+        before, after = _aligned(a, field, shared), _aligned(b, field, shared)
+        differs = np.flatnonzero(before != after)
+        found.extend(
+            (int(both[i]), order, field, x, y)
+            for i, x, y in zip(
+                differs.tolist(), list(before[differs]), list(after[differs]), strict=True
             )
-            continue
-        for field in fields:
-            before, after = a.loc[key, field], b.loc[key, field]
-            if before != after:
-                rows.append(
-                    {
-                        "source": key[0],
-                        "source_id": key[1],
-                        "name": name,
-                        "change": field,
-                        "before": before,
-                        "after": after,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["source", "source_id", "name", "change", "before", "after"])
+        )
+    found.sort(key=lambda row: (row[0], row[1]))
+    rows = [
+        {
+            "source": keys[position][0],
+            "source_id": keys[position][1],
+            "name": names[position],
+            "change": change,
+            "before": before_value,
+            "after": after_value,
+        }
+        for position, _, change, before_value, after_value in found
+    ]
+    return pd.DataFrame(rows, columns=_CHANGE_COLUMNS)
+
+
+def _aligned(frame: pd.DataFrame, column: str, keys: pd.Index) -> np.ndarray[Any, Any]:
+    """``frame[column]`` at ``keys`` (keys absent from ``frame``: NaN, masked by callers)."""
+    return frame[column].reindex(keys).to_numpy()

@@ -149,8 +149,29 @@ def insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequenc
         _copy(conn, f'COPY "{table.name}" ({names}) FROM STDIN', rows)
         return
     marks = ", ".join("?" for _ in keys)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
     with _page_cache(conn, BULK_CACHE_KIB):
-        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(rows))
+        _executemany(conn, statement, rows)
+
+
+def _executemany(conn: Connection, statement: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    """``executemany`` on the connection's own DBAPI cursor, in its open transaction.
+
+    The rows stream from the iterator: a list of a million 27-value tuples (what
+    SQLAlchemy's ``exec_driver_sql`` needs) is ~300 MB held for the whole insert.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    raw: Any = conn.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()
 
 
 @contextmanager
