@@ -28,7 +28,8 @@ class DirectLinks:
     """Every (unit, station) pair within walking reach, with the cost of the walk.
 
     ``cost`` is metres for ``"length"`` and seconds for ``"time"``; ``unit`` and
-    ``station`` are positions in the arrays :func:`direct_links` was given.
+    ``station`` are positions in the arrays :func:`direct_links` was given. The pairs
+    are ordered by unit, then cost (what :meth:`nearest` relies on).
     """
 
     n_units: int
@@ -40,11 +41,14 @@ class DirectLinks:
         """Per unit, the cheapest direct cost to one of ``members`` (station positions).
 
         Returns the cost (``inf`` where none) and the station position (-1 where none).
+        The pairs are sorted by unit, then cost, once (:func:`direct_links`); a subset
+        keeps that order, so each call only picks every unit's first pair (the same
+        pair a sort of the subset would put first: the sort is stable).
         """
-        keep = np.ones(self.unit.size, bool) if members is None else np.isin(self.station, members)
-        unit, station, cost = self.unit[keep], self.station[keep], self.cost[keep]
-        order = np.lexsort((cost, unit))
-        unit, station, cost = unit[order], station[order], cost[order]
+        unit, station, cost = self.unit, self.station, self.cost
+        if members is not None:
+            keep = np.isin(station, members)
+            unit, station, cost = unit[keep], station[keep], cost[keep]
         first = np.ones(unit.size, bool)
         first[1:] = unit[1:] != unit[:-1]
         best = np.full(self.n_units, np.inf)
@@ -71,11 +75,11 @@ def direct_links(
     )
     metres = np.asarray(pairs["v"], dtype=np.float64)
     cost = metres if weight == "length" else metres / (walk_kmh / 3.6)
+    unit = np.asarray(pairs["i"], dtype=np.int64)
+    station = np.asarray(pairs["j"], dtype=np.int64)
+    order = np.lexsort((cost, unit))  # by unit, then cost; ties keep the tree's order
     return DirectLinks(
-        n_units=len(unit_xy),
-        unit=np.asarray(pairs["i"], dtype=np.int64),
-        station=np.asarray(pairs["j"], dtype=np.int64),
-        cost=cost,
+        n_units=len(unit_xy), unit=unit[order], station=station[order], cost=cost[order]
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import CRS
@@ -22,12 +24,22 @@ from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
 from gridmap.store._columns import fetch_columns, geometries_from_wkb, paused_gc
 
-__all__ = ["CoverageInputs", "read_frame", "read_inputs", "representative_points"]
+__all__ = [
+    "CoverageInputs",
+    "read_frame",
+    "read_inputs",
+    "representative_points",
+    "surface_points",
+]
 
 WGS84 = "EPSG:4326"
 #: Columns no run, map or report uses: field provenance is JSON decoded row by row
 #: (2 s of a 100k-unit run).
 _NOT_READ = ("provenance",)
+#: Unit columns no run, map or report uses either: a unit's address, the time of
+#: its last import (a text parsed into a datetime per row on SQLite: 1 s of a
+#: 1M-unit read) and ``closed_at`` (always NULL: only open records are read).
+_UNIT_NOT_READ = ("address", "updated_at", "closed_at")
 
 
 @dataclass(frozen=True)
@@ -61,9 +73,21 @@ def representative_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
     This is the location used for reach and the lon/lat that exports write.
     """
-    geoms = frame.geometry.values
-    points = shapely.point_on_surface(geoms)
+    points = surface_points(np.asarray(frame.geometry.values, dtype=object))
     return gpd.GeoSeries(points, index=frame.index, crs=frame.crs)
+
+
+def surface_points(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """:func:`shapely.point_on_surface` of each geometry (None stays None).
+
+    The point on a point's surface is the point itself: when every geometry is a
+    point (every unit of a county), the same points are returned without asking
+    GEOS for a million copies of them.
+    """
+    if not len(geoms) or shapely.get_type_id(geoms).max() <= 0:  # points, empty or None
+        return geoms.copy()
+    points: npt.NDArray[np.object_] = shapely.point_on_surface(geoms)
+    return points
 
 
 def read_frame(
@@ -100,9 +124,15 @@ def read_frame(
 
 
 def _frame(
-    conn: Connection, model: type[models.Base], geometry: str | None, *, rows: bool = True
+    conn: Connection,
+    model: type[models.Base],
+    geometry: str | None,
+    *,
+    rows: bool = True,
+    skip: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
-    """The open records of ``model`` (or, with ``rows=False``, its empty frame)."""
+    """The open records of ``model`` (or, with ``rows=False``, its empty frame), without
+    the columns in ``skip``."""
     table = table_of(model)
     # records closed by an import with --sync are history only
     where: ColumnElement[bool] | None = None
@@ -110,7 +140,7 @@ def _frame(
         where = false()
     elif "closed_at" in table.c:
         where = table.c.closed_at.is_(None)
-    columns = [c.name for c in table.columns if c.name not in (geometry, *_NOT_READ)]
+    columns = [c.name for c in table.columns if c.name not in (geometry, *_NOT_READ, *skip)]
     order = list(table.primary_key.columns)  # the same order on every backend
     frame = read_frame(conn, table, columns, geometry, where=where, order_by=order)
     if "id" in frame:
@@ -143,7 +173,7 @@ def read_inputs(
     """
     day = as_of or dt.date.today()
     with paused_gc(), store.engine.connect() as conn:
-        units = _frame(conn, models.Unit, "geom")
+        units = _frame(conn, models.Unit, "geom", skip=_UNIT_NOT_READ)
         orgs = _frame(conn, models.PartyOrg, "geom")
         stations = _frame(conn, models.Station, "geom")
         cells = _frame(conn, models.GridCell, "geom")

@@ -43,7 +43,15 @@ from gridmap.network import RoadGraph, nearest
 from gridmap.network.graph import Weight
 from gridmap.settings import CoverageSettings
 
-__all__ = ["ReachOptions", "ServiceReach", "active_stations", "road_graph", "service_reach"]
+__all__ = [
+    "ReachOptions",
+    "ServiceReach",
+    "active_stations",
+    "road_graph",
+    "service_covered",
+    "service_reach",
+    "unit_points",
+]
 
 Mode = Literal["radius", "network"]
 Profile = Literal["walk", "drive"]
@@ -134,23 +142,64 @@ def service_reach(
     *,
     every_station: gpd.GeoDataFrame | None = None,
     graph: RoadGraph | None = None,
+    points: gpd.GeoSeries | None = None,
 ) -> ServiceReach:
     """Measure the reach of ``stations`` over every unit (see the module docstring).
 
     ``every_station`` (default ``stations``) are the stations ``nearest_station_*``
     is measured to, whatever their activity. ``graph``: in network mode, the road graph
     of ``inputs`` for ``options.profile`` if the caller built it already
-    (:func:`road_graph`); by default it is built here.
+    (:func:`road_graph`); by default it is built here. ``points``: the units'
+    representative points in the metric CRS (:func:`unit_points`) when the caller
+    has them already; by default they are computed here.
     """
     everyone = stations if every_station is None else every_station
     sites = make_sites(stations, everyone, inputs, _limits(stations, options, rules))
-    points = representative_points(inputs.units).to_crs(inputs.metric_crs)
+    if points is None:
+        points = unit_points(inputs)
     if options.mode == "network":
         weight: Weight = "time" if options.minutes is not None else "length"
         return network_reach(
             inputs, sites, points, rules, profile=options.profile, weight=weight, graph=graph
         )
     return _radius(inputs, sites, points)
+
+
+def unit_points(inputs: CoverageInputs, points: gpd.GeoSeries | None = None) -> gpd.GeoSeries:
+    """The units' representative points in the run's metric CRS, where reach is measured.
+
+    ``points``: the WGS-84 representative points when the caller has them already.
+    """
+    wgs84 = representative_points(inputs.units) if points is None else points
+    return wgs84.to_crs(inputs.metric_crs)
+
+
+def service_covered(
+    inputs: CoverageInputs,
+    stations: gpd.GeoDataFrame,
+    options: ReachOptions,
+    rules: CoverageSettings,
+    *,
+    graph: RoadGraph | None = None,
+    points: gpd.GeoSeries | None = None,
+) -> npt.NDArray[np.bool_]:
+    """Only :func:`service_reach`'s ``service_covered``: whether ``stations`` reach each unit.
+
+    In radius mode this is the best slack alone (no nearest station, no service
+    areas); in network mode the full reach of ``stations`` is measured.
+    """
+    if options.mode == "network":
+        reach = service_reach(inputs, stations, options, rules, graph=graph, points=points)
+        covered: npt.NDArray[np.bool_] = reach.units["service_covered"].to_numpy(bool)
+        return covered
+    none = np.zeros(len(inputs.units), dtype=bool)
+    if not len(inputs.units) or not len(stations):
+        return none
+    sites = make_sites(stations, stations, inputs, _limits(stations, options, rules))
+    unit_xy = xy(unit_points(inputs) if points is None else points)
+    slack, _ = _best_slack(unit_xy, sites.xy, sites.limits)
+    reached: npt.NDArray[np.bool_] = slack >= 0
+    return reached
 
 
 def _radius(inputs: CoverageInputs, sites: Sites, points: gpd.GeoSeries) -> ServiceReach:

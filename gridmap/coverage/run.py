@@ -18,7 +18,13 @@ import numpy as np
 import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
-from gridmap.coverage.reach import ReachOptions, ServiceReach, active_stations, service_reach
+from gridmap.coverage.reach import (
+    ReachOptions,
+    ServiceReach,
+    active_stations,
+    service_reach,
+    unit_points,
+)
 from gridmap.coverage.result import CoverageResult
 from gridmap.coverage.rules import ACTIVE, IDLE, UNKNOWN, org_coverage
 from gridmap.coverage.summary import cell_summary, rates, rollup
@@ -44,9 +50,11 @@ __all__ = [
 ]
 
 
-def _unit_frame(inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame) -> gpd.GeoDataFrame:
+def _unit_frame(
+    inputs: CoverageInputs, org: pd.DataFrame, reach: pd.DataFrame, points: gpd.GeoSeries
+) -> gpd.GeoDataFrame:
+    """Every unit with its rules and reach results; ``points``: its representative points."""
     units = inputs.units
-    points = representative_points(units)
     cell_codes = inputs.cells["code"].to_dict()
     frame = gpd.GeoDataFrame(
         {
@@ -96,14 +104,22 @@ def compute_coverage(
     org = org_coverage(inputs, rules)
     stations = active_stations(inputs, org.stations_activity, rules)
     stage("reach", 0.2)
+    # once per run: reach measures from them, the unit rows write their lon/lat
+    points = representative_points(inputs.units)
     if measure is not None:
         reach = measure(inputs, stations)
     else:
         reach = service_reach(
-            inputs, stations, options, rules, every_station=inputs.stations, graph=graph
+            inputs,
+            stations,
+            options,
+            rules,
+            every_station=inputs.stations,
+            graph=graph,
+            points=unit_points(inputs, points),
         )
     stage("cells", 0.6)
-    units = _unit_frame(inputs, org.units, reach.units)
+    units = _unit_frame(inputs, org.units, reach.units, points)
     cells = gpd.GeoDataFrame(
         cell_summary(inputs.cells, units), geometry=inputs.cells.geometry, crs=inputs.cells.crs
     )

@@ -38,6 +38,7 @@ import shapely
 
 from gridmap._threads import thread_map, threads
 from gridmap.coverage._blind_area import blind_parts
+from gridmap.coverage.inputs import surface_points
 
 __all__ = [
     "MEMBER_WEIGHT",
@@ -122,7 +123,7 @@ def blind_zones(
 def _describe(zones: gpd.GeoDataFrame, uncovered: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     points = gpd.GeoDataFrame(
         uncovered.drop(columns=uncovered.geometry.name),
-        geometry=shapely.point_on_surface(uncovered.geometry.values),
+        geometry=surface_points(np.asarray(uncovered.geometry.values, dtype=object)),
         crs=uncovered.crs,
     )
     points["unit_id"] = points.index

@@ -28,7 +28,13 @@ from sqlalchemy import insert, select
 
 from gridmap.coverage import ReachOptions, read_inputs, representative_points
 from gridmap.coverage.inputs import CoverageInputs
-from gridmap.coverage.reach import active_stations, road_graph, service_reach, uniform_limit
+from gridmap.coverage.reach import (
+    active_stations,
+    road_graph,
+    service_covered,
+    uniform_limit,
+    unit_points,
+)
 from gridmap.coverage.rules import activity
 from gridmap.domain import StationTier
 from gridmap.errors import GridmapError
@@ -172,15 +178,15 @@ def _candidates(
 
 def _coverage_matrix(
     inputs: CoverageInputs,
-    demand: gpd.GeoSeries,
+    projected: gpd.GeoSeries,
     candidates: gpd.GeoDataFrame,
     options: ReachOptions,
     limit: float,
     rules: CoverageSettings,
     graph: RoadGraph | None,
 ) -> Any:
+    """Demand x candidate reach; ``projected``: the demand points in the metric CRS."""
     crs = inputs.metric_crs
-    projected = demand.to_crs(crs)
     dxy = np.column_stack([projected.x, projected.y])
     cand = candidates.geometry.to_crs(crs)
     cxy = np.column_stack([cand.x, cand.y])
@@ -254,12 +260,13 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
         graph = road_graph(inputs, options.profile, walk_kmh=rules.walk_kmh)
     stage("reach", 0.15)
     demand = representative_points(inputs.units)
-    existing = _covered_now(inputs, demand, rules, existing_reach, graph)
+    metric_demand = unit_points(inputs, demand)  # projected once, for both reaches
+    existing = _covered_now(inputs, demand, metric_demand, rules, existing_reach, graph)
     limit = _limit(options, rules)
     weights = _weights(inputs.units, weight)
     stage("candidates", 0.35)
     pool = _candidates(store, inputs, candidates, exclude)
-    coverage = _coverage_matrix(inputs, demand, pool, options, limit, rules, graph)
+    coverage = _coverage_matrix(inputs, metric_demand, pool, options, limit, rules, graph)
     problem = SitingProblem.from_coverage(
         coverage,
         weights,
@@ -299,22 +306,23 @@ def recommend_sites(  # noqa: PLR0913 - keyword options of `site recommend` (iss
 def _covered_now(
     inputs: CoverageInputs,
     points: gpd.GeoSeries,
+    projected: gpd.GeoSeries,
     rules: CoverageSettings,
     options: ReachOptions,
     graph: RoadGraph | None,
 ) -> pd.DataFrame:
-    """Each unit (at its representative point in ``points``) and whether the counting
-    stations already reach it.
+    """Each unit (at its representative point in ``points``, ``projected`` in the
+    metric CRS) and whether the counting stations already reach it.
 
-    Only the service reach a coverage run would measure (the same stations count,
-    by their activity): no organisational rules, cells, roll-up or blind zones.
+    Only the ``service_covered`` a coverage run would measure (the same stations
+    count, by their activity; :func:`gridmap.coverage.reach.service_covered`): no
+    nearest stations, service areas, organisational rules, cells, roll-up or blind
+    zones.
     """
     units = inputs.units
     state = activity(inputs.stations["last_activity"], inputs.as_of, rules.idle_days)
     stations = active_stations(inputs, state, rules)
-    reach = service_reach(
-        inputs, stations, options, rules, every_station=inputs.stations, graph=graph
-    )
+    covered = service_covered(inputs, stations, options, rules, graph=graph, points=projected)
     return pd.DataFrame(
         {
             "unit_id": units.index.to_numpy(),
@@ -324,7 +332,7 @@ def _covered_now(
             "cell_code": units["cell_id"].map(inputs.cells["code"].to_dict()),
             "lon": points.x.round(7),
             "lat": points.y.round(7),
-            "service_covered": reach.units["service_covered"].astype(bool),
+            "service_covered": covered,
         },
         index=units.index,
     )
