@@ -106,7 +106,8 @@ def test_siting_reads_the_covered_units_a_full_run_finds(
     rules = CoverageSettings()
     inputs = read_inputs(store, as_of=DEMO_AS_OF)
     options = ReachOptions(mode=mode)  # type: ignore[arg-type]
-    light = _covered_now(inputs, representative_points(inputs.units), rules, options, None)
+    points = representative_points(inputs.units)
+    light = _covered_now(inputs, points, points.to_crs(inputs.metric_crs), rules, options, None)
     full = compute_coverage(inputs, rules, options).units
     assert 0 < light["service_covered"].sum() < len(full)
     assert light["service_covered"].tolist() == full["service_covered"].astype(bool).tolist()
