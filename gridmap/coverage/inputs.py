@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,11 +17,11 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 from pyproj import CRS
-from sqlalchemy import ColumnElement, Connection, Table, false, func, select
+from sqlalchemy import ColumnElement, Connection, false, select
 
 from gridmap.crs import metric_crs_for
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns, geometries_from_wkb, paused_gc
+from gridmap.store._columns import paused_gc, read_frame
 
 __all__ = [
     "CoverageInputs",
@@ -88,39 +87,6 @@ def surface_points(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
         return geoms.copy()
     points: npt.NDArray[np.object_] = shapely.point_on_surface(geoms)
     return points
-
-
-def read_frame(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    geometry: str | None,
-    *,
-    where: ColumnElement[bool] | None = None,
-    order_by: Sequence[Any] = (),
-) -> gpd.GeoDataFrame:
-    """Columns of ``table`` as a WGS-84 frame, read in bulk.
-
-    The rows come through the driver's cursor as tuples and are turned into one
-    list per column (:func:`gridmap.store._columns.fetch_columns`, no SQLAlchemy
-    rows); geometries come as WKB in the same query and are decoded over the
-    whole column at once.
-    """
-    selected: list[Any] = [table.c[c] for c in columns]
-    if geometry is not None:
-        selected.append(func.ST_AsBinary(table.c[geometry]))
-    query = select(*selected)
-    if where is not None:
-        query = query.where(where)
-    if order_by:
-        query = query.order_by(*order_by)
-    values = fetch_columns(conn, query)
-    data: dict[str, list[Any]] = dict(zip(columns, values, strict=False))
-    n_rows = len(values[0]) if values else 0
-    geoms: Any = [None] * n_rows
-    if geometry is not None:
-        geoms = geometries_from_wkb(values[-1])
-    return gpd.GeoDataFrame(data, geometry=geoms, crs=WGS84)
 
 
 def _frame(

@@ -18,13 +18,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from sqlalchemy import ColumnElement, Connection, Table, func, select
+from sqlalchemy import Connection, func, select
 
 from gridmap.grid._common import WGS84, FloatArray, IntArray
 from gridmap.store import models, table_of
-from gridmap.store._columns import fetch_columns, geometries_from_wkb, paused_gc
+from gridmap.store._columns import fetch_columns, paused_gc, read_frame
 
-__all__ = ["UnitPoints", "read_frame", "read_outside", "read_unit_points"]
+__all__ = ["UnitPoints", "read_outside", "read_unit_points"]
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -36,23 +36,6 @@ _POINT_WKB_BYTES = 21
 
 #: Ids per ``IN (...)`` when the units outside every cell are read back.
 _OUTSIDE_BATCH = 5_000
-
-
-def read_frame(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    geometry: str,
-    *,
-    where: ColumnElement[bool] | None = None,
-) -> gpd.GeoDataFrame:
-    """Columns of ``table`` and its geometry as a WGS-84 frame, read in bulk."""
-    query = select(*(table.c[c] for c in columns), func.ST_AsBinary(table.c[geometry]))
-    if where is not None:
-        query = query.where(where)
-    values = fetch_columns(conn, query)
-    data = dict(zip(columns, values, strict=False))
-    return gpd.GeoDataFrame(data, geometry=geometries_from_wkb(values[-1]), crs=WGS84)
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,13 @@ from gridmap.grid import (
     compute_grid_check,
 )
 from gridmap.grid._common import WGS84, frame_to_metric, metric_crs_of, polygon_parts, project
-from gridmap.grid._stored_units import read_frame, read_outside, read_unit_points
+from gridmap.grid._stored_units import read_outside, read_unit_points
 from gridmap.grid.assign import AssignReport
 from gridmap.ingest._bulk import lifted_triggers
 from gridmap.ingest.load import LoadReport, load_into
 from gridmap.ingest.records import ReadResult, RecordKind
 from gridmap.store import Store, models, table_of
+from gridmap.store._columns import read_frame
 
 logger = logging.getLogger(__name__)
 

@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from pandas._libs import lib
-from sqlalchemy import Connection, Select, Table
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
-__all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns", "paused_gc"]
+__all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns", "paused_gc", "read_frame"]
 
 #: SQLite page cache for a bulk insert, in KiB (the default is 2 MB).
 BULK_CACHE_KIB = 262_144
@@ -132,6 +133,39 @@ def _points(array: np.ndarray[Any, Any]) -> Any:
     if not np.isfinite(xy).all():  # empty points are NaN: GEOS decides what they are
         return None
     return shapely.points(xy)
+
+
+def read_frame(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    geometry: str | None,
+    *,
+    where: ColumnElement[bool] | None = None,
+    order_by: Sequence[Any] = (),
+) -> gpd.GeoDataFrame:
+    """Columns of ``table`` as a WGS-84 frame, read in bulk.
+
+    The rows come through the driver's cursor as tuples and are turned into one
+    list per column (:func:`gridmap.store._columns.fetch_columns`, no SQLAlchemy
+    rows); geometries come as WKB in the same query and are decoded over the
+    whole column at once.
+    """
+    selected: list[Any] = [table.c[c] for c in columns]
+    if geometry is not None:
+        selected.append(func.ST_AsBinary(table.c[geometry]))
+    query = select(*selected)
+    if where is not None:
+        query = query.where(where)
+    if order_by:
+        query = query.order_by(*order_by)
+    values = fetch_columns(conn, query)
+    data: dict[str, list[Any]] = dict(zip(columns, values, strict=False))
+    n_rows = len(values[0]) if values else 0
+    geoms: Any = [None] * n_rows
+    if geometry is not None:
+        geoms = geometries_from_wkb(values[-1])
+    return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
 
 def insert_columns(conn: Connection, table: Table, columns: Mapping[str, Sequence[Any]]) -> None:
