@@ -30,7 +30,7 @@ def test_a_confirmed_branch_shows_in_the_next_run(client: TestClient, world: Wor
         assert conn.execute(select(func.count()).select_from(models.PartyOrg)).scalar() == 0
     reply = client.post(f"/api/changes/{change}/confirm", headers=bearer(department))
     assert reply.status_code == 200
-    job = client.post("/api/runs", json={"as_of": "2026-12-01"}, headers=bearer(department))
+    job = client.post("/api/runs", json={}, headers=bearer(department))  # as of today
     assert job.status_code == 202
     assert _unit_status(client, department, world.unit_a1) == "own"  # the newest run
 
@@ -57,7 +57,7 @@ def test_a_rejected_change_touches_nothing(client: TestClient, world: World) -> 
     assert closed is not None and visits == 2
     log = client.get("/api/audit?action=change.confirm", headers=bearer(login(client, "admin")))
     assert log.json()["items"][0]["detail"]["before"]["id"] == world.unit_a1
-    job = client.post("/api/runs", json={"as_of": "2026-12-01"}, headers=department)
+    job = client.post("/api/runs", json={}, headers=department)  # as of today
     assert job.status_code == 202
     cell = client.get(f"/api/cells/{CELL_A1}", headers=department).json()
     assert world.unit_a1 not in {u["unit_id"] for u in cell["units"]}  # the next run
