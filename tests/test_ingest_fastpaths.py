@@ -229,11 +229,15 @@ _SPOILS: dict[int, tuple[int, Callable[[list[str]], str]]] = {
     12: (5, lambda r: ""),
     13: (3, lambda r: "１２"),
 }
-#: Spoils of the ids, for the file with repeated and missing ids.
-_ID_SPOILS: dict[int, Callable[[list[str]], str]] = {14: lambda r: "U00014", 15: lambda r: ""}
+#: Spoils of the ids: repeated ones, and missing ones (which make synthetic ids).
+_ID_SPOILS: dict[str, dict[int, Callable[[list[str]], str]]] = {
+    "unique": {},
+    "repeated": {14: lambda r: "U00014"},
+    "missing": {14: lambda r: "U00014", 15: lambda r: ""},
+}
 
 
-def _messy(n: int, *, unique_ids: bool) -> str:
+def _messy(n: int, *, ids: str) -> str:
     rng = np.random.default_rng(5)
     lines = ["id,name,kind,households,population,lon,lat"]
     for i in range(n):
@@ -255,8 +259,8 @@ def _messy(n: int, *, unique_ids: bool) -> str:
                 row[6] = lon
         if bad == 9:
             row.append("surplus")
-        if bad in _ID_SPOILS and not unique_ids:
-            row[0] = _ID_SPOILS[bad](row)
+        if bad in _ID_SPOILS[ids]:
+            row[0] = _ID_SPOILS[ids][bad](row)
         lines.append(",".join(row))
     return "\n".join(lines) + "\n"
 
@@ -328,12 +332,12 @@ def _rejects(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.mark.parametrize("unique_ids", [True, False])
+@pytest.mark.parametrize("ids", list(_ID_SPOILS))
 def test_a_messy_file_stores_the_same_through_fast_paths_and_references(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unique_ids: bool
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ids: str
 ) -> None:
     file = tmp_path / "units.csv"
-    file.write_text(_messy(N, unique_ids=unique_ids), encoding="utf-8")
+    file.write_text(_messy(N, ids=ids), encoding="utf-8")
     options: dict[str, Any] = {"max_field_chars": 50, "reject_file": tmp_path / "fast.csv"}
     fast = ingest_layer(store, file, "unit", source="fast", **options)
     with monkeypatch.context() as patch:
