@@ -9,7 +9,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-from benchmarks._harness import write_results
+from benchmarks._harness import QUICK_RESULTS_DIR, RESULTS_DIR, write_results
 
 
 def main() -> int:
@@ -28,7 +28,8 @@ def main() -> int:
     for name in names:
         module = importlib.import_module(f"benchmarks.bench_{name}")
         results = module.run(quick=args.quick)
-        path = write_results(name, results)
+        # a smoke run's small inputs never replace the tracked results of a full run
+        path = write_results(name, results, QUICK_RESULTS_DIR if args.quick else RESULTS_DIR)
         sys.stdout.write(f"\n## {name}\n\n{path.read_text()}")
         failed += [r for r in results if not r.met]
     if failed:

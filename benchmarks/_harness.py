@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 RESULTS_DIR = Path(__file__).parent / "results"
+#: Where ``--quick`` runs write theirs (not tracked: small inputs, not the figures to keep).
+QUICK_RESULTS_DIR = RESULTS_DIR / "quick"
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,11 @@ class Result:
         return self.baseline_s / self.gridmap_s if self.gridmap_s > 0 else float("inf")
 
 
-def write_results(name: str, results: list[Result]) -> Path:
-    """Write ``results`` as JSON and a markdown table; return the markdown path."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+def write_results(name: str, results: list[Result], folder: Path = RESULTS_DIR) -> Path:
+    """Write ``results`` as JSON and a markdown table in ``folder``; return the markdown path."""
+    folder.mkdir(parents=True, exist_ok=True)
     rows = [asdict(r) | {"speedup": round(r.speedup, 2)} for r in results]
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
+    (folder / f"{name}.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False))
     lines = [
         "| case | gridmap s | baseline | baseline s | speedup | peak MB (gridmap / baseline) "
         "| target | met | notes |",
@@ -82,7 +84,7 @@ def write_results(name: str, results: list[Result]) -> Path:
             f"| {r.case} | {r.gridmap_s:.4f} | {r.baseline} | {r.baseline_s:.4f} "
             f"| {r.speedup:.1f}x | {peak} | {r.target} | {'yes' if r.met else 'NO'} | {notes} |"
         )
-    path = RESULTS_DIR / f"{name}.md"
+    path = folder / f"{name}.md"
     path.write_text("\n".join(lines) + "\n")
     return path
 

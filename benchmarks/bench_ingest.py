@@ -126,6 +126,21 @@ def _ogr_target(folder: Path, name: str) -> Path:
     return target
 
 
+def _ogr_target_in(folder: Path, name: str) -> Callable[[], Path]:
+    return lambda: _ogr_target(folder, name)
+
+
+def _ogr_load(driver: str, options: Sequence[str], units: Path) -> Callable[[Path], Run]:
+    """``ogr2ogr`` loading the units CSV into a new ``driver`` file at the given target."""
+
+    def load(target: Path) -> Run:
+        return _run(
+            [OGR2OGR, "-f", driver, *options, str(target), str(units), *CSV_POINTS, "-nln", "unit"]
+        )
+
+    return load
+
+
 def _ingest(file: Path) -> Callable[[dict[str, str]], Run]:
     return lambda env: _run([*GRIDMAP, "ingest", "layer", str(file), "--kind", "unit"], env)
 
@@ -138,23 +153,7 @@ def _sqlite_cases(folder: Path, files: dict[str, Path], n: int, runs: int) -> li
         ("SQLite", ["-dsco", "SPATIALITE=YES"], "ogr.sqlite"),
         ("GPKG", [], "ogr.gpkg"),
     ):
-        theirs = _best(
-            runs,
-            lambda name=name: _ogr_target(folder, name),
-            lambda target, driver=driver, options=options: _run(
-                [
-                    OGR2OGR,
-                    "-f",
-                    driver,
-                    *options,
-                    str(target),
-                    str(units),
-                    *CSV_POINTS,
-                    "-nln",
-                    "unit",
-                ]
-            ),
-        )
+        theirs = _best(runs, _ogr_target_in(folder, name), _ogr_load(driver, options, units))
         results.append(
             _result(f"ingest {n:,} units, SpatiaLite", ours, f"ogr2ogr -f {driver}", theirs, 2.0)
         )

@@ -34,6 +34,8 @@ __all__ = [
     "bulk_insert_triggers",
     "geometry_blobs",
     "lifted_triggers",
+    "point_blobs",
+    "shapely_blobs",
     "write_many",
 ]
 
@@ -42,14 +44,62 @@ DEFER_INDEX_ROWS = 2000
 
 
 def geometry_blobs(geoms: Sequence[Any], *, ewkb_hex: bool) -> list[Any]:
-    """WKB (or hex EWKB with the store's SRID) of each geometry, None where there is none."""
+    """WKB (or hex EWKB with the store's SRID) of each geometry, None where there is none.
+
+    A column of 2-D points only (units, stations) is written from its coordinates at once
+    (:func:`point_blobs`); any other goes through shapely (:func:`shapely_blobs`).
+    """
     array = np.asarray(list(geoms), dtype=object)
+    fast = point_blobs(array, ewkb_hex=ewkb_hex)
+    return fast if fast is not None else shapely_blobs(array, ewkb_hex=ewkb_hex)
+
+
+def shapely_blobs(array: Any, *, ewkb_hex: bool) -> list[Any]:
+    """:func:`geometry_blobs` through shapely, for any geometries: the reference."""
     if ewkb_hex:
         array = shapely.set_srid(array, models.SRID)
         out = shapely.to_wkb(array, hex=True, include_srid=True, output_dimension=2)
     else:
         out = shapely.to_wkb(array, output_dimension=2)
     return [None if v is None else v for v in out.tolist()]
+
+
+#: A 2-D point in little-endian (E)WKB: byte order, type, [SRID,] x and y, packed.
+_WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("xy", "<f8", (2,))])
+_EWKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("srid", "<u4"), ("xy", "<f8", (2,))])
+#: The EWKB type flag saying an SRID follows the type.
+_EWKB_SRID = 0x20000000
+_HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+
+
+def point_blobs(array: Any, *, ewkb_hex: bool) -> list[Any] | None:
+    """:func:`geometry_blobs` of a column of non-empty 2-D points, built from their
+    coordinates with numpy: the bytes shapely writes (little-endian, hex in upper case).
+    None for any other column (a missing, empty, 3-D or other geometry)."""
+    n = len(array)
+    if not n or not bool((shapely.get_type_id(array) == 0).all()):
+        return None
+    if bool(shapely.is_empty(array).any()) or bool(shapely.has_z(array).any()):
+        return None
+    coords = shapely.get_coordinates(array)
+    if len(coords) != n:
+        return None
+    rows = np.zeros(n, dtype=_EWKB_POINT if ewkb_hex else _WKB_POINT)
+    rows["order"] = 1
+    rows["xy"] = coords
+    if not ewkb_hex:
+        rows["type"] = 1
+        raw = rows.tobytes()
+        size = _WKB_POINT.itemsize
+        return [raw[i : i + size] for i in range(0, n * size, size)]
+    rows["type"] = 1 | _EWKB_SRID
+    rows["srid"] = models.SRID
+    octets = rows.view(np.uint8).reshape(n, _EWKB_POINT.itemsize)
+    digits = np.empty((n, 2 * _EWKB_POINT.itemsize), dtype=np.uint8)
+    digits[:, 0::2] = _HEX_DIGITS[octets >> 4]
+    digits[:, 1::2] = _HEX_DIGITS[octets & 0x0F]
+    width = 2 * _EWKB_POINT.itemsize  # hex digits are never NUL: the fixed width is safe
+    return list(digits.view(f"S{width}").reshape(n).astype(f"U{width}").tolist())
 
 
 def _processors(conn: Connection, table: Table, keys: Sequence[str]) -> list[Callable[[Any], Any]]:

@@ -443,9 +443,37 @@ def _column(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _reject_empty_required(kind: RecordKind, frame: pd.DataFrame, rejects: dict[int, str]) -> None:
     for column in _NOT_NULL.get(kind, ()):
-        for i, value in enumerate(_column(frame, column)):
-            if missing(value) or str(value).strip() == "":
-                rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
+        for i in _empty_positions(_column(frame, column).tolist()):
+            rejects[i] = _join(rejects.get(i), f"{column} is required but empty")
+
+
+def _empty(value: object) -> bool:
+    return missing(value) or str(value).strip() == ""
+
+
+def _empty_positions(values: list[object]) -> list[int]:
+    """The positions of the missing or blank values: each distinct value asked once.
+
+    A missing value and every value :func:`pandas.factorize` cannot tell apart by
+    equality (unhashable lists) are asked one by one, as the reference
+    :func:`_empty_one_by_one` asks every value.
+    """
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    try:
+        codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    except TypeError:  # unhashable values
+        return _empty_one_by_one(values)
+    blank = np.asarray([_empty(u) for u in uniques.tolist()] + [False], dtype=np.bool_)
+    found = blank[codes]
+    unknown = np.flatnonzero(codes < 0)
+    found[unknown] = [_empty(values[i]) for i in unknown.tolist()]
+    return np.flatnonzero(found).tolist()
+
+
+def _empty_one_by_one(values: list[object]) -> list[int]:
+    """:func:`_empty_positions`, value by value: the reference."""
+    return [i for i, value in enumerate(values) if _empty(value)]
 
 
 def _resolve_references(

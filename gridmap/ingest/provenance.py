@@ -415,6 +415,8 @@ def digest_matrix(
     array = _objects(values) if n else np.empty(0, dtype=object)
     kind = pd.api.types.infer_dtype(array, skipna=True) if n else "empty"
     blake2b = hashlib.blake2b
+    if kind == "empty":  # no value at all (a column the file lacks)
+        return np.zeros((n, DIGEST_BYTES), dtype=np.uint8), np.zeros(n, dtype=np.bool_)
     if kind in ("string", "integer"):  # each distinct value digested once (as digest_column)
         codes, uniques = pd.factorize(array, use_na_sentinel=True)
         texts = map(repr, uniques.tolist())

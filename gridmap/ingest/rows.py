@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -207,6 +208,22 @@ def _identify(
     layer: RawLayer,
     problems: _Problems,
 ) -> list[str | None]:
+    n = len(layer.table)
+    given = values["source_id"]
+    if all(type(v) is str and v for v in given) and len(set(given)) == n:
+        return cast("list[str | None]", list(given))  # what the loop below gives them too
+    return _identify_one_by_one(kind, values, geoms, layer, problems)
+
+
+def _identify_one_by_one(
+    kind: RecordKind,
+    values: dict[str, list[object]],
+    geoms: list[shapely.Geometry | None],
+    layer: RawLayer,
+    problems: _Problems,
+) -> list[str | None]:
+    """Each row's id, from its id column, its code or :func:`synthetic_id`; a repeated id
+    is rejected naming the row that had it first."""
     n = len(layer.table)
     codes, names, phones = (
         [None] * n if key not in values else values[key] for key in ("code", "name", "phone")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
+import numpy as np
 import pandas as pd
 
 from gridmap.ingest.columns import resolve_columns
@@ -158,8 +159,9 @@ def cap_fields(table: pd.DataFrame, limit: int, first_position: int = 0) -> dict
 
 def _text_lengths(values: pd.Series) -> pd.Series:
     """The length of each text value (0 for anything else), at once for a text column."""
-    if pd.api.types.infer_dtype(values, skipna=True) == "string":
-        return values.str.len().fillna(0)
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":  # texts and missing values
+        texts = values.astype(object).where(values.notna(), "").tolist()
+        return pd.Series(list(map(len, texts)), index=values.index, dtype=np.int64)
     return values.map(lambda v: len(v) if isinstance(v, str) else 0)
 
 
@@ -226,7 +228,7 @@ def read_csv_table(
     reader = pd.read_csv(
         path,
         encoding=encoding,
-        dtype=str,
+        dtype=object,  # Python strings at once: no Arrow strings to convert back
         keep_default_na=False,
         header=None,
         names=headers + spare,
@@ -255,10 +257,16 @@ def read_csv_table(
 def _without_spare(
     chunk: pd.DataFrame, spare: list[str], width: int, start: int, problems: dict[int, list[str]]
 ) -> pd.DataFrame:
-    """Drop the spare columns, rejecting the rows that have values there."""
-    extra = chunk[spare].fillna("").astype(str)
-    for index in (extra != "").any(axis=1).to_numpy().nonzero()[0]:
-        values = [v for v in extra.iloc[int(index)].tolist() if v != ""]
+    """Drop the spare columns, rejecting the rows that have values there.
+
+    The rows with a value there are found for the whole chunk at once; only theirs are
+    turned into text for the message.
+    """
+    cells = chunk[spare].to_numpy(dtype=object)
+    filled = (cells != "") & ~pd.isna(cells)
+    for index in filled.any(axis=1).nonzero()[0]:
+        row = chunk[spare].iloc[[int(index)]].fillna("").astype(str).iloc[0]
+        values = [v for v in row.tolist() if v != ""]
         problems.setdefault(start + int(index), []).append(
             f"行字段多于表头 / the row has more fields than the header's {width} "
             f"(extra values {values!r}): add headers for them or remove them"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -159,15 +159,82 @@ _PLAIN_COUNT_RE: Final = re.compile(_PLAIN_COUNT)
 
 
 def _texts(series: pd.Series) -> pd.Series | None:
-    """The column stripped, when every value is text or missing; else None."""
+    """The column stripped, when every value is text or missing; else None.
+
+    Only the values that start or end with whitespace are stripped one by one
+    (:func:`_padded` finds them for the whole column); the others are kept as they are,
+    which is what ``str.strip`` gives for them.
+    """
     if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         return None
-    values = series.astype(object).where(series.notna(), "").tolist()
-    return pd.Series([v.strip() for v in values], index=series.index, dtype=object)
+    values = series.astype(object).where(series.notna(), "").to_numpy(dtype=object, copy=True)
+    padded = _padded(values)
+    if padded is None:  # not representable in Arrow (a lone surrogate): strip each
+        values[:] = [v.strip() for v in values.tolist()]
+    elif padded.any():
+        values[padded] = [v.strip() for v in values[padded].tolist()]
+    return pd.Series(values, index=series.index, dtype=object)
+
+
+def _arrow(values: npt.NDArray[np.object_]) -> Any | None:
+    """Texts as an Arrow string array; None without pyarrow (an optional dependency) or
+    when a text cannot be encoded as UTF-8 (then the callers go text by text)."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return None
+    try:
+        return pa.array(values, type=pa.large_string(), from_pandas=False)
+    except (pa.ArrowException, UnicodeEncodeError, TypeError):
+        return None
+
+
+def _padded(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_] | None:
+    """Where a text starts or ends with a character ``str.strip`` removes (``isspace``).
+
+    The first and last characters of every text are cut at once (Arrow); whether one is
+    whitespace is asked of Python, once per distinct character. None when the texts
+    cannot go to Arrow.
+    """
+    texts = _arrow(values)
+    if texts is None:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    padded = np.zeros(len(values), dtype=np.bool_)
+    for edge in (pc.utf8_slice_codeunits(texts, 0, 1), pc.utf8_slice_codeunits(texts, -1, _END)):
+        chars = [c for c in pc.unique(edge).to_pylist() if c and c.isspace()]
+        if chars:
+            found = pc.is_in(edge, value_set=pa.array(chars, type=edge.type))
+            padded |= found.to_numpy(zero_copy_only=False)
+    return padded
+
+
+#: Past the end of any text (Arrow's slice takes a 64-bit stop).
+_END: Final = 2**62
+
+#: The patterns above for Arrow's RE2, anchored: ASCII classes only, so RE2 and Python's
+#: ``re.fullmatch`` accept the same texts.
+_ARROW_PATTERNS: Final = {
+    _PLAIN_FLOAT_RE: f"^(?:{_PLAIN_FLOAT})$",
+    _PLAIN_COUNT_RE: f"^(?:{_PLAIN_COUNT})$",
+}
 
 
 def _matches(texts: pd.Series, pattern: re.Pattern[str]) -> npt.NDArray[np.bool_]:
-    """Where each text matches ``pattern`` whole."""
+    """Where each text matches ``pattern`` whole (Arrow's RE2 over the whole column)."""
+    arrow = _arrow(texts.to_numpy(dtype=object)) if len(texts) else None
+    if arrow is None:
+        return _matches_one_by_one(texts, pattern)
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(arrow, _ARROW_PATTERNS[pattern])
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def _matches_one_by_one(texts: pd.Series, pattern: re.Pattern[str]) -> npt.NDArray[np.bool_]:
+    """:func:`_matches` with Python's ``re``, text by text: the reference."""
     match = pattern.fullmatch
     return np.fromiter((match(v) is not None for v in texts.tolist()), np.bool_, len(texts))
 
