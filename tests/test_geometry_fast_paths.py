@@ -17,7 +17,7 @@ import shapely
 
 from gridmap._threads import threads
 from gridmap.coverage._blind_area import blind_parts
-from gridmap.coverage.zones import _footprints, _zone_of
+from gridmap.coverage.zones import _discs, _footprints, _zone_of
 from gridmap.network import RoadGraph, multi_source_distances, snap_points
 from gridmap.network import snap as snap
 from gridmap.network._chains import chains
@@ -126,7 +126,7 @@ def test_snap_candidates_leave_ties_and_far_points_to_the_strtree(
     rng = np.random.default_rng(5)
     grid = rng.integers(0, 21, (20_000, 2)) * 100.0
     xy = np.concatenate([grid, rng.uniform(-3000, 5000, (20_000, 2))])
-    monkeypatch.setattr(snap, "CANDIDATES", 4)
+    monkeypatch.setattr(snap, "MAX_RINGS", 3)  # far points leave the grid unproven
     fast = snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
     monkeypatch.setattr(snap, "MIN_POINTS", 10**12)
     plain = snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
@@ -252,10 +252,15 @@ def test_footprints_on_threads_equal_plain_buffers(
     on_roads = shapely.line_interpolate_point(shenzhen.link_geometry, 0.3, normalized=True)
     geoms = np.concatenate([shapely.points(shenzhen.node_xy), on_roads] * 8)
     geoms[::500] = shapely.buffer(geoms[::500], 30.0)
+    geoms[7::900] = shapely.Point()  # empty points: buffered by GEOS (an empty disc)
+    geoms[9::900] = shapely.LineString([(0, 0), (10, 5)])  # not a point: buffered by GEOS
     units = gpd.GeoDataFrame(geometry=geoms, crs=METRIC)
     monkeypatch.setenv("GRIDMAP_THREADS", "3")
     got = _footprints(units, 100.0)
     polygonal = shapely.get_type_id(geoms) >= 3
     expected = np.where(polygonal, geoms, shapely.buffer(geoms, 100.0, quad_segs=16))
     assert len(geoms) > 30_000 and polygonal.any()
-    assert all(shapely.equals_exact(got, expected, 0))
+    drawn, _ = _discs(geoms, ~polygonal, 100.0)  # most discs drawn in numpy, not by GEOS
+    assert drawn.sum() > 0.9 * len(geoms)
+    # the discs drawn in numpy are GEOS's, byte for byte
+    assert list(shapely.to_wkb(got)) == list(shapely.to_wkb(expected))

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from gridmap.coverage._offroad import direct_links, walk_radius_m
+from gridmap.coverage._offroad import DirectLinks, direct_links, walk_radius_m
 from gridmap.coverage._sites import ServiceReach, Sites, areas_frame, empty_frame, xy
 from gridmap.coverage.inputs import CoverageInputs
 from gridmap.errors import GridmapError, InvalidValueError
@@ -61,20 +61,34 @@ def _snap_sites(graph: RoadGraph, xy: npt.NDArray[np.float64]) -> Snapped:
     return snap_points(graph, xy[:, 0], xy[:, 1], max_snap_m=None)
 
 
-def _nearest_along(
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Stations:
+    """Stations snapped to the roads, and their direct walks to the units (in metres)."""
+
+    sources: Snapped
+    direct: DirectLinks
+
+
+def _stations(
     graph: RoadGraph,
     station_xy: npt.NDArray[np.float64],
     unit_xy: npt.NDArray[np.float64],
-    targets: Snapped,
     rules: CoverageSettings,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Metres to the nearest station by road or by a direct walk, and its position."""
-    sources = _snap_sites(graph, station_xy)
-    by_road = distances_to_points(graph, sources, targets, weight="length", source_access=True)
+) -> _Stations:
     direct = direct_links(
         unit_xy, station_xy, max_m=rules.max_snap_m, weight="length", walk_kmh=rules.walk_kmh
     )
-    walk, on_foot = direct.nearest()
+    return _Stations(_snap_sites(graph, station_xy), direct)
+
+
+def _nearest_along(
+    graph: RoadGraph, stations: _Stations, targets: Snapped
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Metres to the nearest station by road or by a direct walk, and its position."""
+    by_road = distances_to_points(
+        graph, stations.sources, targets, weight="length", source_access=True
+    )
+    walk, on_foot = stations.direct.nearest()
     use_walk = walk < by_road.distance
     return np.where(use_walk, walk, by_road.distance), np.where(use_walk, on_foot, by_road.source)
 
@@ -104,20 +118,29 @@ def network_reach(
     targets = snap_points(graph, unit_xy[:, 0], unit_xy[:, 1], max_snap_m=rules.max_snap_m)
     frame["snap_m"] = targets.distance_m
     frame["far_from_road"] = targets.too_far
+    everyone = None
     if len(points) and len(sites.everyone):
-        distance, which = _nearest_along(graph, sites.every_xy, unit_xy, targets, rules)
+        everyone = _stations(graph, sites.every_xy, unit_xy, rules)
+        distance, which = _nearest_along(graph, everyone, targets)
         found = which >= 0
         frame.loc[found, "nearest_station_id"] = sites.everyone.index.to_numpy()[which[found]]
         frame["nearest_station_m"] = distance
     if not len(sites.counting) or not len(points):
         empty = areas_frame(sites.counting, sites.limits, [], inputs)
         return ServiceReach(units=frame, service_areas=empty)
-    if sites.counting.index.equals(sites.everyone.index):
+    # every station counts (the usual case): the same stations, snapped and linked once
+    same = sites.counting.index.equals(sites.everyone.index) and np.array_equal(
+        sites.xy, sites.every_xy
+    )
+    counting = everyone if same and everyone is not None else None
+    if counting is None:
+        counting = _stations(graph, sites.xy, unit_xy, rules)
+    if same:
         frame["nearest_counting_station_m"] = frame["nearest_station_m"]
     else:
-        distance, _ = _nearest_along(graph, sites.xy, unit_xy, targets, rules)
+        distance, _ = _nearest_along(graph, counting, targets)
         frame["nearest_counting_station_m"] = distance
-    best, which, geoms = _network_reach(graph, sites, unit_xy, targets, weight, rules)
+    best, which, geoms = _network_reach(graph, sites, counting, unit_xy, targets, weight, rules)
     covered = best >= 0
     frame["service_covered"] = covered
     frame["far_from_road"] = targets.too_far & ~covered
@@ -130,6 +153,7 @@ def network_reach(
 def _network_reach(
     graph: RoadGraph,
     sites: Sites,
+    stations: _Stations,
     unit_xy: npt.NDArray[np.float64],
     targets: Snapped,
     weight: Weight,
@@ -139,12 +163,17 @@ def _network_reach(
 
     Stations are routed once per distinct limit; a direct walk (see the module
     docstring) counts where it is cheaper than the road, and its disc joins the
-    station's service area.
+    station's service area. ``stations``: the counting stations snapped, with their
+    direct walks in metres (in seconds they are measured again here).
     """
     walk_speed = rules.walk_kmh
-    sources = _snap_sites(graph, sites.xy)
-    direct = direct_links(
-        unit_xy, sites.xy, max_m=rules.max_snap_m, weight=weight, walk_kmh=walk_speed
+    sources = stations.sources
+    direct = (
+        stations.direct
+        if weight == "length"
+        else direct_links(
+            unit_xy, sites.xy, max_m=rules.max_snap_m, weight=weight, walk_kmh=walk_speed
+        )
     )
     best = np.full(len(unit_xy), -np.inf)
     which = np.full(len(unit_xy), -1, dtype=np.int64)

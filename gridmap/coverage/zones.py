@@ -28,6 +28,8 @@ by area, then west to east.
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
 import geopandas as gpd
@@ -39,6 +41,8 @@ import shapely
 from gridmap._threads import thread_map, threads
 from gridmap.coverage._blind_area import blind_parts
 from gridmap.coverage.inputs import surface_points
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "MEMBER_WEIGHT",
@@ -70,12 +74,15 @@ _COLUMNS = [
 def _footprints(units: gpd.GeoDataFrame, radius_m: float) -> npt.NDArray[np.object_]:
     """Each unit's footprint (polygon units) or its disc of ``radius_m`` (point units).
 
-    The discs are drawn in a few chunks on a thread per core (the same discs)."""
+    The discs of points are drawn in numpy (:func:`_discs`), any other disc by GEOS in
+    a few chunks on a thread per core: the same discs as ``shapely.buffer``."""
     geoms = np.asarray(units.geometry.array, dtype=object)
     polygonal = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
-    points = np.flatnonzero(~polygonal)
-    chunks = np.array_split(points, max(1, min(threads(), points.size // 10_000)))
     parts = geoms.copy()
+    drawn, discs = _discs(geoms, ~polygonal, radius_m)
+    parts[drawn] = discs
+    points = np.flatnonzero(~polygonal & ~drawn)
+    chunks = np.array_split(points, max(1, min(threads(), points.size // 10_000)))
     for chunk, discs in zip(
         chunks,
         thread_map(lambda c: shapely.buffer(geoms[c], radius_m, quad_segs=16), chunks),
@@ -83,6 +90,51 @@ def _footprints(units: gpd.GeoDataFrame, radius_m: float) -> npt.NDArray[np.obje
     ):
         parts[chunk] = discs
     return parts
+
+
+#: Vertices of a disc (16 a quarter circle, as ``quad_segs=16`` draws them).
+_DISC_VERTICES = 64
+#: Points drawn at once (bounds the memory of the coordinates).
+_DISC_BATCH = 100_000
+
+
+def _discs(
+    geoms: npt.NDArray[np.object_], candidates: npt.NDArray[np.bool_], radius_m: float
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.object_]]:
+    """``shapely.buffer(point, radius_m, quad_segs=16)`` of the finite points among
+    ``candidates``, drawn in numpy; returns which geometries were drawn, and their discs.
+
+    GEOS draws a point's buffer as the 64-gon of vertices ``x + r cos(-i 2pi/64)``,
+    ``y + r sin(-i 2pi/64)``, ``i = 0..63``, from angle 0 clockwise and closed; the same
+    sums in numpy give the same coordinates bit for bit, without a GEOS buffer per
+    point. The first disc is checked against GEOS: where it differs (another GEOS),
+    nothing is drawn and every disc is left to ``shapely.buffer``.
+    """
+    none = np.zeros(len(geoms), dtype=bool), np.empty(0, dtype=object)
+    chosen = candidates & (shapely.get_type_id(geoms) == 0) & ~shapely.is_empty(geoms)
+    if not chosen.any() or not radius_m > 0:
+        return none
+    xy = shapely.get_coordinates(geoms[chosen])
+    finite = np.isfinite(xy).all(axis=1)
+    chosen[np.flatnonzero(chosen)[~finite]] = False
+    xy = xy[finite]
+    if not len(xy):
+        return none
+    angles = [-i * 2 * math.pi / _DISC_VERTICES for i in range(_DISC_VERTICES)]
+    cos = np.array([*(math.cos(a) for a in angles), 1.0]) * radius_m  # closed: back to 0
+    sin = np.array([*(math.sin(a) for a in angles), 0.0]) * radius_m
+    first = shapely.buffer(shapely.points(xy[0]), radius_m, quad_segs=16)
+    discs = np.empty(len(xy), dtype=object)
+    for at in range(0, len(xy), _DISC_BATCH):
+        batch = xy[at : at + _DISC_BATCH]
+        ring = np.empty((len(batch), _DISC_VERTICES + 1, 2))
+        ring[:, :, 0] = batch[:, :1] + cos
+        ring[:, :, 1] = batch[:, 1:] + sin
+        discs[at : at + len(batch)] = shapely.polygons(ring)
+        if at == 0 and shapely.to_wkb(discs[0]) != shapely.to_wkb(first):
+            logger.debug("GEOS draws discs differently: buffering every point")
+            return none
+    return chosen, discs
 
 
 def blind_zones(

@@ -6,12 +6,12 @@ the nearest node: a village 20 m from the middle of a 2 km road is placed on
 that road, 20 m off it, not 1 km away at a junction. The position is kept as
 a link and an offset along it, so routing can start or end exactly there.
 
-Many points at once (a county's units) first look among candidates: the segments
-are cut into pieces of at most ``PIECE_M``, and a k-d tree over the pieces' midpoints
-gives each point its ``CANDIDATES`` nearest pieces. A point's nearest candidate
-segment is its answer when it is provably the nearest of all and no other segment is
-as near (a tie); every other point (a tie at a shared vertex, candidates that do not
-prove it) is asked of the STRtree as before, so the segment chosen is the tree's.
+Many points at once (a county's units) first look in a grid of the segments
+(:mod:`gridmap.network._grid_nearest`): a point's nearest segment found there is its
+answer when it is provably the nearest of all and no other segment is as near (a tie);
+every other point (a tie at a shared vertex, a point off the grid or more than
+``MAX_RINGS`` cells from any segment) is asked of the STRtree as before, so the segment
+chosen is the tree's.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import shapely
-from scipy.spatial import cKDTree
 
+from gridmap.network._grid_nearest import SegmentGrid
 from gridmap.network._segments import SegmentIndex
 from gridmap.network.graph import RoadGraph
 
@@ -35,14 +35,10 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Longest piece a segment is cut into for the candidate search (metres).
-PIECE_M = 100.0
-#: Nearest pieces looked at per point.
-CANDIDATES = 10
-#: Fewer points than this ask the STRtree directly (the k-d tree is not worth building).
+#: Rings of grid cells a point looks at before it is left to the STRtree.
+MAX_RINGS = 32
+#: Fewer points than this ask the STRtree directly (the grid is not worth building).
 MIN_POINTS = 20_000
-#: Points per batch of the candidate search (bounds its memory).
-BATCH = 200_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,15 +138,11 @@ def snap_points(
 
 def _nearest_segment(index: SegmentIndex, px: FloatArray, py: FloatArray) -> IntArray:
     """The segment :meth:`shapely.STRtree.query_nearest` gives each point (see the module
-    docstring): from the candidates where they prove it, else from the tree."""
+    docstring): from the grid where it proves it, else from the tree."""
     if px.size < MIN_POINTS:
         return _tree_nearest(index, px, py)
-    pieces = _Pieces(index)
-    segment = np.empty(px.size, dtype=np.int64)
-    unsure = np.zeros(px.size, dtype=bool)
-    for first in range(0, px.size, BATCH):
-        batch = slice(first, first + BATCH)
-        segment[batch], unsure[batch] = pieces.nearest(index, px[batch], py[batch])
+    segment, proven = SegmentGrid(index.start, index.end).nearest(px, py, MAX_RINGS)
+    unsure = ~proven
     if unsure.any():
         segment[unsure] = _tree_nearest(index, px[unsure], py[unsure])
     logger.debug("%d of %d points snapped through the STRtree", unsure.sum(), px.size)
@@ -161,56 +153,6 @@ def _tree_nearest(index: SegmentIndex, px: FloatArray, py: FloatArray) -> IntArr
     _, segment = index.tree.query_nearest(shapely.points(px, py), all_matches=False)
     found: IntArray = segment.astype(np.int64)
     return found
-
-
-class _Pieces:
-    """The segments cut into pieces of at most ``PIECE_M``, a k-d tree over their middles."""
-
-    def __init__(self, index: SegmentIndex) -> None:
-        start, step = index.start, index.end - index.start
-        length = np.hypot(step[:, 0], step[:, 1])
-        count = np.maximum(1, np.ceil(length / PIECE_M)).astype(np.int64)
-        self.segment = np.repeat(np.arange(length.size, dtype=np.int64), count)
-        within = np.arange(self.segment.size) - np.repeat(np.cumsum(count) - count, count)
-        fraction = (within + 0.5) / count[self.segment]
-        middle = start[self.segment] + step[self.segment] * fraction[:, None]
-        #: every point of a piece is at most this far from the piece's middle
-        self.half = float((length / count).max()) / 2
-        self.tree = cKDTree(middle)
-        self.k = min(CANDIDATES, self.segment.size)
-
-    def nearest(
-        self, index: SegmentIndex, px: FloatArray, py: FloatArray
-    ) -> tuple[IntArray, BoolArray]:
-        """The nearest candidate segment of each point, and where it is not proven.
-
-        A segment outside the candidates is farther than the k-th piece's middle less
-        ``half``; the nearest candidate is proven when that bound and every other
-        candidate segment are farther than it by more than a rounding error.
-        """
-        reach, piece = self.tree.query(np.column_stack([px, py]), k=self.k, workers=-1)
-        reach, piece = reach.reshape(px.size, -1), piece.reshape(px.size, -1)
-        segment = self.segment[piece]
-        distance = _segment_distance(index, segment, px[:, None], py[:, None])
-        rows = np.arange(px.size)
-        best = np.argmin(distance, axis=1)
-        nearest, metres = segment[rows, best], distance[rows, best]
-        margin = 1e-9 * (1.0 + metres)
-        runner_up = np.where(segment != nearest[:, None], distance, np.inf).min(axis=1)
-        beyond = reach[:, -1] - self.half if self.k < self.segment.size else np.inf
-        proven = (runner_up > metres + margin) & (beyond > metres + margin)
-        return nearest, ~proven
-
-
-def _segment_distance(
-    index: SegmentIndex, segment: IntArray, px: FloatArray, py: FloatArray
-) -> FloatArray:
-    """Distance from each point to each of its segments (rows of ``segment``)."""
-    ax, ay = index.start[segment, 0], index.start[segment, 1]
-    dx, dy = index.end[segment, 0] - ax, index.end[segment, 1] - ay
-    t = np.clip(((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0)
-    distance: FloatArray = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
-    return distance
 
 
 def _project(
