@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
-from openpyxl.worksheet.worksheet import Worksheet
 
 from gridmap._xlsx import Quoted, SheetData, write_workbook
+
+if TYPE_CHECKING:  # openpyxl loads only where a workbook is written through it
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "FORMULA_PREFIXES",
@@ -41,7 +43,7 @@ __all__ = [
 #: First characters that make a spreadsheet read a text as a formula (OWASP).
 FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
 
-SheetHook = Callable[[str, Worksheet], None]
+SheetHook = Callable[[str, "Worksheet"], None]
 
 
 def is_formula_like(value: object) -> bool:

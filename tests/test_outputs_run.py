@@ -113,3 +113,55 @@ def test_siting_reads_the_covered_units_a_full_run_finds(
     assert light["service_covered"].tolist() == full["service_covered"].astype(bool).tolist()
     columns = ["unit_id", "source_id", "kind", "name", "cell_code", "lon", "lat"]
     assert light[columns].equals(pd.DataFrame(full[columns]))
+
+
+#: What reading a stored run back never needs: the road network, the reach and zone
+#: machinery, the solver (a map or a workbook is drawn from the stored rows).
+_ENGINE = (
+    "gridmap.coverage.run",
+    "gridmap.coverage.reach",
+    "gridmap.coverage.zones",
+    "gridmap.network",
+    "networkx",
+    "scipy",
+    "highspy",
+)
+
+_LOADED = """
+import json, sys
+watched = json.loads(sys.argv[1])
+sys.argv = ["gridmap", *sys.argv[2:]]
+from gridmap.cli import main
+try:
+    main()
+finally:
+    loaded = [name for name in watched if name in sys.modules]
+    print("LOADED=" + json.dumps(loaded))
+"""
+
+
+@pytest.mark.parametrize("command", ["report", "map"])
+def test_report_and_map_of_a_stored_run_load_no_coverage_engine(
+    store: Store, demo: DemoResult, tmp_path: Path, command: str
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    args = (
+        ["report", "--out", str(tmp_path / "r.xlsx")]
+        if command == "report"
+        else ["map", "export", str(tmp_path / "m.html"), "--basemap", "none"]
+    )
+    env = {**os.environ, "GRIDMAP_DATABASE_URL": store.engine.url.render_as_string(False)}
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, json.dumps(_ENGINE), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("LOADED="))
+    assert json.loads(line.removeprefix("LOADED=")) == [], done.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 
 from gridmap._spreadsheet import stream_xlsx
 from gridmap._xlsx import Quoted, SheetData, write_workbook
@@ -88,3 +89,40 @@ def test_a_sheet_written_by_columns_has_the_cells_written_one_by_one(tmp_path: P
     assert _sheet_xml(at_once) == _sheet_xml(one_by_one)
     cells = list(openpyxl.load_workbook(at_once)["表"].iter_rows(min_row=2, values_only=True))
     assert len(cells) == n and cells[0][6] is None
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist()}
+
+
+def test_parts_deflated_on_a_second_thread_are_those_one_thread_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(16)
+    frame = pd.DataFrame(
+        {
+            "name": [f"单位{i}" for i in rng.integers(0, 10_000, 50_000)],
+            "m": rng.uniform(0, 5000, 50_000),
+            "n": rng.integers(0, 100, 50_000),
+        }
+    )
+    monkeypatch.setenv("GRIDMAP_THREADS", "1")
+    one = _parts(stream_xlsx(tmp_path / "one.xlsx", {"a": frame, "b": frame[:10]}))
+    monkeypatch.setenv("GRIDMAP_THREADS", "2")
+    two = _parts(stream_xlsx(tmp_path / "two.xlsx", {"a": frame, "b": frame[:10]}))
+    assert one == two and len(one["xl/worksheets/sheet1.xml"]) > 1_000_000
+
+
+def test_an_error_while_the_rows_are_written_behind_is_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDMAP_THREADS", "2")
+
+    def rows() -> object:
+        yield from ([i, "x"] for i in range(50_000))
+        raise RuntimeError("row 50000")
+
+    sheet = SheetData("s", ["n", "t"], rows(), ["", ""], [8.0, 8.0])  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="row 50000"):
+        write_workbook(tmp_path / "bad.xlsx", [sheet])

@@ -27,17 +27,36 @@ LangOption = Annotated[
 ]
 
 
-def _prepared(config: Settings, run: int | None, with_sites: bool) -> tuple[object, object]:
-    from gridmap.coverage.run import load_run
+#: The unit columns :func:`gridmap.maps.from_coverage.map_data` reads of a run (a test
+#: draws the map of a run read with only these and of the whole run: the same layers).
+MAP_UNIT_COLUMNS = (
+    "unit_id",
+    "name",
+    "kind",
+    "cell_code",
+    "org_status",
+    "must_have_branch",
+    "service_covered",
+    "nearest_station_id",
+    "nearest_station_m",
+    "party_members",
+    "geometry",
+)
+
+
+def _prepared(
+    config: Settings, run: int | None, with_sites: bool, unit_columns: tuple[str, ...]
+) -> tuple[object, object]:
+    from gridmap.coverage.outputs import load_run
 
     with open_store(config) as store:
-        result = load_run(store, config.coverage, run)
+        result = load_run(store, config.coverage, run, unit_columns=unit_columns)
         sites = _latest_sites(store) if with_sites else None
     return result, sites
 
 
 def _latest_sites(store: object) -> object:
-    from gridmap.siting.recommend import latest_recommendation
+    from gridmap.siting.stored import latest_recommendation
 
     return latest_recommendation(store)  # type: ignore[arg-type]
 
@@ -65,7 +84,7 @@ def export(
     key = config.tianditu_key.get_secret_value() if config.tianditu_key else None
     check_basemap(basemap, key)  # before the run is read
     labels: Lang = lang or config.lang
-    result, sites = _prepared(config, run, with_sites=True)
+    result, sites = _prepared(config, run, with_sites=True, unit_columns=MAP_UNIT_COLUMNS)
     data = map_data(result, sites=sites, lang=labels)  # type: ignore[arg-type]
     path = export_html(
         data, out, lang=labels, basemap=basemap, tianditu_key=key, include_personal=include_personal
@@ -87,7 +106,7 @@ def image(
 
     config = settings()
     labels: Lang = lang or config.lang
-    result, sites = _prepared(config, run, with_sites=True)
+    result, sites = _prepared(config, run, with_sites=True, unit_columns=MAP_UNIT_COLUMNS)
     data = map_data(result, sites=sites, lang=labels)  # type: ignore[arg-type]
     path = render_png(data, out, lang=labels, dpi=dpi)
     console.print(f"image: {path}")
@@ -100,9 +119,9 @@ def report(
     lang: LangOption = None,
 ) -> None:
     """Write the workbook: roll-up, 应建未建, idle organisations, blind zones, worker sheets."""
-    from gridmap.report import write_report
+    from gridmap.report import UNIT_COLUMNS, write_report
 
     config = settings()
-    result, _ = _prepared(config, run, with_sites=False)
+    result, _ = _prepared(config, run, with_sites=False, unit_columns=UNIT_COLUMNS)
     path = write_report(result, out, lang=lang or config.lang)  # type: ignore[arg-type]
     console.print(f"report: {path}")

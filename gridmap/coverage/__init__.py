@@ -2,19 +2,54 @@
 
 >>> result = run_coverage(store, settings.coverage, ReachOptions(mode="network")) # doctest: +SKIP
 >>> result.summary()["org_rate"], result.blind_zones.head()                         # doctest: +SKIP
+
+Names load on first use (PEP 562): ``import gridmap.coverage.outputs`` (what ``report``
+and ``map export`` read a stored run with) does not pay for the road network, the
+zones or the file writers.
 """
 
 from __future__ import annotations
 
-from gridmap.coverage.files import write_results
-from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
-from gridmap.coverage.reach import ReachOptions, ServiceReach, service_reach
-from gridmap.coverage.result import CoverageResult
-from gridmap.coverage.rules import OrgCoverage, org_coverage
-from gridmap.coverage.run import compute_coverage, load_run, reproduce_run, run_coverage
-from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
-from gridmap.coverage.summary import cell_summary, rates, rollup
-from gridmap.coverage.zones import blind_zones
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does it
+    from gridmap.coverage._options import ReachOptions
+    from gridmap.coverage.files import write_results
+    from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
+    from gridmap.coverage.outputs import load_run
+    from gridmap.coverage.reach import ServiceReach, service_reach
+    from gridmap.coverage.result import CoverageResult
+    from gridmap.coverage.rules import OrgCoverage, org_coverage
+    from gridmap.coverage.run import compute_coverage, reproduce_run, run_coverage
+    from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
+    from gridmap.coverage.summary import cell_summary, rates, rollup
+    from gridmap.coverage.zones import blind_zones
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "CoverageInputs": "inputs",
+    "CoverageResult": "result",
+    "OrgCoverage": "rules",
+    "ReachOptions": "_options",
+    "RunComparison": "runs",
+    "ServiceReach": "reach",
+    "blind_zones": "zones",
+    "cell_summary": "summary",
+    "compare_runs": "runs",
+    "compute_coverage": "run",
+    "list_runs": "runs",
+    "load_run": "outputs",
+    "org_coverage": "rules",
+    "rates": "summary",
+    "read_inputs": "inputs",
+    "representative_points": "inputs",
+    "reproduce_run": "run",
+    "rollup": "summary",
+    "run_coverage": "run",
+    "service_reach": "reach",
+    "write_results": "files",
+}
 
 __all__ = [
     "CoverageInputs",
@@ -39,3 +74,18 @@ __all__ = [
     "service_reach",
     "write_results",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The public name ``name``, importing its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

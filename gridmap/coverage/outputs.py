@@ -5,15 +5,16 @@ the per-unit and per-cell rows, the run's blind zones and service areas with
 their geometries and the organisations and stations it judged. :func:`stored_result`
 turns them back into the :class:`~gridmap.coverage.result.CoverageResult` that
 ``map export`` and ``report`` draw and write, without recomputing anything
-(:func:`gridmap.coverage.run.load_run`).
+(:func:`load_run`; :mod:`gridmap.coverage.run` re-exports it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from dataclasses import replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -21,16 +22,20 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, Select, Table, insert, select
 
-from gridmap.coverage.inputs import CoverageInputs, _frame, _links
-from gridmap.coverage.reach import ReachOptions
+from gridmap.coverage._options import ReachOptions
+from gridmap.coverage.inputs import CoverageInputs, _frame
 from gridmap.coverage.result import CoverageResult
 from gridmap.crs import metric_crs_for
 from gridmap.domain import UnitKind
 from gridmap.store import Store, models, table_of
-from gridmap.store._columns import fetch_columns, paused_gc
+from gridmap.store._columns import fetch_arrays, fetch_columns, paused_gc
+
+if TYPE_CHECKING:
+    from gridmap.settings import CoverageSettings
 
 __all__ = [
     "OUTPUTS_VERSION",
+    "load_run",
     "plain_columns",
     "plain_records",
     "save_outputs",
@@ -82,6 +87,8 @@ _INT_COLUMNS: Final = (
 _INF_WHEN_MISSING: Final = ("nearest_station_m", "nearest_counting_station_m")
 _FLOAT_COLUMNS: Final = ("lon", "lat", "snap_m", *_INF_WHEN_MISSING)
 _BOOL_COLUMNS: Final = ("must_have_branch", "branch_idle", "service_covered", "far_from_road")
+#: Unit columns every read takes: the index, and what the cells' counts by kind need.
+_ALWAYS: Final = ("unit_id", "cell_id", "kind")
 _ZONE_COLUMNS: Final = (
     "rank",
     "area_m2",
@@ -200,7 +207,9 @@ def _site_rows(
 # -- reading a run back -------------------------------------------------------------------
 
 
-def stored_result(store: Store, run_id: int | None = None) -> CoverageResult | None:
+def stored_result(
+    store: Store, run_id: int | None = None, *, unit_columns: Collection[str] | None = None
+) -> CoverageResult | None:
     """A stored run (the latest when ``run_id`` is None) read back, or None.
 
     None when there is no stored run, or the run was stored before runs kept their
@@ -208,14 +217,51 @@ def stored_result(store: Store, run_id: int | None = None) -> CoverageResult | N
     only what outputs add from the current records (admin areas, cell geometries,
     grid workers and their cells, and the run's own organisations and stations);
     their units, links and roads are empty.
+
+    ``unit_columns``: the columns of ``units`` the caller reads (``"geometry"`` for
+    the units' points), or None for every one. A workbook reads 13 of the 24: at a
+    million units each column left out is a million values not fetched.
     """
     with paused_gc(), store.engine.connect() as conn:
         record = _run_row(conn, run_id)
         if record is None or record.get("outputs") != OUTPUTS_VERSION:
             return None
         context = _context(conn, record["as_of"])
-        result = _result(conn, int(record["id"]), record, context)
+        result = _result(conn, int(record["id"]), record, context, unit_columns)
     return replace(result, inputs=_with_sites(context, result))
+
+
+def load_run(
+    store: Store,
+    rules: CoverageSettings,
+    run_id: int | None = None,
+    *,
+    unit_columns: Collection[str] | None = None,
+) -> CoverageResult:
+    """A stored run (the latest when ``run_id`` is None) as its maps and reports need it.
+
+    Read back, not recomputed (:func:`stored_result`): units, cells, roll-up, blind
+    zones, service areas, organisations and stations as the run found them; the inputs
+    carry only what outputs add from the current records. A run stored before runs
+    kept their outputs is recomputed (:func:`~gridmap.coverage.run.reproduce_run`, with
+    a warning); with no stored run at all, a default radius run is computed.
+    ``unit_columns``: see :func:`stored_result` (a recomputed run has every column).
+    """
+    found = stored_result(store, run_id, unit_columns=unit_columns)
+    if found is not None:
+        return found
+    from gridmap.coverage.run import reproduce_run  # the whole engine: only for old runs
+    from gridmap.coverage.runs import latest_run_id
+
+    chosen = run_id if run_id is not None else latest_run_id(store)
+    if chosen is not None:
+        logger.warning(
+            "run %d was stored before runs kept their outputs: recomputing it from the "
+            "current records (run 'gridmap coverage run' again to store a run that maps "
+            "and reports read directly)",
+            chosen,
+        )
+    return reproduce_run(store, rules, chosen)
 
 
 def _run_row(conn: Connection, run_id: int | None) -> dict[str, Any] | None:
@@ -253,6 +299,13 @@ def _context(conn: Connection, as_of: dt.date) -> CoverageInputs:
     )
 
 
+def _links(conn: Connection, model: type[models.Base]) -> pd.DataFrame:
+    """A link table in key order (what :func:`gridmap.coverage.inputs._links` reads as rows)."""
+    table = table_of(model)
+    links = _fetched(conn, select(table).order_by(*table.primary_key.columns))
+    return links if len(links) else pd.DataFrame([], columns=list(links.columns))
+
+
 def _with_sites(context: CoverageInputs, result: CoverageResult) -> CoverageInputs:
     return replace(context, orgs=result.orgs, stations=result.stations)
 
@@ -270,9 +323,13 @@ def _fetched(conn: Connection, query: Select[Any]) -> pd.DataFrame:
 
 
 def _result(
-    conn: Connection, run_id: int, record: dict[str, Any], context: CoverageInputs
+    conn: Connection,
+    run_id: int,
+    record: dict[str, Any],
+    context: CoverageInputs,
+    unit_columns: Collection[str] | None,
 ) -> CoverageResult:
-    units = _units(conn, run_id)
+    units = _units(conn, run_id, unit_columns)
     return CoverageResult(
         as_of=record["as_of"],
         options=ReachOptions(**record["params"]),
@@ -291,48 +348,69 @@ def _result(
     )
 
 
-def _units(conn: Connection, run_id: int) -> gpd.GeoDataFrame:
-    """The run's units, each column built at its type from the fetched values."""
+def _units(
+    conn: Connection, run_id: int, wanted: Collection[str] | None = None
+) -> gpd.GeoDataFrame:
+    """The run's units, each column built at its type from the driver's values at once.
+
+    ``wanted``: the result columns to read (``"geometry"`` for the points; None: all);
+    ``unit_id`` and what the cells' counts need (``cell_id``, ``kind``) are always read.
+    """
     table = table_of(models.CoverageUnit)
-    wanted = [*_UNIT_COLUMNS, "point_lon", "point_lat"]
-    query = select(*(table.c[c] for c in wanted)).where(table.c.run_id == run_id)
-    raw = dict(zip(wanted, fetch_columns(conn, query.order_by(table.c.unit_id)), strict=True))
-    frame: dict[str, Any] = {}
-    for column, name in _UNIT_COLUMNS.items():
-        values = raw[column]
-        if column in _INT_COLUMNS:
-            frame[name] = _optional_ints(values)
-        elif column in _FLOAT_COLUMNS:
-            floats = np.array(values, dtype=float)  # NULL: NaN
-            if column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
-                floats[np.isnan(floats)] = np.inf
-            frame[name] = floats
-        elif column in _BOOL_COLUMNS:
-            frame[name] = _flags(values)
-        else:
-            frame[name] = pd.Series(values, dtype=None if values else object)
-    frame["org_status"] = frame["org_status"].astype(object)
+    names = [c for c in _UNIT_COLUMNS if wanted is None or c in {*wanted, *_ALWAYS}]
+    points = wanted is None or "geometry" in wanted
+    stored = [*(table.c[c] for c in names)]
+    if points:
+        stored += [table.c.point_lon, table.c.point_lat]
+    query = select(*stored).where(table.c.run_id == run_id).order_by(table.c.unit_id)
+    raw = fetch_arrays(conn, query)
+    frame = {_UNIT_COLUMNS[c]: _typed(c, values) for c, values in zip(names, raw, strict=False)}
     units = pd.DataFrame(frame)
-    units.index = pd.Index(np.array(raw["unit_id"], dtype=np.int64))
-    points = shapely.points(
-        np.array(raw["point_lon"], dtype=float), np.array(raw["point_lat"], dtype=float)
-    )
-    return gpd.GeoDataFrame(units, geometry=points, crs=WGS84)
+    units.index = pd.Index(raw[names.index("unit_id")].astype(np.int64))
+    geometry: Any = np.full(len(units), None, dtype=object)  # not read: no points
+    if points:
+        lon, lat = (values.astype(float) for values in raw[-2:])
+        geometry = shapely.points(lon, lat)
+    return gpd.GeoDataFrame(units, geometry=geometry, crs=WGS84)
 
 
-def _optional_ints(values: list[Any]) -> pd.api.extensions.ExtensionArray:
+def _typed(column: str, values: np.ndarray[Any, np.dtype[np.object_]]) -> Any:
+    """A stored column at its result type: ``Int64``, float (NULL: NaN, or inf where no
+    station was found), bool (NULL: False), int64 ids, else text as pandas infers it."""
+    if column in _INT_COLUMNS:
+        return _optional_ints(values)
+    if column in _FLOAT_COLUMNS:
+        floats = values.astype(float)  # NULL: NaN
+        if column in _INF_WHEN_MISSING:  # no station at all was stored as NULL
+            floats[np.isnan(floats)] = np.inf
+        return floats
+    if column in _BOOL_COLUMNS:
+        return _flags(values)
+    if column == "unit_id":
+        return values.astype(np.int64)
+    text = pd.Series(values, dtype=None if len(values) else object)
+    return text.astype(object) if column == "org_status" else text
+
+
+def _optional_ints(values: np.ndarray[Any, np.dtype[np.object_]]) -> pd.arrays.IntegerArray:
     """An ``Int64`` array; NULL is missing."""
-    array = np.array(values, dtype=object)
-    missing = pd.isna(array)
-    array[missing] = 0
-    return pd.arrays.IntegerArray(array.astype(np.int64), missing)
+    missing = pd.isna(values)
+    filled = values
+    if missing.any():
+        filled = values.copy()
+        filled[missing] = 0
+    return pd.arrays.IntegerArray(filled.astype(np.int64), missing)
 
 
-def _flags(values: list[Any]) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Booleans; NULL (a run stored before the column existed) is False."""
-    array = np.array(values, dtype=object)
-    array[pd.isna(array)] = False
-    return array.astype(bool)
+def _flags(values: np.ndarray[Any, np.dtype[np.object_]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Booleans (SQLite's 0/1 or the driver's bools); NULL (a run stored before the
+    column existed) is False."""
+    missing = pd.isna(values)
+    filled = values
+    if missing.any():
+        filled = values.copy()
+        filled[missing] = False
+    return filled.astype(bool)
 
 
 def _cells(
@@ -342,17 +420,31 @@ def _cells(
     stored = _rows(conn, table_of(models.CoverageCell), run_id)
     ids = stored["cell_id"]
     stored.index = pd.Index(ids.fillna(-1).astype(np.int64).to_numpy())
-    kinds = pd.crosstab(units["cell_id"], units["kind"]) if len(units) else pd.DataFrame()
     counts = {
-        f"units_{kind}": kinds.get(kind.value, pd.Series(dtype=int))
-        .reindex(stored.index, fill_value=0)
-        .astype(int)
-        for kind in UnitKind
+        f"units_{kind}": count.reindex(stored.index, fill_value=0).astype(int)
+        for kind, count in _kind_counts(units).items()
     }
     frame = stored.drop(columns=["cell_id", "area_code"]).assign(**counts)
     order = [c for c in frame.columns if c != "status"] + ["status"]
     geometry = current.geometry.reindex(frame.index)
     return gpd.GeoDataFrame(frame[order], geometry=geometry.to_numpy(), crs=WGS84)
+
+
+def _kind_counts(units: pd.DataFrame) -> dict[UnitKind, pd.Series]:
+    """Units per cell id, one series per kind (``pd.crosstab(cell_id, kind)``'s columns,
+    without its per-group Python: units without a cell or a kind are not counted)."""
+    cell_ids = units["cell_id"]
+    kinds = units["kind"]
+    counted = np.asarray(cell_ids.notna() & kinds.notna(), dtype=bool)
+    ids, position = np.unique(cell_ids[counted].to_numpy(dtype=np.int64), return_inverse=True)
+    codes, distinct = pd.factorize(kinds[counted].to_numpy(dtype=object))
+    code_of = {str(value): code for code, value in enumerate(distinct.tolist())}
+    return {
+        kind: pd.Series(
+            np.bincount(position[codes == code_of.get(kind.value, -1)], minlength=len(ids)), ids
+        )
+        for kind in UnitKind
+    }
 
 
 def _geo_rows(

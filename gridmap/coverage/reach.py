@@ -23,11 +23,6 @@ With ``minutes``, radius mode converts minutes to metres at the walking speed
 
 from __future__ import annotations
 
-import math
-import numbers
-from dataclasses import dataclass
-from typing import Literal
-
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -35,10 +30,11 @@ import pandas as pd
 import shapely
 
 from gridmap.coverage._network_reach import network_reach, road_graph
+from gridmap.coverage._options import ReachOptions
 from gridmap.coverage._sites import ServiceReach, Sites, areas_frame, empty_frame, make_sites, xy
 from gridmap.coverage.inputs import CoverageInputs, representative_points
 from gridmap.coverage.rules import counts
-from gridmap.errors import GridmapError, InvalidValueError
+from gridmap.errors import GridmapError
 from gridmap.network import RoadGraph, nearest
 from gridmap.network.graph import Weight
 from gridmap.settings import CoverageSettings
@@ -52,46 +48,6 @@ __all__ = [
     "service_reach",
     "unit_points",
 ]
-
-Mode = Literal["radius", "network"]
-Profile = Literal["walk", "drive"]
-
-
-@dataclass(frozen=True)
-class ReachOptions:
-    """How reach is measured in one run."""
-
-    mode: Mode = "radius"
-    profile: Profile = "walk"
-    meters: float | None = None
-    minutes: float | None = None
-
-    def __post_init__(self) -> None:
-        _require_positive(meters=self.meters, minutes=self.minutes)
-        if self.meters is not None and self.minutes is not None:
-            msg = "give meters or minutes (--meters / --minutes), not both"
-            raise GridmapError(msg)
-        if self.mode == "radius" and self.profile == "drive" and self.minutes is not None:
-            msg = "radius mode has no driving time: use --mode network with --profile drive"
-            raise GridmapError(msg)
-
-
-def _require_positive(**values: object) -> None:
-    """Refuse a reach that is not a finite number above 0 (None: not given).
-
-    >>> ReachOptions(minutes=-5)
-    Traceback (most recent call last):
-    gridmap.errors.InvalidValueError: minutes=: must be a number above 0, got -5
-    """
-    for parameter, value in values.items():
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            msg = f"must be a number above 0, got {value!r}"
-            raise InvalidValueError(msg, parameter=parameter)
-        if not (math.isfinite(value) and float(value) > 0):
-            msg = f"must be a number above 0, got {float(value):g}"
-            raise InvalidValueError(msg, parameter=parameter)
 
 
 def uniform_limit(options: ReachOptions, rules: CoverageSettings) -> float | None:

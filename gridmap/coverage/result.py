@@ -9,8 +9,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from gridmap.coverage._options import ReachOptions
 from gridmap.coverage.inputs import CoverageInputs
-from gridmap.coverage.reach import ReachOptions
 
 __all__ = ["CoverageResult"]
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
+from gridmap.coverage.outputs import load_run
 from gridmap.coverage.reach import (
     ReachOptions,
     ServiceReach,
@@ -314,32 +315,6 @@ def reproduce_run(
                 ", ".join(f"{key} {was} -> {now}" for key, (was, now) in changed.items()),
             )
     return replace(result, run_id=chosen)
-
-
-def load_run(store: Store, rules: CoverageSettings, run_id: int | None = None) -> CoverageResult:
-    """A stored run (the latest when ``run_id`` is None) as its maps and reports need it.
-
-    Read back, not recomputed (:func:`gridmap.coverage.outputs.stored_result`): units,
-    cells, roll-up, blind zones, service areas, organisations and stations as the run
-    found them; the inputs carry only what outputs add from the current records. A
-    run stored before runs kept their outputs is recomputed (:func:`reproduce_run`,
-    with a warning); with no stored run at all, a default radius run is computed.
-    """
-    from gridmap.coverage.outputs import stored_result
-    from gridmap.coverage.runs import latest_run_id
-
-    found = stored_result(store, run_id)
-    if found is not None:
-        return found
-    chosen = run_id if run_id is not None else latest_run_id(store)
-    if chosen is not None:
-        logger.warning(
-            "run %d was stored before runs kept their outputs: recomputing it from the "
-            "current records (run 'gridmap coverage run' again to store a run that maps "
-            "and reports read directly)",
-            chosen,
-        )
-    return reproduce_run(store, rules, chosen)
 
 
 def summary_drift(stored: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

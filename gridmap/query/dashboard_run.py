@@ -225,7 +225,7 @@ def scoped_run(
 
 def scoped_sites(store: Store, scope: Scope, inputs: CoverageInputs) -> gpd.GeoDataFrame | None:
     """The newest recommended sites inside the cells of ``inputs`` (cut by :func:`scoped_run`)."""
-    from gridmap.siting.recommend import latest_recommendation
+    from gridmap.siting.stored import latest_recommendation
 
     sites = latest_recommendation(store)
     if sites is None or scope.kind == "all":

@@ -22,11 +22,36 @@ import numpy as np
 import pandas as pd
 
 from gridmap._spreadsheet import stream_xlsx
-from gridmap.coverage import CoverageInputs, CoverageResult
+from gridmap.coverage.inputs import CoverageInputs
+from gridmap.coverage.result import CoverageResult
 from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
 from gridmap.report.labels import COLUMN_LABELS, Lang, column_label
 
-__all__ = ["COLUMN_LABELS", "PERCENT_FORMAT", "column_label", "report_tables", "write_report"]
+__all__ = [
+    "COLUMN_LABELS",
+    "PERCENT_FORMAT",
+    "UNIT_COLUMNS",
+    "column_label",
+    "report_tables",
+    "write_report",
+]
+
+#: The columns of a run's units the workbook reads (``report`` reads only these of a
+#: stored run: :func:`gridmap.coverage.outputs.stored_result`).
+UNIT_COLUMNS: Final = (
+    "name",
+    "kind",
+    "cell_id",
+    "cell_code",
+    "party_members",
+    "org_status",
+    "lon",
+    "lat",
+    "must_have_branch",
+    "service_covered",
+    "nearest_station_m",
+    "far_from_road",
+)
 
 #: Number format of every rate column (rates are fractions 0-1).
 PERCENT_FORMAT: Final = "0.0%"

@@ -28,17 +28,38 @@ Examples
 
 from __future__ import annotations
 
-from gridmap.siting._result import SitingResult
-from gridmap.siting._validate import SitingInfeasibleError, SitingInputError
-from gridmap.siting.candidates import (
-    CANDIDATE_SOURCES,
-    ExclusionReport,
-    cell_points,
-    combine_candidates,
-    exclude,
-)
-from gridmap.siting.model import SitingProblem
-from gridmap.siting.solve import solve_lscp, solve_mclp
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does it
+    from gridmap.siting._result import SitingResult
+    from gridmap.siting._validate import SitingInfeasibleError, SitingInputError
+    from gridmap.siting.candidates import (
+        CANDIDATE_SOURCES,
+        ExclusionReport,
+        cell_points,
+        combine_candidates,
+        exclude,
+    )
+    from gridmap.siting.model import SitingProblem
+    from gridmap.siting.solve import solve_lscp, solve_mclp
+
+#: Each public name and the module that defines it: names load on first use (PEP 562),
+#: so reading a stored recommendation (:mod:`gridmap.siting.stored`, what ``map export``
+#: draws) loads no solver.
+_HOMES = {
+    "CANDIDATE_SOURCES": "candidates",
+    "ExclusionReport": "candidates",
+    "SitingInfeasibleError": "_validate",
+    "SitingInputError": "_validate",
+    "SitingProblem": "model",
+    "SitingResult": "_result",
+    "cell_points": "candidates",
+    "combine_candidates": "candidates",
+    "exclude": "candidates",
+    "solve_lscp": "solve",
+    "solve_mclp": "solve",
+}
 
 __all__ = [
     "CANDIDATE_SOURCES",
@@ -53,3 +74,18 @@ __all__ = [
     "solve_lscp",
     "solve_mclp",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The public name ``name``, importing its module on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})

@@ -51,6 +51,7 @@ from gridmap.siting import (
     solve_lscp,
     solve_mclp,
 )
+from gridmap.siting.stored import latest_recommendation
 from gridmap.store import Store, models, table_of
 
 logger = logging.getLogger(__name__)
@@ -409,13 +410,3 @@ def _save(
             .returning(table.c.id)
         ).scalar_one()
     return int(run_id)
-
-
-def latest_recommendation(store: Store) -> gpd.GeoDataFrame | None:
-    """The sites of the newest stored recommendation, for maps; None when there is none."""
-    table = table_of(models.SitingRun)
-    with store.engine.connect() as conn:
-        row = conn.execute(select(table.c.sites).order_by(table.c.id.desc()).limit(1)).first()
-    if row is None or not row[0]["features"]:
-        return None
-    return gpd.GeoDataFrame.from_features(row[0]["features"], crs="EPSG:4326")

@@ -24,7 +24,14 @@ import shapely
 from pandas._libs import lib
 from sqlalchemy import ColumnElement, Connection, Select, Table, func, select
 
-__all__ = ["fetch_columns", "geometries_from_wkb", "insert_columns", "paused_gc", "read_frame"]
+__all__ = [
+    "fetch_arrays",
+    "fetch_columns",
+    "geometries_from_wkb",
+    "insert_columns",
+    "paused_gc",
+    "read_frame",
+]
 
 #: SQLite page cache for a bulk insert, in KiB (the default is 2 MB).
 BULK_CACHE_KIB = 262_144
@@ -84,6 +91,30 @@ def _fetch_columns(conn: Connection, query: Select[Any]) -> list[list[Any]]:
             values = [None if v is None else process(v) for v in values]
         out.append(values)
     return out
+
+
+def fetch_arrays(
+    conn: Connection, query: Select[Any]
+) -> list[np.ndarray[Any, np.dtype[np.object_]]]:
+    """One ``object`` array per selected column of ``query``: the values as the driver
+    returns them, in row order.
+
+    No type's result conversion is applied (a SQLite boolean is the integer 0 or 1, a
+    date its text): for callers that turn each column into a typed array at once
+    (``astype``, a NULL mask), which costs a fraction of a Python list per column.
+    """
+    with paused_gc():
+        result = conn.execute(query)
+        try:
+            rows = result.cursor.fetchall()
+        finally:
+            result.close()
+        width = len(query.selected_columns)
+        if not rows:
+            return [np.empty(0, dtype=object) for _ in range(width)]
+        table = lib.to_object_array_tuples(rows)  # type: ignore[attr-defined]
+        del rows
+        return [table[:, i] for i in range(width)]
 
 
 def _processor(conn: Connection, kind: Any, coltype: Any) -> Callable[[Any], Any] | None:
