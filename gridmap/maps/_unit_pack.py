@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from gridmap.maps._columns import _numbers
+from gridmap.maps._columns import _number, _numbers
 
 __all__ = ["pack_units", "unpack_units"]
 
@@ -55,6 +55,10 @@ _NAME_DISTINCT: Final = 4096
 _SMALL: Final = 16
 _NAME: Final = re.compile(r"(.*?)([1-9][0-9]{0,8}|0)([^0-9]*)", re.DOTALL)
 _NUMBERS: Final = (int, float, np.integer, np.floating, np.bool_)
+#: Longest number of a name (so that number + 1 stays below 2**31 for the page).
+_MAX_DIGITS: Final = 9
+#: Code points split at once (bounds the ``texts x longest text`` matrices).
+_CELLS_PER_BLOCK: Final = 1 << 22
 
 
 class _Blob:
@@ -82,30 +86,40 @@ class _Blob:
         return entry
 
 
-def _plain_values(column: Sequence[object] | ObjectArray) -> ObjectArray:
-    """The values the page shows: numbers rounded as the JSON columns round them, texts as
-    ``str``, missing (None, NaN) as None."""
+def _dictionary(column: Sequence[object] | ObjectArray) -> tuple[IntArray, list[Any], bool]:
+    """Each value's code (0: missing, else 1 + its index in the table), the table (the
+    distinct values the page shows, in first-seen order) and whether they are all texts.
+
+    Numbers are rounded as the JSON columns round them (:func:`encode_values`), other
+    values shown as ``str``, missing ones (None, NaN) as None. The column is factorised
+    first, so conversions run once per distinct value, not once per unit.
+    """
     values = np.empty(len(column), dtype=object)
     values[:] = column if isinstance(column, np.ndarray) else list(column)
-    missing = np.asarray(pd.isna(values), dtype=bool)
-    kinds = set(map(type, values[~missing]))
-    if kinds and all(issubclass(k, _NUMBERS) for k in kinds):
-        numbers = _numbers(values, missing, 1)
-        if numbers is not None:
-            numbers[missing] = None
-            return numbers  # type: ignore[no-any-return]
-    if not kinds <= {str}:
-        values[~missing] = [str(v) for v in values[~missing].tolist()]
-    values[missing] = None
-    return values
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # None, NaN: -1
+    distinct = np.asarray(uniques, dtype=object)
+    kinds = set(map(type, distinct))
+    if kinds <= {str}:
+        out: IntArray = np.asarray(codes, dtype=np.int64) + 1
+        return out, distinct.tolist(), True
+    numbers = all(issubclass(k, _NUMBERS) for k in kinds)
+    if not numbers:  # texts and numbers: 1 and True were one key, "1" and "True" are two
+        present = codes >= 0
+        values[present] = [str(v) for v in values[present].tolist()]
+        return _dictionary(values)
+    shown = _plain_numbers(distinct)
+    again, table = pd.factorize(shown, use_na_sentinel=True)  # rounding may merge values
+    lookup = np.concatenate([[0], np.asarray(again, dtype=np.int64) + 1])
+    out = lookup[np.asarray(codes, dtype=np.int64) + 1]
+    return out, [_json_scalar(v) for v in table.tolist()], False
 
 
-def _dictionary(values: ObjectArray) -> tuple[IntArray, list[Any]]:
-    """Each value's code (0: missing, else 1 + its index) and the distinct values in
-    first-seen order (the values are all numbers or all texts: :func:`_plain_values`)."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    out: IntArray = np.asarray(codes, dtype=np.int64) + 1
-    return out, [_json_scalar(v) for v in uniques.tolist()]
+def _plain_numbers(uniques: ObjectArray) -> ObjectArray:
+    """Distinct numbers as the page shows them (rounded to one decimal, whole ones as int)."""
+    rounded = _numbers(uniques, np.zeros(len(uniques), dtype=bool), 1)
+    if rounded is None:  # beyond int64: converted exactly, one by one
+        rounded = np.array([_number(v, 1) for v in uniques.tolist()], dtype=object)
+    return rounded  # type: ignore[no-any-return]
 
 
 def _json_scalar(value: object) -> object:
@@ -165,53 +179,98 @@ def _zigzag(values: IntArray) -> IntArray:
     return zigzag
 
 
-def _name_parts(values: ObjectArray) -> tuple[ObjectArray, IntArray, ObjectArray]:
-    """Head, number + 1 (0: none) and tail of each text (None stays a None head)."""
-    n = len(values)
-    heads = np.empty(n, dtype=object)
-    tails = np.empty(n, dtype=object)
+def _name_parts(texts: list[str]) -> tuple[list[str], IntArray, list[str]]:
+    """Head, number + 1 (0: none) and tail of each text, as :data:`_NAME` splits it.
+
+    Vectorised on the texts' code points (rows of a ``uint32`` matrix, in blocks): the
+    number is the last run of ASCII digits from its first non-zero digit among its last
+    nine (else its last digit, a ``0``). Texts holding a NUL, which numpy's fixed-width
+    strings would drop, are split by the regular expression.
+    """
+    n = len(texts)
+    heads: list[str] = [""] * n
+    tails: list[str] = [""] * n
     numbers = np.zeros(n, dtype=np.int64)
-    match = _NAME.fullmatch
-    for i, text in enumerate(values.tolist()):
-        if text is None:
-            continue
-        m = match(text)
+    odd: list[int] = []
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+    width = max(1, int(lengths.max())) if n else 1
+    block = max(1, _CELLS_PER_BLOCK // width)
+    for a in range(0, n, block):
+        part = np.array(texts[a : a + block], dtype=f"<U{width}")
+        chars = part.view(np.uint32).reshape(len(part), width)
+        h, k, t = _split_block(chars, width)
+        heads[a : a + len(part)], tails[a : a + len(part)] = h, t
+        numbers[a : a + len(part)] = k
+        within = np.arange(width)[None, :] < lengths[a : a + len(part), None]
+        odd += (a + np.flatnonzero(np.any((chars == 0) & within, axis=1))).tolist()
+    for i in odd:
+        m = _NAME.fullmatch(texts[i])
         if m is None:
-            heads[i], tails[i] = text, ""
+            heads[i], tails[i], numbers[i] = texts[i], "", 0
         else:
             heads[i], tails[i] = m.group(1), m.group(3)
             numbers[i] = int(m.group(2)) + 1
     return heads, numbers, tails
 
 
+def _split_block(
+    chars: npt.NDArray[np.uint32], width: int
+) -> tuple[list[str], IntArray, list[str]]:
+    """:func:`_name_parts` of one block of texts as code points (0-padded rows)."""
+    rows = len(chars)
+    at = np.arange(width, dtype=np.int64)[None, :]
+    digit = (chars >= ord("0")) & (chars <= ord("9"))
+    has = np.asarray(np.any(digit, axis=1), dtype=bool)
+    end = np.where(has, width - np.argmax(digit[:, ::-1], axis=1), 0)[:, None]  # after the run
+    before = ~digit & (at < end)
+    start = np.where(before.any(axis=1), width - np.argmax(before[:, ::-1], axis=1), 0)[:, None]
+    lead = (at >= np.maximum(start, end - _MAX_DIGITS)) & (at < end) & (chars != ord("0"))
+    first = np.where(lead.any(axis=1), np.argmax(lead, axis=1), end[:, 0] - 1)[:, None]
+    first = np.where(has[:, None], first, width)  # no digit: all head
+    inside = (at >= first) & (at < end)
+    power = np.where(inside, end - 1 - at, 0)
+    value = np.where(inside, (chars.astype(np.int64) - ord("0")) * 10**power, 0).sum(axis=1)
+    numbers: IntArray = np.where(has, value + 1, 0)
+    head = np.where(at < first, chars, 0).astype(np.uint32)
+    shifted = at + end
+    tail = np.take_along_axis(chars, np.minimum(shifted, width - 1), axis=1)
+    tail = np.where((shifted < width) & has[:, None], tail, 0).astype(np.uint32)
+    as_text = f"<U{width}"
+    heads: list[str] = head.view(as_text).reshape(rows).tolist()
+    tails: list[str] = tail.view(as_text).reshape(rows).tolist()
+    return heads, numbers, tails
+
+
 def _column_spec(
     name: str,
-    values: ObjectArray,
+    coded: tuple[IntArray, list[Any], bool],
     streams: _Streams,
     blob: _Blob,
-    columns: Mapping[str, ObjectArray],
+    columns: Mapping[str, tuple[IntArray, list[Any], bool]],
 ) -> dict[str, Any]:
+    codes, table, texts = coded
     if name == "_alert" and "must_have_branch" in columns:
-        must = columns["must_have_branch"]
-        rule = np.array([1 if v == 1 else 0 for v in must.tolist()], dtype=object)
-        if all(a == r for a, r in zip(values.tolist(), rule.tolist(), strict=True)):
+        must_codes, must_table, _ = columns["must_have_branch"]
+        rule = np.array([0] + [1 if v == 1 else 0 for v in must_table], dtype=object)[must_codes]
+        shown = np.array([None, *table], dtype=object)[codes]
+        if bool(np.all(shown == rule)):
             return {"t": "flag", "of": "must_have_branch"}
-    distinct = len(set(values.tolist()))
-    texts = all(isinstance(v, str) for v in values.tolist() if v is not None)
-    if texts and distinct > _NAME_DISTINCT:
-        heads, numbers, tails = _name_parts(values)
-        head_codes, head_table = _dictionary(heads)
-        tail_codes, tail_table = _dictionary(tails)
-        deltas = np.diff(numbers, prepend=0)
+    if texts and len(table) + 1 > _NAME_DISTINCT:
+        heads, numbers, tails = _name_parts(table)
+        head_of, head_table, _ = _dictionary(heads)
+        tail_of, tail_table, _ = _dictionary(tails)
+        per_unit = codes - 1
+        present = codes > 0
+        unit_numbers = np.where(present, numbers[per_unit], 0)
+        deltas = np.diff(unit_numbers, prepend=0)
         return {
             "t": "name",
-            "h": streams.add(head_codes, len(head_table) + 1),
+            "h": streams.add(np.where(present, head_of[per_unit], 0), len(head_table) + 1),
             "hd": head_table,
             "k": blob.add(_zigzag(deltas)),
-            "tl": streams.add(tail_codes, len(tail_table) + 1),
+            "tl": streams.add(np.where(present, tail_of[per_unit], 0), len(tail_table) + 1),
             "td": tail_table,
         }
-    codes, table = _dictionary(values)
     return {"t": "dict", "s": streams.add(codes, len(table) + 1), "d": table}
 
 
@@ -245,8 +304,8 @@ def pack_units(
         header[f"b{axis}"] = blob.add(base - origin)
         header[axis] = blob.add(q - base[chunk])
     streams = _Streams()
-    plain = {k: _plain_values(v) for k, v in columns.items()}
-    header["cols"] = {k: _column_spec(k, v, streams, blob, plain) for k, v in plain.items()}
+    coded = {k: _dictionary(v) for k, v in columns.items()}
+    header["cols"] = {k: _column_spec(k, v, streams, blob, coded) for k, v in coded.items()}
     header["streams"] = streams.write(blob)
     head = json.dumps(header, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     head_bytes = head.encode("utf-8")
