@@ -218,26 +218,30 @@ def _split_block(
 ) -> tuple[list[str], IntArray, list[str]]:
     """:func:`_name_parts` of one block of texts as code points (0-padded rows)."""
     rows = len(chars)
-    at = np.arange(width, dtype=np.int64)[None, :]
+    at = np.arange(width, dtype=np.int32)[None, :]
     digit = (chars >= ord("0")) & (chars <= ord("9"))
     has = np.asarray(np.any(digit, axis=1), dtype=bool)
-    end = np.where(has, width - np.argmax(digit[:, ::-1], axis=1), 0)[:, None]  # after the run
-    before = ~digit & (at < end)
-    start = np.where(before.any(axis=1), width - np.argmax(before[:, ::-1], axis=1), 0)[:, None]
-    lead = (at >= np.maximum(start, end - _MAX_DIGITS)) & (at < end) & (chars != ord("0"))
-    first = np.where(lead.any(axis=1), np.argmax(lead, axis=1), end[:, 0] - 1)[:, None]
-    first = np.where(has[:, None], first, width)  # no digit: all head
-    inside = (at >= first) & (at < end)
-    power = np.where(inside, end - 1 - at, 0)
-    value = np.where(inside, (chars.astype(np.int64) - ord("0")) * 10**power, 0).sum(axis=1)
+    end = np.where(has, width - np.argmax(digit[:, ::-1], axis=1), 0).astype(np.int32)
+    before = ~digit & (at < end[:, None])
+    start = np.where(before.any(axis=1), width - np.argmax(before[:, ::-1], axis=1), 0)
+    lowest = np.maximum(start, end - _MAX_DIGITS).astype(np.int32)[:, None]
+    lead = (at >= lowest) & (at < end[:, None]) & (chars != ord("0"))
+    first = np.where(lead.any(axis=1), np.argmax(lead, axis=1), end - 1)
+    first = np.where(has, first, width).astype(np.int32)  # no digit: all head
+    # the number: its (at most nine) digits, read from a window ending at the run's end
+    window = end[:, None] - _MAX_DIGITS + np.arange(_MAX_DIGITS, dtype=np.int32)[None, :]
+    picked = np.take_along_axis(chars, np.clip(window, 0, width - 1), axis=1)
+    digits = np.where(window >= first[:, None], picked.astype(np.int64) - ord("0"), 0)
+    value = digits @ (10 ** np.arange(_MAX_DIGITS - 1, -1, -1, dtype=np.int64))
     numbers: IntArray = np.where(has, value + 1, 0)
-    head = np.where(at < first, chars, 0).astype(np.uint32)
-    shifted = at + end
+    zero = np.uint32(0)
+    head = np.where(at < first[:, None], chars, zero)
+    shifted = at + end[:, None]
     tail = np.take_along_axis(chars, np.minimum(shifted, width - 1), axis=1)
-    tail = np.where((shifted < width) & has[:, None], tail, 0).astype(np.uint32)
+    tail = np.where((shifted < width) & has[:, None], tail, zero)
     as_text = f"<U{width}"
-    heads: list[str] = head.view(as_text).reshape(rows).tolist()
-    tails: list[str] = tail.view(as_text).reshape(rows).tolist()
+    heads: list[str] = np.ascontiguousarray(head).view(as_text).reshape(rows).tolist()
+    tails: list[str] = np.ascontiguousarray(tail).view(as_text).reshape(rows).tolist()
     return heads, numbers, tails
 
 
