@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from gridmap.domain import AdminLevel, DomainEnum, OrgKind, OrgStatus, StationTier, UnitKind
-from gridmap.maps import _by_cell, _encode
+from gridmap.maps import _by_cell, _encode, _unit_pack
 from gridmap.maps.data import PERSONAL_COLUMNS, MapData
 from gridmap.maps.i18n import Lang, status_label, tr
 
@@ -363,10 +363,12 @@ def _spec(
     return LayerSpec(name, title, d.show, cluster, spec)
 
 
-def _by_cell_units(
+def unit_columns(
     frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
-) -> LayerSpec:
-    """The units layer as one encoded chunk per cell, for the page to draw on zoom."""
+) -> tuple[list[object], dict[str, ObjectArray], FloatArray, FloatArray, int]:
+    """What a summed map writes of its units, sorted by cell: cell codes, the shown
+    columns (translated, no ``cell_code``: a cell's chunk is one code), lon, lat and
+    decimals of degrees."""
     fields = _fields("units", include_personal)
     wanted = [f.column for f in fields] + ["cell_code", "must_have_branch"]
     shown = [c for c in dict.fromkeys(wanted) if c in frame.columns]  # sorted, not the rest
@@ -374,21 +376,31 @@ def _by_cell_units(
     frame = frame.sort_values("cell_code", kind="stable", na_position="last")
     lon, lat, keep = _points(frame)
     frame, lon, lat = frame[keep], lon[keep], lat[keep]
-    # a chunk is one cell's: its code is the chunk's key, not repeated per unit
     columns = {f.column: _column(frame, f, lang) for f in fields if f.column != "cell_code"}
     alert = _alert_column("units", frame)
     if alert is not None:
         columns["_alert"] = np.array(alert, dtype=object)
-    precision = min(opts.point_precision, _UNIT_PRECISION)
-    chunks = _by_cell.unit_chunks(frame["cell_code"].tolist(), columns, lon, lat, precision)
+    codes: list[object] = frame["cell_code"].tolist()
+    return codes, columns, lon, lat, min(opts.point_precision, _UNIT_PRECISION)
+
+
+def _by_cell_units(
+    frame: gpd.GeoDataFrame, lang: Lang, opts: EncodeOptions, include_personal: bool
+) -> LayerSpec:
+    """The units layer as typed columns sorted by cell (:mod:`gridmap.maps._unit_pack`),
+    for the page to decode and draw cell by cell on zoom."""
+    codes, columns, lon, lat, precision = unit_columns(frame, lang, opts, include_personal)
     base = _spec("units", frame.iloc[:0], lang, opts, include_personal)
     spec = {
         **{k: v for k, v in base.spec.items() if k not in ("xy", "cols")},
-        "n": len(frame),
+        "n": len(codes),
         "search": [],  # the units are not decoded up front; cells are searched instead
         "cluster": False,
         "p": precision,
-        "byCell": {"gz": _by_cell.packed(chunks), "zoom": opts.unit_zoom},
+        "byCell": {
+            "bin": _unit_pack.pack_units(codes, columns, lon, lat, precision),
+            "zoom": opts.unit_zoom,
+        },
     }
     return LayerSpec("units", base.name, base.show, False, spec)
 

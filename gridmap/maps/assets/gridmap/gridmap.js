@@ -724,27 +724,102 @@
 
   /* ---- units by cell: a large map sums units per cell; the units of a cell are
    * decoded and drawn when it is in view from spec.byCell.zoom on, or clicked. ---- */
+
+  /* The units of a summed map as typed columns (gridmap/maps/_unit_pack.py): a header
+   * (JSON) and unsigned arrays stored byte plane by byte plane; a chunk (one cell's
+   * units) is read straight from the planes when it is first drawn. */
+  function Packed(buffer) {
+    var bytes = new Uint8Array(buffer), length = new DataView(buffer).getUint32(0, true);
+    this.h = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + length)));
+    this.body = bytes.subarray(4 + length);
+    this.codes = this.h.codes;
+    var sizes = this.array(this.h.sizes), starts = new Float64Array(sizes.length + 1);
+    for (var k = 0; k < sizes.length; k++) { starts[k + 1] = starts[k] + sizes[k]; }
+    this.starts = starts;
+    this.numbers = {};
+  }
+  /* One whole array [offset, width, count] of the body. */
+  Packed.prototype.array = function (entry) {
+    var out = new Float64Array(entry[2]);
+    for (var i = 0; i < entry[2]; i++) { out[i] = this.at(entry, i); }
+    return out;
+  };
+  /* Value i of an array: its bytes are i, i + count, ... (low byte first). */
+  Packed.prototype.at = function (entry, i) {
+    var b = this.body, o = entry[0] + i, n = entry[2], w = entry[1];
+    if (w === 1) { return b[o]; }
+    if (w === 2) { return b[o] | (b[o + n] << 8); }
+    return (b[o] | (b[o + n] << 8) | (b[o + 2 * n] << 16) | (b[o + 3 * n] << 24)) >>> 0;
+  };
+  /* Code of unit i in stream s (columns of few codes share a byte: mixed radix). */
+  Packed.prototype.code = function (s, i) {
+    var st = this.h.streams[s];
+    return Math.floor(this.at(st[0], i) / st[1]) % st[2];
+  };
+  /* Number + 1 of every unit's name (delta-coded across units, zigzag), summed once. */
+  Packed.prototype.nameNumbers = function (key, spec) {
+    if (!this.numbers[key]) {
+      var n = this.h.n, out = new Float64Array(n), prev = 0, z;
+      for (var i = 0; i < n; i++) {
+        z = this.at(spec.k, i);
+        prev += (z % 2) ? -(z + 1) / 2 : z / 2;
+        out[i] = prev;
+      }
+      this.numbers[key] = out;
+    }
+    return this.numbers[key];
+  };
+  /* The units of chunk k: {n, lat, lon, data: column -> values (null where missing)}. */
+  Packed.prototype.chunk = function (k) {
+    var h = this.h, a = this.starts[k], n = this.starts[k + 1] - a, s = Math.pow(10, h.p), i;
+    var lon = new Array(n), lat = new Array(n), data = {}, self = this;
+    var bx = h.x0 + this.at(h.bx, k), by = h.y0 + this.at(h.by, k);
+    for (i = 0; i < n; i++) {
+      lon[i] = (bx + this.at(h.x, a + i)) / s; lat[i] = (by + this.at(h.y, a + i)) / s;
+    }
+    var table = function (t) { return [null].concat(t); };
+    Object.keys(h.cols).forEach(function (key) {
+      var c = h.cols[key], out = new Array(n), j;
+      if (c.t === 'dict') {
+        var d = table(c.d);
+        for (j = 0; j < n; j++) { out[j] = d[self.code(c.s, a + j)]; }
+      } else if (c.t === 'name') {
+        var heads = table(c.hd), tails = table(c.td), numbers = self.nameNumbers(key, c);
+        for (j = 0; j < n; j++) {
+          var head = heads[self.code(c.h, a + j)], number = numbers[a + j];
+          out[j] = head === null ? null :
+            head + (number ? String(number - 1) : '') + (tails[self.code(c.tl, a + j)] || '');
+        }
+      } else { return; }
+      data[key] = out;
+    });
+    Object.keys(h.cols).forEach(function (key) {  // columns given by a rule on another
+      var c = h.cols[key];
+      if (c.t === 'flag') { data[key] = data[c.of].map(function (v) { return v === 1 ? 1 : 0; }); }
+    });
+    return {n: n, lon: lon, lat: lat, data: data};
+  };
+  G.Packed = Packed;
+
   function ByCell(spec, group) {
     var codes = spec.byCell.codes;
     this.spec = spec; this.group = group; this.loaded = {}; this.pinned = {}; this.index = {};
+    this.markerCache = {};
     for (var k = 0; k < codes.length; k++) { this.index[codes[k]] = k; }
   }
   /* The markers of chunk k, decoded once. */
   ByCell.prototype.markers = function (k) {
-    var c = this.spec.byCell.chunks[k];
-    if (c.markers) { return c.markers; }
-    var sub = Object.create(this.spec), s = Math.pow(10, this.spec.p), px = 0, py = 0, i;
-    sub.data = {}; sub.n = c.n;
-    Object.keys(c.cols).forEach(function (key) { sub.data[key] = decodeColumn(c.cols[key], c.n); });
+    if (this.markerCache[k]) { return this.markerCache[k]; }
+    var c = this.spec.byCell.units.chunk(k), sub = Object.create(this.spec), i;
+    sub.data = c.data; sub.n = c.n;
     var code = this.spec.byCell.codes[k] || null;
     sub.data.cell_code = new Array(c.n).fill(code);  // one cell's chunk: one code
-    var xy = decodeInts(c.xy), out = new Array(c.n);
+    var out = new Array(c.n);
     for (i = 0; i < c.n; i++) {
-      px += xy[2 * i]; py += xy[2 * i + 1];
-      var layer = L.circleMarker([py / s, px / s], pathStyle(sub, i));
+      var layer = L.circleMarker([c.lat[i], c.lon[i]], pathStyle(sub, i));
       layer._gmSpec = sub; layer._gmIndex = i; out[i] = layer;
     }
-    c.markers = out; c.cols = null; c.xy = null;
+    this.markerCache[k] = out;
     return out;
   };
   ByCell.prototype.show = function (k) {
@@ -792,25 +867,25 @@
     this.pinned[k] = true;
     if (this.group._map) { this.show(k); this.shown = Object.keys(this.loaded).length; }
   };
-  /* base64 of gzip -> text, with the browser's own DecompressionStream. */
+  /* base64 of gzip -> bytes, with the browser's own DecompressionStream. */
   function inflate(b64) {
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-    return new Response(stream).text();
+    return new Response(stream).arrayBuffer();
   }
   function byCellJob(spec, group) {
     var state = 'start';
     return function () {
       if (state === 'start') {
         state = 'inflating'; G.waiting = true;
-        var done = function (body) {
-          if (body) { spec.byCell.codes = body.codes; spec.byCell.chunks = body.chunks; }
-          spec.byCell.gz = null; state = body ? 'ready' : 'failed';
+        var done = function (units) {
+          if (units) { spec.byCell.units = units; spec.byCell.codes = units.codes; }
+          spec.byCell.bin = null; state = units ? 'ready' : 'failed';
           G.waiting = false; later(run);
         };
-        inflate(spec.byCell.gz).then(function (text) { done(JSON.parse(text)); },
-          function () { done(null); });
+        inflate(spec.byCell.bin).then(function (buffer) { return new Packed(buffer); })
+          .then(done, function () { done(null); });
         return false;
       }
       if (state === 'inflating') { return false; }
