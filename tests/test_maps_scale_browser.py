@@ -37,10 +37,10 @@ def big(browser: Any, big_map: Path) -> Visit:
     return open_offline(browser, big_map)
 
 
-def test_the_file_stays_small_and_opens_quickly(big_map: Path, big: Visit) -> None:
+def test_the_file_stays_small_and_opens_offline(big_map: Path, big: Visit) -> None:
     assert big_map.stat().st_size < 4e6  # 20 MB at 1M units (benchmarks/bench_outputs.py)
     assert big.errors == [] and big.requests == []
-    assert big.seconds < 10
+    # how fast it opens is measured in benchmarks/bench_outputs.py ("map open"), not here
     # the cells paint in the frame after the map is ready: wait for it, do not race it
     big.page.wait_for_function("GridMap.layers.cells.drawn > 0", timeout=30_000, polling=50)
     assert big.page.evaluate("GridMap.byCell.shown") == 0  # no unit drawn at the start
