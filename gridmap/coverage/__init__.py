@@ -10,19 +10,20 @@ zones or the file writers.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from gridmap._lazy import lazy_names
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does it
     from gridmap.coverage._options import ReachOptions
     from gridmap.coverage.files import write_results
     from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
-    from gridmap.coverage.outputs import load_run
     from gridmap.coverage.reach import ServiceReach, service_reach
     from gridmap.coverage.result import CoverageResult
     from gridmap.coverage.rules import OrgCoverage, org_coverage
     from gridmap.coverage.run import compute_coverage, reproduce_run, run_coverage
     from gridmap.coverage.runs import RunComparison, compare_runs, list_runs
+    from gridmap.coverage.stored_run import load_run
     from gridmap.coverage.summary import cell_summary, rates, rollup
     from gridmap.coverage.zones import blind_zones
 
@@ -39,7 +40,7 @@ _HOMES = {
     "compare_runs": "runs",
     "compute_coverage": "run",
     "list_runs": "runs",
-    "load_run": "outputs",
+    "load_run": "stored_run",
     "org_coverage": "rules",
     "rates": "summary",
     "read_inputs": "inputs",
@@ -76,16 +77,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """The public name ``name``, importing its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())

@@ -28,8 +28,9 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from gridmap._lazy import lazy_names
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ does it
     from gridmap.siting._result import SitingResult
@@ -76,16 +77,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """The public name ``name``, importing its module on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        msg = f"module {__name__!r} has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, globals())
