@@ -16,7 +16,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gridmap"
 
 # Adapters are named after the command or route they serve (cli/export.py is
 # `gridmap export`); these pairs of library modules share one meaning.
-SAME_MEANING = {"audit": {"gridmap.accounts.audit", "gridmap.query.audit"}}
+SAME_MEANING = {
+    "audit": {"gridmap.accounts.audit", "gridmap.query.audit"},
+    # docs/api.md: ``X/stored.py`` is concern X's store-bound part
+    "stored": {"gridmap.grid.stored", "gridmap.siting.stored"},
+}
 
 
 def _modules() -> dict[str, Path]:

@@ -47,7 +47,7 @@ MAP_UNIT_COLUMNS = (
 def _prepared(
     config: Settings, run: int | None, with_sites: bool, unit_columns: tuple[str, ...]
 ) -> tuple[object, object]:
-    from gridmap.coverage.outputs import load_run
+    from gridmap.coverage.stored_run import load_run
 
     with open_store(config) as store:
         result = load_run(store, config.coverage, run, unit_columns=unit_columns)

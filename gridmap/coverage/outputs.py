@@ -31,11 +31,10 @@ from gridmap.store import Store, models, table_of
 from gridmap.store._columns import fetch_arrays, fetch_columns, paused_gc
 
 if TYPE_CHECKING:
-    from gridmap.settings import CoverageSettings
+    pass
 
 __all__ = [
     "OUTPUTS_VERSION",
-    "load_run",
     "plain_columns",
     "plain_records",
     "save_outputs",
@@ -229,39 +228,6 @@ def stored_result(
         context = _context(conn, record["as_of"])
         result = _result(conn, int(record["id"]), record, context, unit_columns)
     return replace(result, inputs=_with_sites(context, result))
-
-
-def load_run(
-    store: Store,
-    rules: CoverageSettings,
-    run_id: int | None = None,
-    *,
-    unit_columns: Collection[str] | None = None,
-) -> CoverageResult:
-    """A stored run (the latest when ``run_id`` is None) as its maps and reports need it.
-
-    Read back, not recomputed (:func:`stored_result`): units, cells, roll-up, blind
-    zones, service areas, organisations and stations as the run found them; the inputs
-    carry only what outputs add from the current records. A run stored before runs
-    kept their outputs is recomputed (:func:`~gridmap.coverage.run.reproduce_run`, with
-    a warning); with no stored run at all, a default radius run is computed.
-    ``unit_columns``: see :func:`stored_result` (a recomputed run has every column).
-    """
-    found = stored_result(store, run_id, unit_columns=unit_columns)
-    if found is not None:
-        return found
-    from gridmap.coverage.run import reproduce_run  # the whole engine: only for old runs
-    from gridmap.coverage.runs import latest_run_id
-
-    chosen = run_id if run_id is not None else latest_run_id(store)
-    if chosen is not None:
-        logger.warning(
-            "run %d was stored before runs kept their outputs: recomputing it from the "
-            "current records (run 'gridmap coverage run' again to store a run that maps "
-            "and reports read directly)",
-            chosen,
-        )
-    return reproduce_run(store, rules, chosen)
 
 
 def _run_row(conn: Connection, run_id: int | None) -> dict[str, Any] | None:

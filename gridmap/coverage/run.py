@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from gridmap.coverage.inputs import CoverageInputs, read_inputs, representative_points
-from gridmap.coverage.outputs import load_run
 from gridmap.coverage.reach import (
     ReachOptions,
     ServiceReach,
@@ -44,7 +43,6 @@ Measure = Callable[[CoverageInputs, gpd.GeoDataFrame], ServiceReach]
 __all__ = [
     "CoverageResult",
     "compute_coverage",
-    "load_run",
     "reproduce_run",
     "run_coverage",
     "run_warnings",
