@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from gridmap.maps._by_cell import _keys
 from gridmap.maps._columns import _number, _numbers
 
 __all__ = ["pack_units", "unpack_units"]
@@ -315,17 +316,6 @@ def pack_units(
     head_bytes = head.encode("utf-8")
     raw = b"".join([struct.pack("<I", len(head_bytes)), head_bytes, *blob.parts])
     return base64.b64encode(gzip.compress(raw, compresslevel=6, mtime=0)).decode("ascii")
-
-
-def _keys(codes: Sequence[object] | ObjectArray) -> ObjectArray:
-    """Each code as text, a missing one (None, NaN) as ``""``."""
-    keys = np.empty(len(codes), dtype=object)
-    keys[:] = codes if isinstance(codes, np.ndarray) else list(codes)
-    missing = np.asarray(pd.isna(keys), dtype=bool)
-    keys[missing] = ""
-    if not all(k is str for k in set(map(type, keys))):
-        keys = np.array([str(k) for k in keys.tolist()], dtype=object)
-    return keys
 
 
 def unpack_units(packed: str) -> dict[str, Any]:
