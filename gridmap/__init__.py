@@ -15,7 +15,12 @@ nor geopandas, so the ``gridmap`` command starts quickly.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# ``typing`` is not imported at run time: the ``gridmap`` command imports this package
+# before its Ctrl-C guard is in place, so what runs here must take no time to speak of.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

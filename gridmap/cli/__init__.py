@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-from types import FrameType
-from typing import Annotated
 
 try:  # Ctrl-C while the commands load is no traceback either
+    import signal
+    from types import FrameType
+    from typing import Annotated
+
     import typer
 
     from gridmap import __version__
