@@ -336,3 +336,26 @@ def test_table_of_gives_each_model_its_core_table() -> None:
         if hasattr(model, "__table__"):
             table = table_of(model)
             assert isinstance(table, Table) and table.name == model.__tablename__
+
+
+def test_server_set_times_are_utc_whatever_the_server_time_zone(store_url: str) -> None:
+    """A run's ``created_at`` (the column's CURRENT_TIMESTAMP default) is UTC like every time
+    the store keeps, also on a PostGIS server whose time zone is Asia/Shanghai."""
+    if store_url.startswith("postgresql"):
+        joiner = "&" if "?" in store_url else "?"
+        store_url = f"{store_url}{joiner}options=-c%20timezone%3DAsia/Shanghai"
+    store = Store(store_url)
+    try:
+        store.upgrade()
+        runs = models.CoverageRun.__table__
+        before = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        with store.engine.begin() as conn:
+            conn.execute(
+                runs.insert().values(as_of=dt.date(2026, 12, 1), params={}, summary={}, areas=[])
+            )
+        with store.engine.connect() as conn:
+            created = conn.execute(select(runs.c.created_at)).scalar_one()
+        after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        assert before - dt.timedelta(seconds=1) <= created <= after, (before, created, after)
+    finally:
+        store.dispose()

@@ -74,12 +74,25 @@ def make_engine(
     """
     if backend_of(url) == "postgis":
         engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        event.listen(engine, "connect", _session_in_utc)
     else:
         _check_extension_support()
         engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _prepare_spatialite(engine, spatialite_library)
     event.listen(engine, "handle_error", _translate_error)
     return engine
+
+
+def _session_in_utc(dbapi_conn: Any, _record: Any) -> None:
+    """Every PostGIS session in UTC, as SQLite's ``CURRENT_TIMESTAMP`` is.
+
+    The store keeps naive UTC times; a column's ``CURRENT_TIMESTAMP`` default (when a
+    run was created) is converted to the session's time zone, which is the server's
+    (Asia/Shanghai on a server set up in China: eight hours off) unless set here.
+    """
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_conn.commit()
 
 
 class _SpatiaLiteConnection(Connection):
