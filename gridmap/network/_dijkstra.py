@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gridmap._numba import compile_kernel
+
 __all__ = ["bucket_width", "nearest_seed"]
 
 logger = logging.getLogger(__name__)
@@ -154,14 +156,8 @@ def _dial(  # noqa: C901, PLR0913 - a numba kernel: flat arrays in, one tight lo
 
 @functools.cache
 def _compiled() -> Callable[..., int]:
-    """``_dial`` compiled by numba (imported here: it takes a moment to load)."""
-    import numba
-
-    try:
-        kernel: Callable[..., int] = numba.njit(cache=True, nogil=True)(_dial)
-    except RuntimeError as exc:  # no writable cache directory (read-only install, no HOME)
-        logger.info("compiling without an on-disk cache (%s); set NUMBA_CACHE_DIR to keep it", exc)
-        kernel = numba.njit(cache=False, nogil=True)(_dial)
+    """``_dial`` compiled by numba."""
+    kernel: Callable[..., int] = compile_kernel(_dial)
     return kernel
 
 

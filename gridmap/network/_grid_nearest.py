@@ -14,7 +14,6 @@ and cached on disk.
 from __future__ import annotations
 
 import functools
-import logging
 import math
 from collections.abc import Callable
 from typing import Any
@@ -22,9 +21,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from gridmap._numba import compile_kernel
+
 __all__ = ["SegmentGrid"]
 
-logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -165,13 +165,5 @@ def _search(  # noqa: C901, PLR0913 - a numba kernel: flat arrays, one loop
 
 @functools.cache
 def _compiled(name: str) -> Callable[..., Any]:
-    """The kernel ``name`` compiled by numba (imported here: it takes a moment to load)."""
-    import numba
-
-    function: Callable[..., Any] = _bucket if name == "bucket" else _search
-    try:
-        kernel: Callable[..., Any] = numba.njit(cache=True, nogil=True)(function)
-    except RuntimeError as exc:  # no writable cache directory (read-only install, no HOME)
-        logger.info("compiling without an on-disk cache (%s); set NUMBA_CACHE_DIR to keep it", exc)
-        kernel = numba.njit(cache=False, nogil=True)(function)
-    return kernel
+    """The kernel ``name`` compiled by numba."""
+    return compile_kernel(_bucket if name == "bucket" else _search)
